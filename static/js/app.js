@@ -1,0 +1,29 @@
+// Only what htmx cannot do on its own: tell the user when a request failed, instead of silence.
+(function () {
+  "use strict";
+  var box = null;
+
+  function show(message) {
+    box = box || document.getElementById("request-error");
+    if (!box) return;
+    box.textContent = message;
+    box.hidden = false;
+  }
+
+  function hide() {
+    if (box) box.hidden = true;
+  }
+
+  document.addEventListener("htmx:beforeRequest", hide);
+  document.addEventListener("htmx:responseError", function (event) {
+    var status = event.detail.xhr ? event.detail.xhr.status : 0;
+    if (status === 403) {
+      show("You do not have permission to do that.");
+    } else {
+      show("The server could not complete the request (error " + status + "). Please try again; nothing was changed.");
+    }
+  });
+  document.addEventListener("htmx:sendError", function () {
+    show("The server could not be reached. Check your connection and try again.");
+  });
+})();

@@ -1,0 +1,89 @@
+import pytest
+from django.contrib.auth.models import Group, User
+
+from tracker.loader import DEFAULT_DIALOGUE_FILE, dialogue_load, read_dialogue_file
+from tracker.models import Agency, Commitment, Dialogue, Participation, Role, Theme
+
+PASSWORD = "a-long-test-password-42"
+
+
+@pytest.fixture
+def seed(db):
+    """The default dialogue, as `make run` loads it."""
+    dialogue_load(data=read_dialogue_file(DEFAULT_DIALOGUE_FILE))
+    return Dialogue.objects.get(slug="us-france-space-dialogue")
+
+
+def _user(username, group=None, **extra):
+    user = User.objects.create_user(username=username, password=PASSWORD, **extra)
+    if group:
+        user.groups.add(Group.objects.get(name=group))
+    return user
+
+
+@pytest.fixture
+def viewer(db):
+    return _user("viewer", "Viewers")
+
+
+@pytest.fixture
+def editor(db):
+    return _user("editor", "Editors", is_staff=True)
+
+
+@pytest.fixture
+def superuser(db):
+    return User.objects.create_superuser(username="root", password=PASSWORD, email="")
+
+
+@pytest.fixture
+def viewer_client(client, viewer):
+    client.force_login(viewer)
+    return client
+
+
+@pytest.fixture
+def editor_client(client, editor):
+    client.force_login(editor)
+    return client
+
+
+@pytest.fixture
+def admin_client(client, superuser):
+    client.force_login(superuser)
+    return client
+
+
+@pytest.fixture
+def make_commitments(db):
+    """Build n commitments, each with two themes and two agencies, for query-count tests."""
+
+    def make(n, dialogue=None):
+        dialogue = dialogue or Dialogue.objects.create(
+            name=f"Dialogue {Dialogue.objects.count()}",
+            slug=f"d{Dialogue.objects.count()}",
+            parties="US,FR",
+            announced_on="2024-01-01",
+        )
+        themes = [
+            Theme.objects.get_or_create(slug=f"t{i}", defaults={"name": f"Theme {i}"})[0] for i in range(2)
+        ]
+        agencies = [
+            Agency.objects.get_or_create(slug=f"a{i}", defaults={"name": f"Agency {i}", "country": c})[0]
+            for i, c in enumerate(["US", "FR"])
+        ]
+        made = []
+        for i in range(n):
+            commitment = Commitment.objects.create(
+                dialogue=dialogue,
+                slug=f"c{Commitment.objects.count()}",
+                title=f"Commitment {i}",
+                announced_on="2024-01-01",
+            )
+            commitment.themes.set(themes)
+            Participation.objects.create(commitment=commitment, agency=agencies[0], role=Role.LEAD)
+            Participation.objects.create(commitment=commitment, agency=agencies[1], role=Role.PARTNER)
+            made.append(commitment)
+        return made
+
+    return make

@@ -1,0 +1,55 @@
+import datetime
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from tracker import services
+from tracker.models import Commitment, Status, StatusUpdate
+
+
+@pytest.fixture
+def commitment(seed):
+    return Commitment.objects.get(slug="earth-observation-data-exchange")
+
+
+def post(commitment, author, status, progress, day):
+    return services.status_update_create(
+        commitment=commitment,
+        author=author,
+        status=status,
+        progress=progress,
+        text=f"{status} at {progress}%",
+        reported_on=datetime.date(2022, 1, day),
+    )
+
+
+def test_an_update_moves_the_commitment_to_its_status_and_progress(commitment, editor):
+    post(commitment, editor, Status.ON_TRACK, 30, 10)
+    commitment.refresh_from_db()
+    assert (commitment.status, commitment.progress) == (Status.ON_TRACK, 30)
+    assert commitment.last_update_on == datetime.date(2022, 1, 10)
+
+
+def test_a_back_dated_update_does_not_override_a_newer_one(commitment, editor):
+    post(commitment, editor, Status.AT_RISK, 40, 20)
+    post(commitment, editor, Status.ON_TRACK, 10, 5)
+    commitment.refresh_from_db()
+    assert (commitment.status, commitment.progress) == (Status.AT_RISK, 40)
+    assert commitment.updates.count() == 2
+
+
+def test_an_invalid_update_saves_nothing(commitment, editor):
+    with pytest.raises(ValidationError):
+        post(commitment, editor, Status.ON_TRACK, 150, 1)
+    commitment.refresh_from_db()
+    assert commitment.updates.count() == 0
+    assert (commitment.status, commitment.progress) == (Status.NOT_STARTED, 0)
+
+
+def test_deleting_the_latest_update_restores_the_previous_state(commitment, editor):
+    post(commitment, editor, Status.ON_TRACK, 20, 1)
+    latest = post(commitment, editor, Status.OFF_TRACK, 25, 2)
+    services.status_update_delete(update=latest)
+    commitment.refresh_from_db()
+    assert (commitment.status, commitment.progress) == (Status.ON_TRACK, 20)
+    assert StatusUpdate.objects.count() == 1

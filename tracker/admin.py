@@ -1,0 +1,173 @@
+from django.contrib import admin
+from django.db.models import Count
+from django.utils.html import format_html
+from simple_history.admin import SimpleHistoryAdmin
+
+from . import services
+from .models import Agency, Commitment, Dialogue, Participation, SourceDocument, StatusUpdate, Theme
+
+admin.site.site_header = "Dialogue Commitments Tracker — administration"
+admin.site.site_title = "Tracker admin"
+admin.site.index_title = "Records"
+
+
+@admin.register(Dialogue)
+class DialogueAdmin(SimpleHistoryAdmin):
+    list_display = ["name", "parties", "announced_on", "commitment_count"]
+    search_fields = ["name", "description"]
+    prepopulated_fields = {"slug": ["name"]}
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(commitment_count=Count("commitments"))
+
+    @admin.display(description="commitments", ordering="commitment_count")
+    def commitment_count(self, obj):
+        return obj.commitment_count
+
+
+@admin.register(SourceDocument)
+class SourceDocumentAdmin(SimpleHistoryAdmin):
+    list_display = ["title", "publisher", "published_on"]
+    list_filter = ["published_on"]
+    search_fields = ["title", "publisher", "text"]
+
+
+@admin.register(Theme)
+class ThemeAdmin(SimpleHistoryAdmin):
+    list_display = ["name", "slug", "order"]
+    list_editable = ["order"]
+    search_fields = ["name", "description"]
+    prepopulated_fields = {"slug": ["name"]}
+
+
+@admin.register(Agency)
+class AgencyAdmin(SimpleHistoryAdmin):
+    list_display = ["name", "acronym", "country", "parent", "named_in_source"]
+    list_filter = ["country", "named_in_source"]
+    list_select_related = ["parent"]
+    search_fields = ["name", "acronym", "slug"]
+    autocomplete_fields = ["parent"]
+    prepopulated_fields = {"slug": ["name"]}
+
+
+class ParticipationInline(admin.TabularInline):
+    model = Participation
+    extra = 1
+    autocomplete_fields = ["agency"]
+
+
+class StatusUpdateInline(admin.TabularInline):
+    """Updates can be added here; existing ones are read-only, because the trail is the record."""
+
+    model = StatusUpdate
+    extra = 1
+    fields = ["reported_on", "status", "progress", "text", "evidence_url", "author"]
+    readonly_fields = ["author"]
+    ordering = ["-reported_on", "-created_at", "-id"]
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class AgencyListFilter(admin.RelatedFieldListFilter):
+    def field_choices(self, field, request, model_admin):
+        return [(a.pk, str(a)) for a in Agency.objects.order_by("country", "name")]
+
+
+@admin.register(Commitment)
+class CommitmentAdmin(SimpleHistoryAdmin):
+    list_display = ["title", "dialogue", "status_label", "progress", "due_on", "last_update_on"]
+    list_filter = [
+        "dialogue",
+        "status",
+        "themes",
+        ("participations__agency", AgencyListFilter),
+        ("participations__agency__country", admin.AllValuesFieldListFilter),
+        "due_on",
+    ]
+    list_select_related = ["dialogue"]
+    search_fields = ["title", "description", "quote"]
+    autocomplete_fields = ["dialogue", "parent", "source", "themes"]
+    readonly_fields = ["status", "progress", "last_update_on"]
+    inlines = [ParticipationInline, StatusUpdateInline]
+    fieldsets = [
+        (None, {"fields": ["dialogue", "slug", "title", "description", "themes", "parent"]}),
+        ("Dates", {"fields": ["announced_on", "due_on"]}),
+        ("Source", {"fields": ["source", "quote"]}),
+        (
+            "Current state (from the latest status update)",
+            {"fields": ["status", "progress", "last_update_on"]},
+        ),
+    ]
+
+    @admin.display(description="status", ordering="status")
+    def status_label(self, obj):
+        return format_html('<span class="status status-{}">{}</span>', obj.status, obj.get_status_display())
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not StatusUpdate:
+            return super().save_formset(request, form, formset, change)
+        # New updates go through the service so the commitment's status moves with them.
+        formset.new_objects = [
+            services.status_update_create(
+                commitment=form.instance,
+                author=request.user,
+                status=data["status"],
+                progress=data["progress"],
+                text=data["text"],
+                reported_on=data["reported_on"],
+                evidence_url=data.get("evidence_url", ""),
+            )
+            for data in (f.cleaned_data for f in formset.extra_forms if f.has_changed())
+        ]
+        formset.changed_objects, formset.deleted_objects = [], []
+
+
+@admin.register(Participation)
+class ParticipationAdmin(SimpleHistoryAdmin):
+    list_display = ["commitment", "agency", "role"]
+    list_filter = ["role", "agency__country", "commitment__dialogue"]
+    list_select_related = ["commitment", "agency"]
+    search_fields = ["commitment__title", "agency__name", "agency__acronym"]
+    autocomplete_fields = ["commitment", "agency"]
+
+
+@admin.register(StatusUpdate)
+class StatusUpdateAdmin(SimpleHistoryAdmin):
+    """Append-only: anyone with the add permission can add, nobody edits, only superusers delete."""
+
+    list_display = ["commitment", "status", "progress", "reported_on", "author"]
+    list_filter = ["status", "commitment__dialogue", "reported_on"]
+    list_select_related = ["commitment", "author"]
+    search_fields = ["text", "commitment__title"]
+    autocomplete_fields = ["commitment"]
+    fields = ["commitment", "reported_on", "status", "progress", "text", "evidence_url"]
+    date_hierarchy = "reported_on"
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def save_model(self, request, obj, form, change):
+        created = services.status_update_create(
+            commitment=obj.commitment,
+            author=request.user,
+            status=obj.status,
+            progress=obj.progress,
+            text=obj.text,
+            reported_on=obj.reported_on,
+            evidence_url=obj.evidence_url,
+        )
+        obj.pk, obj.author, obj.created_at = created.pk, created.author, created.created_at
+
+    def delete_model(self, request, obj):
+        services.status_update_delete(update=obj)
+
+    def delete_queryset(self, request, queryset):
+        for update in queryset.select_related("commitment"):
+            services.status_update_delete(update=update)
