@@ -153,6 +153,7 @@ STORAGES = {
 }
 # Serve straight from the source folders when collectstatic has not been run (development, tests).
 WHITENOISE_USE_FINDERS = DEBUG or env_bool("WHITENOISE_USE_FINDERS", False)
+WHITENOISE_AUTOREFRESH = DEBUG
 
 # Production hardening; each can be relaxed by environment for a plain-HTTP internal deployment.
 SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", not DEBUG)
