@@ -191,7 +191,7 @@ class Commitment(models.Model):
     objects = CommitmentQuerySet.as_manager()
 
     class Meta:
-        ordering = ["dialogue", "id"]
+        ordering = ["id"]
         constraints = [
             models.UniqueConstraint(fields=["dialogue", "slug"], name="commitment_unique_slug_per_dialogue"),
             models.CheckConstraint(

@@ -5,5 +5,14 @@ from . import views
 app_name = "tracker"
 
 urlpatterns = [
+    path("", views.overview, name="overview"),
+    path("commitments/", views.commitment_list, name="commitment_list"),
+    path("commitments/export.csv", views.commitment_export, name="commitment_export"),
+    path("commitments/<int:pk>/", views.commitment_detail, name="commitment_detail"),
+    path("commitments/<int:pk>/updates/", views.statusupdate_create, name="statusupdate_create"),
+    path("agencies/", views.agency_list, name="agency_list"),
+    path("agencies/<slug:slug>/", views.agency_detail, name="agency_detail"),
+    path("themes/<slug:slug>/", views.theme_detail, name="theme_detail"),
+    path("sources/<int:pk>/", views.source_detail, name="source_detail"),
     path("healthz", views.healthz, name="healthz"),
 ]

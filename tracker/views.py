@@ -1,7 +1,207 @@
+"""Pages. Each view serves its full page and, for htmx requests, just the fragment it replaces.
+
+Every view needs a login (LoginRequiredMiddleware); reading needs nothing more, writing checks the
+model permission here in the view, because a fragment URL can be requested directly.
+"""
+
+import csv
+
+from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import PermissionDenied
 from django.db import DatabaseError, connection
-from django.http import JsonResponse
-from django.views.decorators.http import require_GET
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.cache import patch_vary_headers
+from django.views.decorators.http import require_GET, require_POST
+
+from . import selectors, services
+from .forms import StatusUpdateForm, status_update_form_for
+from .models import Agency, Commitment, Role, SourceDocument, Status, Theme
+from .quotes import highlighted_segments
+
+
+def wants_fragment(request) -> bool:
+    """htmx asks for a fragment, except when restoring history, which needs the whole page."""
+    return bool(request.htmx) and not request.htmx.history_restore_request
+
+
+def render_page_or_fragment(request, page: str, fragment: str, context: dict, status: int = 200):
+    response = render(request, fragment if wants_fragment(request) else page, context, status=status)
+    # The same URL answers with two bodies: caches (and the browser's back button) must keep them apart.
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+@require_GET
+def overview(request):
+    return render(
+        request,
+        "tracker/overview.html",
+        {
+            "themes": selectors.theme_cards(),
+            "attention": selectors.attention_summary(),
+            "attention_list": selectors.attention_list(),
+            "latest_updates": selectors.latest_updates(),
+            "stale_days": settings.TRACKER_STALE_AFTER_DAYS,
+        },
+    )
+
+
+@require_GET
+def commitment_list(request):
+    browser = selectors.CommitmentBrowser(request.GET, settings.TRACKER_PAGE_SIZE)
+    return render_page_or_fragment(
+        request,
+        "tracker/commitment_list.html",
+        "tracker/partials/_results_response.html",
+        {"browser": browser},
+    )
+
+
+@require_GET
+def commitment_export(request):
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    stamp = timezone.localdate().isoformat()
+    response["Content-Disposition"] = f'attachment; filename="commitments-{stamp}.csv"'
+    writer = csv.writer(response)
+    writer.writerow(
+        [
+            "id",
+            "dialogue",
+            "title",
+            "status",
+            "progress",
+            "due date",
+            "last update",
+            "overdue",
+            "stale",
+            "lead agencies",
+            "partner agencies",
+            "themes",
+            "url",
+        ]
+    )
+    for c in selectors.commitments_for_export(request.GET):
+        agencies = {role: [] for role in Role.values}
+        for p in c.participations.all():
+            agencies[p.role].append(p.agency.acronym or p.agency.name)
+        writer.writerow(
+            [
+                c.pk,
+                c.dialogue.name,
+                _csv_safe(c.title),
+                c.get_status_display(),
+                c.progress,
+                c.due_on or "",
+                c.last_update_on or "",
+                "yes" if c.is_overdue else "no",
+                "yes" if c.is_stale else "no",
+                "; ".join(agencies[Role.LEAD]),
+                "; ".join(agencies[Role.PARTNER]),
+                "; ".join(t.name for t in c.themes.all()),
+                request.build_absolute_uri(c.get_absolute_url()),
+            ]
+        )
+    return response
+
+
+def _csv_safe(value: str) -> str:
+    """Stop a spreadsheet from running a cell that starts like a formula."""
+    return "'" + value if value[:1] in ("=", "+", "-", "@") else value
+
+
+@require_GET
+def commitment_detail(request, pk):
+    commitment = get_object_or_404(selectors.commitment_for_page(), pk=pk)
+    return render(
+        request,
+        "tracker/commitment_detail.html",
+        _detail_context(request, commitment, status_update_form_for(commitment)),
+    )
+
+
+def _detail_context(request, commitment, form):
+    return {
+        "commitment": commitment,
+        "participations_by_country": selectors.participations_by_country(commitment),
+        "form": form if request.user.has_perm("tracker.add_statusupdate") else None,
+    }
+
+
+@require_POST
+def statusupdate_create(request, pk):
+    if not request.user.has_perm("tracker.add_statusupdate"):
+        raise PermissionDenied("Only editors can post status updates.")
+    commitment = get_object_or_404(Commitment, pk=pk)
+    form = StatusUpdateForm(request.POST)
+    if not form.is_valid():
+        if wants_fragment(request):
+            return render(
+                request,
+                "tracker/partials/_update_form.html",
+                {"commitment": commitment, "form": form},
+                status=422,
+            )
+        page = get_object_or_404(selectors.commitment_for_page(), pk=pk)
+        return render(
+            request, "tracker/commitment_detail.html", _detail_context(request, page, form), status=422
+        )
+    services.status_update_create(commitment=commitment, author=request.user, **form.cleaned_data)
+    if not wants_fragment(request):
+        messages.success(request, "Status update posted.")
+        return redirect(commitment)
+    return render(
+        request,
+        "tracker/partials/_update_posted.html",
+        {
+            "commitment": commitment,
+            "form": status_update_form_for(commitment),
+            "updates": selectors.commitment_trail(commitment),
+        },
+    )
+
+
+@require_GET
+def agency_list(request):
+    return render(
+        request,
+        "tracker/agency_list.html",
+        {"agencies": selectors.agency_scorecards(), "statuses": Status.choices},
+    )
+
+
+@require_GET
+def agency_detail(request, slug):
+    agency = get_object_or_404(Agency.objects.select_related("parent"), slug=slug)
+    return render(
+        request, "tracker/agency_detail.html", {"agency": agency, **selectors.agency_scorecard(agency)}
+    )
+
+
+@require_GET
+def theme_detail(request, slug):
+    theme = get_object_or_404(Theme, slug=slug)
+    commitments = list(selectors.commitments_for_listing().filter(themes=theme).order_by("dialogue", "id"))
+    return render(
+        request,
+        "tracker/theme_detail.html",
+        {"theme": theme, "commitments": commitments, "counts": selectors.status_counts(commitments)},
+    )
+
+
+@require_GET
+def source_detail(request, pk):
+    source = get_object_or_404(SourceDocument, pk=pk)
+    quoted = list(source.commitments.only("pk", "title", "quote").order_by("id"))
+    segments, unplaced = highlighted_segments(source.text, quoted)
+    return render(
+        request,
+        "tracker/source_detail.html",
+        {"source": source, "segments": segments, "unplaced": unplaced, "quoted": quoted},
+    )
 
 
 @login_not_required

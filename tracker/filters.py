@@ -1,0 +1,118 @@
+"""The commitment filters, defined once: the list page, its htmx fragment and the CSV export use
+this FilterSet, and the facet counts beside each filter are computed from it (selectors.py)."""
+
+import django_filters
+from django import forms
+from django.db.models import F, Q
+
+from .models import Commitment, Participation, Role, Status
+
+
+class AnySlugField(forms.MultipleChoiceField):
+    """Several slugs or codes, repeated in the query string; an unknown one simply matches nothing.
+
+    Checking them against the database here would cost a query per filter on every request; the
+    facet lists, which are fetched anyway, tell the user which values are unknown.
+    """
+
+    def valid_value(self, value):
+        return len(value) <= 100
+
+
+class SlugsFilter(django_filters.MultipleChoiceFilter):
+    field_class = AnySlugField
+
+
+def _participations_of(values):
+    """Subquery of commitment ids whose participations match `values` (a dict of lookups)."""
+    return Participation.objects.filter(**values).values("commitment_id")
+
+
+SORTS = {
+    "": ("Announcement order", ["dialogue__announced_on", "id"]),
+    "title": ("Title (A–Z)", ["title", "id"]),
+    "-progress": ("Most progress", ["-progress", "id"]),
+    "progress": ("Least progress", ["progress", "id"]),
+    "due": ("Due soonest", [F("due_on").asc(nulls_last=True), "id"]),
+    "-updated": ("Recently updated", [F("last_update_on").desc(nulls_last=True), "id"]),
+    "updated": ("Longest without an update", [F("last_update_on").asc(nulls_first=True), "id"]),
+}
+
+
+class CommitmentFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="filter_text", label="Search", max_length=200)
+    dialogue = SlugsFilter(field_name="dialogue__slug", label="Dialogue")
+    theme = SlugsFilter(method="filter_theme", label="Theme")
+    # agency, country and role are applied together (see filter_queryset): "lead" qualifies the
+    # agency or country chosen, so it must be one condition on the same participation row.
+    agency = SlugsFilter(method="filter_together", label="Agency")
+    country = SlugsFilter(method="filter_together", label="Country")
+    role = django_filters.ChoiceFilter(
+        choices=[(Role.LEAD, "Only where they lead")],
+        method="filter_together",
+        label="Role",
+        empty_label=None,
+    )
+    status = django_filters.MultipleChoiceFilter(choices=Status.choices, label="Status")
+    due = django_filters.ChoiceFilter(
+        choices=[("overdue", "Overdue")], method="filter_due", label="Due", empty_label=None
+    )
+    stale = django_filters.ChoiceFilter(
+        choices=[("1", "No update for a long time")], method="filter_stale", label="Stale", empty_label=None
+    )
+    sort = django_filters.ChoiceFilter(
+        choices=[(key, label) for key, (label, _) in SORTS.items() if key],
+        method="sort_by",
+        label="Sort by",
+        empty_label=SORTS[""][0],
+    )
+
+    class Meta:
+        model = Commitment
+        fields = []
+
+    def filter_text(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(
+            Q(title__icontains=value) | Q(description__icontains=value) | Q(quote__icontains=value)
+        )
+
+    def filter_theme(self, queryset, name, values):
+        through = Commitment.themes.through.objects.filter(theme__slug__in=values)
+        return queryset.filter(pk__in=through.values("commitment_id"))
+
+    def filter_together(self, queryset, name, value):
+        return queryset  # see filter_queryset
+
+    def filter_due(self, queryset, name, value):
+        return queryset.overdue()
+
+    def filter_stale(self, queryset, name, value):
+        return queryset.stale()
+
+    def sort_by(self, queryset, name, value):
+        return queryset  # applied last, in filter_queryset
+
+    def filter_queryset(self, queryset):
+        queryset = super().filter_queryset(queryset)
+        data = self.form.cleaned_data
+        lookups = {}
+        if data.get("agency"):
+            lookups["agency__slug__in"] = data["agency"]
+        if data.get("country"):
+            lookups["agency__country__in"] = data["country"]
+        if lookups and data.get("role"):
+            lookups["role"] = data["role"]
+        if lookups:
+            queryset = queryset.filter(pk__in=_participations_of(lookups))
+        return queryset.order_by(*SORTS[data.get("sort") or ""][1])
+
+    def problems(self) -> list[str]:
+        """The form's errors as sentences a person can act on."""
+        return [
+            f"{self.form.fields[field].label}: {message}"
+            for field, messages in self.form.errors.items()
+            for message in messages
+        ]

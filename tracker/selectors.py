@@ -1,0 +1,333 @@
+"""Reads: each page's queries, composed once, each with a fixed number of SQL statements."""
+
+from dataclasses import dataclass, field
+
+from django.core.paginator import Paginator
+from django.db.models import Avg, Case, Count, F, IntegerField, Prefetch, Q, Value, When
+from django.utils import timezone
+from django.utils.functional import cached_property
+
+from .filters import CommitmentFilter
+from .models import (
+    Agency,
+    Commitment,
+    Dialogue,
+    Participation,
+    Role,
+    Status,
+    StatusUpdate,
+    Theme,
+    stale_cutoff,
+)
+
+# --- shared pieces ------------------------------------------------------------------------------
+
+
+def commitments_for_listing():
+    """Commitments with everything a row shows: dialogue, themes and agencies (3 queries)."""
+    return Commitment.objects.select_related("dialogue").prefetch_related(
+        Prefetch("themes", queryset=Theme.objects.order_by("order", "name")),
+        Prefetch(
+            "participations",
+            queryset=Participation.objects.select_related("agency").order_by(
+                "role", "agency__country", "agency__name"
+            ),
+        ),
+    )
+
+
+@dataclass
+class StatusCount:
+    value: str
+    label: str
+    count: int
+
+
+def status_counts(commitments) -> list[StatusCount]:
+    """Count commitments already loaded per status, every status listed."""
+    counts = dict.fromkeys(Status.values, 0)
+    for commitment in commitments:
+        counts[commitment.status] += 1
+    return [StatusCount(value, label, counts[value]) for value, label in Status.choices]
+
+
+# --- the commitment list and its facets --------------------------------------------------------
+
+
+@dataclass
+class FacetOption:
+    value: str
+    label: str
+    count: int
+    selected: bool
+
+
+@dataclass
+class Facet:
+    name: str
+    label: str
+    options: list[FacetOption]
+    unknown: list[str] = field(default_factory=list)
+
+
+class KnownCountPaginator(Paginator):
+    """A paginator told its total, so it does not run a COUNT query of its own."""
+
+    def __init__(self, object_list, per_page, count):
+        super().__init__(object_list, per_page)
+        self._known_count = count
+
+    @cached_property
+    def count(self):
+        return self._known_count
+
+
+class CommitmentBrowser:
+    """The filtered list with its facet counts.
+
+    Each facet counts what each of its options would match with every *other* filter applied, so
+    picking a second status or theme widens the list rather than emptying it. The total comes
+    from the status facet (statuses are disjoint), which saves a COUNT query.
+    """
+
+    def __init__(self, query_dict, page_size: int):
+        self.query_dict = query_dict
+        self.page_size = page_size
+        self.filterset = CommitmentFilter(query_dict, queryset=commitments_for_listing())
+        self.valid = self.filterset.is_valid()
+
+    def _without(self, *names):
+        """The filtered queryset (as a subquery of ids) ignoring the named filters."""
+        data = self.query_dict.copy()
+        for name in names:
+            data.pop(name, None)
+        return CommitmentFilter(data, queryset=Commitment.objects.all()).qs.order_by().values("pk")
+
+    def _chosen(self, name) -> list[str]:
+        return self.filterset.form.cleaned_data.get(name) or [] if self.valid else []
+
+    @cached_property
+    def facets(self) -> list[Facet]:
+        if not self.valid:
+            return []
+        return [
+            self._status_facet(),
+            self._dialogue_facet(),
+            self._theme_facet(),
+            self._country_facet(),
+            self._agency_facet(),
+        ]
+
+    def _facet(self, name, label, rows, value_of, label_of) -> Facet:
+        chosen = self._chosen(name)
+        options = [
+            FacetOption(value_of(r), label_of(r), r.n if hasattr(r, "n") else r["n"], False) for r in rows
+        ]
+        known = {o.value for o in options}
+        for option in options:
+            option.selected = option.value in chosen
+        return Facet(name, label, options, unknown=[v for v in chosen if v not in known])
+
+    def _status_facet(self) -> Facet:
+        rows = (
+            Commitment.objects.filter(pk__in=self._without("status")).values("status").annotate(n=Count("pk"))
+        )
+        counts = dict.fromkeys(Status.values, 0) | {r["status"]: r["n"] for r in rows}
+        return self._facet(
+            "status",
+            "Status",
+            [{"value": value, "label": label, "n": counts[value]} for value, label in Status.choices],
+            lambda r: r["value"],
+            lambda r: r["label"],
+        )
+
+    def _dialogue_facet(self) -> Facet:
+        rows = Dialogue.objects.annotate(
+            n=Count("commitments", filter=Q(commitments__in=self._without("dialogue")))
+        )
+        return self._facet("dialogue", "Dialogue", rows, lambda d: d.slug, lambda d: d.name)
+
+    def _theme_facet(self) -> Facet:
+        rows = Theme.objects.annotate(
+            n=Count("commitments", filter=Q(commitments__in=self._without("theme")))
+        )
+        return self._facet("theme", "Theme", rows, lambda t: t.slug, lambda t: t.name)
+
+    def _participation_filter(self, name) -> Q:
+        condition = Q(participations__commitment__in=self._without(name, "role"))
+        if self.filterset.form.cleaned_data.get("role"):
+            condition &= Q(participations__role=Role.LEAD)
+        return condition
+
+    def _agency_facet(self) -> Facet:
+        rows = Agency.objects.annotate(
+            n=Count("participations__commitment", filter=self._participation_filter("agency"), distinct=True)
+        ).order_by("country", "name")
+        return self._facet("agency", "Agency", rows, lambda a: a.slug, lambda a: a.acronym or a.name)
+
+    def _country_facet(self) -> Facet:
+        condition = Q(commitment__in=self._without("country", "role"))
+        if self.filterset.form.cleaned_data.get("role"):
+            condition &= Q(role=Role.LEAD)
+        rows = (
+            Participation.objects.values("agency__country")
+            .annotate(n=Count("commitment", filter=condition, distinct=True))
+            .order_by("agency__country")
+        )
+        return self._facet(
+            "country", "Country", rows, lambda r: r["agency__country"], lambda r: r["agency__country"]
+        )
+
+    @cached_property
+    def total(self) -> int:
+        if not self.valid:
+            return 0
+        statuses = self.facets[0].options
+        chosen = [o for o in statuses if o.selected]
+        return sum(o.count for o in (chosen or statuses))
+
+    @cached_property
+    def page(self):
+        queryset = self.filterset.qs if self.valid else Commitment.objects.none()
+        paginator = KnownCountPaginator(queryset, self.page_size, self.total)
+        return paginator.get_page(self.query_dict.get("page"))
+
+    @property
+    def problems(self) -> list[str]:
+        messages = self.filterset.problems()
+        for facet in self.facets:
+            messages += [f"{facet.label}: nothing is called “{value}”." for value in facet.unknown]
+        return messages
+
+    @property
+    def is_filtered(self) -> bool:
+        return any(key != "page" for key in self.query_dict)
+
+
+def commitments_for_export(query_dict):
+    """Every row the list would show for this query string, for the CSV (3 queries)."""
+    filterset = CommitmentFilter(query_dict, queryset=commitments_for_listing())
+    return filterset.qs if filterset.is_valid() else Commitment.objects.none()
+
+
+# --- overview -----------------------------------------------------------------------------------
+
+
+def theme_cards() -> list[Theme]:
+    """Each theme with its commitments counted by status, share completed and mean progress (1 query)."""
+    per_status = {f"n_{s}": Count("commitments", filter=Q(commitments__status=s)) for s in Status.values}
+    themes = list(
+        Theme.objects.annotate(
+            n=Count("commitments"), mean_progress=Avg("commitments__progress"), **per_status
+        )
+    )
+    for theme in themes:
+        theme.by_status = [StatusCount(v, label, getattr(theme, f"n_{v}")) for v, label in Status.choices]
+        theme.share_completed = round(100 * theme.n_completed / theme.n) if theme.n else 0
+        theme.mean_progress = round(theme.mean_progress or 0)
+    return themes
+
+
+def attention_summary(today=None) -> dict[str, int]:
+    """How many open commitments are overdue, at risk, off track or stale (1 query)."""
+    today = today or timezone.localdate()
+    cutoff = stale_cutoff(today)
+    stale = Q(last_update_on__lt=cutoff) | Q(last_update_on__isnull=True, announced_on__lt=cutoff)
+    return Commitment.objects.open().aggregate(
+        overdue=Count("pk", filter=Q(due_on__lt=today)),
+        at_risk=Count("pk", filter=Q(status=Status.AT_RISK)),
+        off_track=Count("pk", filter=Q(status=Status.OFF_TRACK)),
+        stale=Count("pk", filter=stale),
+    )
+
+
+def attention_list(limit=10):
+    """The open commitments most in need of a look: off track, at risk, overdue, then stale (1 query)."""
+    today = timezone.localdate()
+    urgency = Case(
+        When(status=Status.OFF_TRACK, then=Value(0)),
+        When(status=Status.AT_RISK, then=Value(1)),
+        When(due_on__lt=today, then=Value(2)),
+        default=Value(3),
+        output_field=IntegerField(),
+    )
+    return (
+        Commitment.objects.needing_attention(today)
+        .select_related("dialogue")
+        .annotate(urgency=urgency)
+        .order_by(
+            "urgency", F("due_on").asc(nulls_last=True), F("last_update_on").asc(nulls_first=True), "id"
+        )[:limit]
+    )
+
+
+def latest_updates(limit=8):
+    return StatusUpdate.objects.select_related("commitment", "author").order_by("-created_at", "-id")[:limit]
+
+
+# --- one commitment -----------------------------------------------------------------------------
+
+
+def commitment_trail(commitment):
+    """The commitment's updates with their authors, newest first (1 query)."""
+    return commitment.updates.select_related("author")
+
+
+def commitment_for_page():
+    """A commitment with its dialogue, source, parent, themes, agencies, children and trail (5 queries)."""
+    return (
+        commitments_for_listing()
+        .select_related("source", "parent")
+        .prefetch_related(
+            Prefetch("children", queryset=Commitment.objects.order_by("id")),
+            Prefetch("updates", queryset=StatusUpdate.objects.select_related("author")),
+        )
+    )
+
+
+def participations_by_country(commitment) -> list[tuple[str, list]]:
+    """The commitment's agencies grouped by country, the dialogue's parties first, leads first."""
+    groups: dict[str, list] = {code: [] for code in commitment.dialogue.party_codes}
+    for participation in commitment.participations.all():
+        groups.setdefault(participation.agency.country, []).append(participation)
+    return [(country, rows) for country, rows in groups.items() if rows]
+
+
+# --- agencies -----------------------------------------------------------------------------------
+
+
+def agency_scorecards() -> list[Agency]:
+    """Every agency with its commitments counted by role and by status (1 query)."""
+    per_status = {
+        f"n_{s}": Count("participations", filter=Q(participations__commitment__status=s))
+        for s in Status.values
+    }
+    agencies = list(
+        Agency.objects.select_related("parent")
+        .annotate(
+            n_lead=Count("participations", filter=Q(participations__role=Role.LEAD)),
+            n_partner=Count("participations", filter=Q(participations__role=Role.PARTNER)),
+            **per_status,
+        )
+        .order_by("country", "name")
+    )
+    for agency in agencies:
+        agency.by_status = [getattr(agency, f"n_{value}") for value in Status.values]
+    return agencies
+
+
+def agency_scorecard(agency) -> dict:
+    """An agency's commitments as lead and as partner, with counts by status (2 queries)."""
+    participations = list(
+        agency.participations.select_related("commitment__dialogue").order_by(
+            "commitment__dialogue", "commitment_id"
+        )
+    )
+    lead = [p.commitment for p in participations if p.role == Role.LEAD]
+    partner = [p.commitment for p in participations if p.role == Role.PARTNER]
+    return {
+        "lead": lead,
+        "partner": partner,
+        "counts": status_counts(lead + partner),
+        "sub_agencies": list(agency.children.order_by("name")),
+    }
