@@ -246,7 +246,7 @@ def test_trail_is_newest_first_with_author_status_and_progress(viewer_client, se
     response = viewer_client.get(commitment("objective-frontiers-of-space").get_absolute_url())
     trail = response.content.decode().split('id="trail"')[1]
     assert trail.index("At risk") < trail.index("15%") < trail.index("On track") < trail.index("10%")
-    assert "editor" in page
+    assert "editor" in trail
 
 
 def test_viewers_see_no_update_form_and_editors_do(client, seed, viewer, editor):

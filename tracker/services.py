@@ -34,7 +34,9 @@ def status_update_create(
     )
     if reported_on is not None:
         update.reported_on = reported_on
-    update.full_clean()
+    # Field checks give clear messages; the database enforces the constraints again on insert, and the
+    # commitment and author are objects already loaded, so neither needs a query here.
+    update.full_clean(exclude=["commitment", "author"], validate_constraints=False)
     update.save()
     commitment_sync_current_status(commitment=commitment)
     return update

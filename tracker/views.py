@@ -195,7 +195,7 @@ def theme_detail(request, slug):
 @require_GET
 def source_detail(request, pk):
     source = get_object_or_404(SourceDocument, pk=pk)
-    quoted = list(source.commitments.only("pk", "title", "quote").order_by("id"))
+    quoted = list(source.commitments.only("pk", "source_id", "title", "quote").order_by("id"))
     segments, unplaced = highlighted_segments(source.text, quoted)
     return render(
         request,

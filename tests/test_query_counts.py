@@ -1,0 +1,86 @@
+"""Every page makes the same number of queries with 5 commitments as with 50: nothing per row.
+
+The numbers are pinned so a change that adds a query is noticed; two of them on every page are
+the session and the user, which the login check needs.
+"""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from tracker import services
+from tracker.models import Agency, Commitment, SourceDocument, Status
+
+HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+def build(make_commitments, editor, n):
+    source = SourceDocument.objects.create(
+        title="Release", published_on="2024-01-01", text="we will do things"
+    )
+    commitments = make_commitments(n)
+    parent = commitments[0]
+    for c in commitments:
+        Commitment.objects.filter(pk=c.pk).update(
+            source=source, quote="we will", parent=parent if c != parent else None
+        )
+        for progress in (10, 20):
+            services.status_update_create(
+                commitment=c, author=editor, status=Status.ON_TRACK, progress=progress, text="x"
+            )
+    parent.refresh_from_db()
+    return parent
+
+
+PAGES = {
+    "overview": (lambda p: "/", {}, 6),
+    "list": (lambda p: "/commitments/", {}, 10),
+    "list filtered": (
+        lambda p: "/commitments/?theme=t0&agency=a0&role=lead&status=on_track&q=Commit",
+        {},
+        10,
+    ),
+    "list fragment": (lambda p: "/commitments/?theme=t1&sort=-progress", HTMX, 10),
+    "csv": (lambda p: "/commitments/export.csv?country=US", {}, 5),
+    "agencies": (lambda p: "/agencies/", {}, 3),
+    "agency": (lambda p: "/agencies/a0/", {}, 5),
+    "theme": (lambda p: "/themes/t0/", {}, 6),
+    "commitment": (lambda p: f"/commitments/{p.pk}/", {}, 9),
+    "source": (lambda p: f"/sources/{p.source_id}/", {}, 4),
+}
+
+
+def queries_for(client, url, headers):
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url, **headers)
+    assert response.status_code == 200
+    return len(captured)
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_query_count_does_not_grow_with_the_data(
+    client, editor, make_commitments, name, django_assert_num_queries
+):
+    url_of, headers, pinned = PAGES[name]
+    client.force_login(editor)
+    parent = build(make_commitments, editor, 5)
+    with django_assert_num_queries(pinned):
+        client.get(url_of(parent), **headers)
+    make_commitments(45, dialogue=parent.dialogue)
+    for extra in Commitment.objects.exclude(source__isnull=False):
+        Commitment.objects.filter(pk=extra.pk).update(parent=parent, source=parent.source, quote="we will")
+    Agency.objects.create(slug="a9", name="Agency 9", country="GB")
+    with django_assert_num_queries(pinned):
+        client.get(url_of(parent), **headers)
+
+
+def test_posting_an_update_has_a_fixed_query_count(
+    client, editor, make_commitments, django_assert_num_queries
+):
+    client.force_login(editor)
+    parent = build(make_commitments, editor, 5)
+    data = {"reported_on": "2024-02-01", "status": "at_risk", "progress": "30", "text": "Slipping."}
+    # Auth and permissions 4, the form's constraint checks 6 (with savepoints), the service 7, the trail 1.
+    with django_assert_num_queries(19):
+        response = client.post(f"/commitments/{parent.pk}/updates/", data, **HTMX)
+    assert response.status_code == 200
