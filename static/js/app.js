@@ -1,4 +1,4 @@
-// Only what htmx cannot do on its own: tell the user when a request failed, instead of silence.
+// Only what htmx cannot do on its own: say when a request failed, and tidy filter URLs.
 (function () {
   "use strict";
   var box = null;
@@ -15,6 +15,15 @@
   }
 
   document.addEventListener("htmx:beforeRequest", hide);
+
+  // Keep pushed URLs short and shareable: leave out filters left empty (an empty search, default sort).
+  document.addEventListener("htmx:configRequest", function (event) {
+    if (event.detail.verb !== "get") return;
+    var params = event.detail.parameters;
+    Object.keys(params).forEach(function (name) {
+      if (params[name] === "") delete params[name];
+    });
+  });
   document.addEventListener("htmx:responseError", function (event) {
     var status = event.detail.xhr ? event.detail.xhr.status : 0;
     if (status === 403) {
