@@ -1,8 +1,9 @@
 import pytest
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import Group, Permission, User
 
 from tracker.loader import DEFAULT_DIALOGUE_FILE, dialogue_load, read_dialogue_file
 from tracker.models import Agency, Commitment, Dialogue, Participation, Role, Theme
+from tracker.roles import sync_roles
 
 PASSWORD = "a-long-test-password-42"
 
@@ -17,6 +18,8 @@ def seed(db):
 def _user(username, group=None, **extra):
     user = User.objects.create_user(username=username, password=PASSWORD, **extra)
     if group:
+        # Browser tests flush the database between tests, taking the migration-made groups with it.
+        sync_roles(Group, Permission)
         user.groups.add(Group.objects.get(name=group))
     return user
 

@@ -73,3 +73,13 @@ def test_production_settings_refuse_to_start_without_a_secret_key():
     )
     assert result.returncode != 0
     assert "DJANGO_SECRET_KEY must be set" in result.stderr
+
+
+def test_the_data_migration_creates_the_roles(db):
+    from django.contrib.auth.models import Group
+
+    perms = {g.name: set(g.permissions.values_list("codename", flat=True)) for g in Group.objects.all()}
+    assert "view_commitment" in perms["Viewers"] and "add_statusupdate" not in perms["Viewers"]
+    assert {"add_statusupdate", "change_commitment"} <= perms["Editors"]
+    assert not any(p.startswith("delete_") for p in perms["Editors"])
+    assert "change_statusupdate" not in perms["Editors"]  # the trail is append-only

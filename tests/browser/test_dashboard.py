@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 from tests.conftest import PASSWORD
 from tracker.models import Commitment
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def log_in(page, live_server, username):

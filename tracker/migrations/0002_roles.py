@@ -1,11 +1,9 @@
-"""Create the Viewers and Editors groups with their model permissions (see README, "Roles")."""
+"""Create the Viewers and Editors groups with their model permissions (see tracker/roles.py)."""
 
 from django.contrib.auth.management import create_permissions
 from django.db import migrations
 
-TRACKER_MODELS = ["dialogue", "sourcedocument", "theme", "agency", "commitment", "participation", "statusupdate"]
-# Editors edit every tracker record but the trail: status updates are added, never changed.
-EDITOR_ACTIONS = {model: ["view", "add", "change"] for model in TRACKER_MODELS} | {"statusupdate": ["view", "add"]}
+from tracker.roles import sync_roles
 
 
 def create_roles(apps, schema_editor):
@@ -14,19 +12,7 @@ def create_roles(apps, schema_editor):
         app_config.models_module = True
         create_permissions(app_config, verbosity=0)
         app_config.models_module = None
-
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
-
-    def perms(codenames):
-        return Permission.objects.filter(content_type__app_label="tracker", codename__in=codenames)
-
-    viewers, _ = Group.objects.get_or_create(name="Viewers")
-    viewers.permissions.set(perms([f"view_{model}" for model in TRACKER_MODELS]))
-    editors, _ = Group.objects.get_or_create(name="Editors")
-    editors.permissions.set(
-        perms([f"{action}_{model}" for model, actions in EDITOR_ACTIONS.items() for action in actions])
-    )
+    sync_roles(apps.get_model("auth", "Group"), apps.get_model("auth", "Permission"))
 
 
 def remove_roles(apps, schema_editor):

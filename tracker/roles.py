@@ -1,0 +1,35 @@
+"""The Viewers and Editors groups and their model permissions: one definition, used by the data
+migration that creates them and by anything that must restore them (tests that flush the database)."""
+
+TRACKER_MODELS = [
+    "dialogue",
+    "sourcedocument",
+    "theme",
+    "agency",
+    "commitment",
+    "participation",
+    "statusupdate",
+]
+# Editors edit every tracker record but the trail: status updates are added, never changed.
+# Nobody but an administrator deletes anything.
+ROLE_PERMISSIONS = {
+    "Viewers": [f"view_{model}" for model in TRACKER_MODELS],
+    "Editors": [
+        f"{action}_{model}"
+        for model in TRACKER_MODELS
+        for action in ("view", "add", "change")
+        if not (model == "statusupdate" and action == "change")
+    ],
+}
+
+
+def sync_roles(group_model, permission_model) -> None:
+    """Create the groups if missing and give them exactly their permissions.
+
+    Takes the model classes so a migration can pass its historical models.
+    """
+    for name, codenames in ROLE_PERMISSIONS.items():
+        group, _ = group_model.objects.get_or_create(name=name)
+        group.permissions.set(
+            permission_model.objects.filter(content_type__app_label="tracker", codename__in=codenames)
+        )
