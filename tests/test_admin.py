@@ -2,7 +2,7 @@ import pytest
 from django.contrib import admin
 from django.urls import reverse
 
-from tracker.models import Commitment, Status, StatusUpdate
+from tracker.models import Commitment, Status, StatusUpdate, Theme
 
 TRACKER_MODELS = [m for m in admin.site._registry if m._meta.app_label == "tracker"]
 
@@ -32,7 +32,10 @@ def test_every_change_page_renders_for_a_superuser(admin_client, seed, editor, m
 
 def test_commitment_changelist_filters_by_agency_country_and_theme(admin_client, seed):
     url = admin_url(Commitment, "changelist")
-    response = admin_client.get(url, {"participations__agency__country": "FR", "themes__id__exact": 1})
+    climate = Theme.objects.get(slug="climate-crisis")
+    response = admin_client.get(
+        url, {"participations__agency__country": "FR", "themes__id__exact": climate.pk}
+    )
     assert response.status_code == 200
     assert "Objective: address the climate crisis" in response.content.decode()
 

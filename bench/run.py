@@ -1,0 +1,308 @@
+#!/usr/bin/env python
+"""The project's benchmark: server time and query count of every page at 10,000 commitments.
+
+    make bench                      # SQLite, fresh database, in-process measurement
+    make bench BENCH_ARGS=--load    # also: gunicorn with 2 workers on 127.0.0.1 under a bounded load
+    DATABASE_URL=postgresql:///bench make bench   # the same on PostgreSQL (the database is emptied)
+
+Pages are requested through Django's test client, so every middleware runs; cases are interleaved
+round by round so a noisy moment hurts them all alike, and medians are reported. For the list
+filters the Django admin changelist with the same filter is measured beside ours. Each page's own
+SQL is also replayed alone, the floor under which no page can go. Results go to bench/results/.
+"""
+
+import argparse
+import json
+import os
+import secrets
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+BUDGET_MS = {"overview": 10, "list": 10, "fragment": 10, "detail": 15, "csv": 1000}
+
+
+def production_like_environment(sqlite_path):
+    """Measure with production settings (DEBUG off: no query logging), minus HTTPS redirects."""
+    os.environ.update(
+        DJANGO_DEBUG="0",
+        DJANGO_SECRET_KEY=os.environ.get("DJANGO_SECRET_KEY") or secrets.token_urlsafe(64),
+        DJANGO_ALLOWED_HOSTS="testserver,127.0.0.1,localhost",
+        DJANGO_SECURE_SSL_REDIRECT="0",
+        DJANGO_SECURE_COOKIES="0",
+        DJANGO_HSTS_SECONDS="0",
+        DJANGO_LOG_LEVEL="WARNING",
+        DJANGO_SETTINGS_MODULE="config.settings",
+    )
+    if not os.environ.get("DATABASE_URL"):
+        os.environ["SQLITE_PATH"] = str(sqlite_path)
+
+
+def build_dataset(args):
+    from django.core.management import call_command
+
+    from tracker.models import Commitment
+
+    call_command("migrate", verbosity=0)
+    call_command("collectstatic", interactive=False, verbosity=0)
+    if os.environ.get("DATABASE_URL") and Commitment.objects.exists():
+        call_command("flush", interactive=False, verbosity=0)
+        call_command("migrate", verbosity=0)
+    call_command(
+        "seed_synthetic",
+        commitments=args.commitments,
+        updates=args.updates,
+        agencies=args.agencies,
+        themes=args.themes,
+        seed=args.seed,
+    )
+
+
+def users():
+    from django.contrib.auth.models import Group, User
+
+    superuser = User.objects.create_superuser("bench-admin", password=secrets.token_urlsafe(16))
+    editor = User.objects.create_user("bench-editor", is_staff=True)
+    editor.groups.add(Group.objects.get(name="Editors"))
+    return superuser, editor
+
+
+def cases(superuser, editor):
+    """(name, kind, user, method, url, extra headers, admin url with the same filter or None)."""
+    from django.db.models import Count
+
+    from tracker.models import Agency, Commitment, Theme
+
+    agency = Agency.objects.annotate(n=Count("participations")).order_by("-n").first()
+    theme = Theme.objects.order_by("order").first()
+    busy = Commitment.objects.annotate(n=Count("updates")).filter(n__gte=50).order_by("n").first()
+    busy = busy or Commitment.objects.annotate(n=Count("updates")).order_by("-n").first()
+    word = Commitment.objects.order_by("pk").first().title.split()[1]
+    htmx = {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "results"}
+    a, t = agency.slug, theme.slug
+    admin = "/admin/tracker/commitment/"
+    return [
+        ("overview", "overview", superuser, "get", "/", {}, None),
+        ("list, unfiltered", "list", superuser, "get", "/commitments/", {}, admin),
+        (
+            "list by agency",
+            "list",
+            superuser,
+            "get",
+            f"/commitments/?agency={a}",
+            {},
+            f"{admin}?participations__agency__id__exact={agency.pk}",
+        ),
+        (
+            "list by theme",
+            "list",
+            superuser,
+            "get",
+            f"/commitments/?theme={t}",
+            {},
+            f"{admin}?themes__id__exact={theme.pk}",
+        ),
+        (
+            "list by agency+theme+status",
+            "list",
+            superuser,
+            "get",
+            f"/commitments/?agency={a}&theme={t}&status=on_track",
+            {},
+            f"{admin}?participations__agency__id__exact={agency.pk}&themes__id__exact={theme.pk}&status__exact=on_track",
+        ),
+        ("list by text", "list", superuser, "get", f"/commitments/?q={word}", {}, f"{admin}?q={word}"),
+        ("list page 100", "list", superuser, "get", "/commitments/?page=100", {}, f"{admin}?p=99"),
+        (
+            "htmx fragment, filtered",
+            "fragment",
+            superuser,
+            "get",
+            f"/commitments/?theme={t}&status=at_risk",
+            htmx,
+            None,
+        ),
+        (
+            f"commitment with {busy.updates.count()} updates",
+            "detail",
+            editor,
+            "get",
+            f"/commitments/{busy.pk}/",
+            {},
+            None,
+        ),
+        ("post an update (htmx)", "post", editor, "post", f"/commitments/{busy.pk}/updates/", htmx, None),
+        ("CSV, every row", "csv", superuser, "get", "/commitments/export.csv", {}, None),
+    ]
+
+
+def timed_request(client, method, url, headers):
+    data = {"status": "on_track", "progress": "50", "text": "Benchmark update.", "reported_on": "2020-01-01"}
+    started = time.perf_counter()
+    response = client.post(url, data, **headers) if method == "post" else client.get(url, **headers)
+    if response.status_code != 200:
+        raise SystemExit(f"{url} answered {response.status_code}")
+    if getattr(response, "streaming", False):
+        b"".join(response.streaming_content)
+    return (time.perf_counter() - started) * 1000
+
+
+def queries_of(client, method, url, headers):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        timed_request(client, method, url, headers)
+    return [q["sql"] for q in captured.captured_queries]
+
+
+def sql_floor_ms(statements, rounds):
+    """Replay a page's SQL alone (reads only) and return the median total time."""
+    from django.db import connection
+
+    reads = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
+    times = []
+    with connection.cursor() as cursor:
+        for _ in range(rounds):
+            started = time.perf_counter()
+            for sql in reads:
+                cursor.execute(sql)
+                cursor.fetchall()
+            times.append((time.perf_counter() - started) * 1000)
+    return statistics.median(times)
+
+
+def percentile(values, p):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+def measure(args):
+    from django.test import Client
+
+    superuser, editor = users()
+    clients = {}
+    for user in (superuser, editor):
+        clients[user.pk] = Client()
+        clients[user.pk].force_login(user)
+    plan = cases(superuser, editor)
+    samples = {name: [] for name, *_ in plan}
+    admin_samples = {name: [] for name, *_, admin in plan if admin}
+    for round_number in range(args.warmup + args.rounds):
+        for name, kind, user, method, url, headers, admin in plan:
+            if kind == "csv" and round_number % 5:
+                continue  # the CSV takes far longer than a page: a fifth of the rounds is plenty
+            client = clients[user.pk]
+            took = timed_request(client, method, url, headers)
+            admin_took = timed_request(client, "get", admin, {}) if admin else None
+            if round_number >= args.warmup:
+                samples[name].append(took)
+                if admin:
+                    admin_samples[name].append(admin_took)
+    rows = []
+    for name, kind, user, method, url, headers, admin in plan:
+        statements = queries_of(clients[user.pk], method, url, headers)
+        floor = sql_floor_ms(statements, max(5, args.rounds // 2)) if kind != "post" else None
+        p50 = statistics.median(samples[name])
+        row = {
+            "case": name,
+            "kind": kind,
+            "url": url,
+            "p50_ms": p50,
+            "p95_ms": percentile(samples[name], 95),
+            "queries": len(statements),
+            "sql_ms": floor,
+            "page_over_sql": p50 / floor if floor else None,
+            "samples": len(samples[name]),
+        }
+        if admin:
+            admin_p50 = statistics.median(admin_samples[name])
+            row |= {"admin_url": admin, "admin_p50_ms": admin_p50, "admin_over_ours": admin_p50 / p50}
+        rows.append(row)
+    return rows
+
+
+def verdicts(rows):
+    problems = []
+    for row in rows:
+        budget = BUDGET_MS.get(row["kind"])
+        if budget and row["case"] != "list page 100" and row["p50_ms"] > budget:
+            problems.append(f"{row['case']}: p50 {row['p50_ms']:.1f} ms > {budget} ms")
+        if row["kind"] not in ("post",) and row["queries"] > 10:
+            problems.append(f"{row['case']}: {row['queries']} queries > 10")
+        if (
+            row.get("admin_over_ours") is not None
+            and row["case"] != "list, unfiltered"
+            and row["admin_over_ours"] < 3
+        ):
+            problems.append(f"{row['case']}: only {row['admin_over_ours']:.1f}x faster than the admin")
+    return problems
+
+
+def print_table(rows, title):
+    print(f"\n{title}")
+    header = f"{'case':34} {'p50 ms':>8} {'p95 ms':>8} {'queries':>7} {'SQL ms':>7} {'page/SQL':>8} {'admin p50':>9} {'admin/ours':>10}"
+    print(header)
+    print("-" * len(header))
+    for r in rows:
+
+        def cell(value, fmt):
+            return format(value, fmt) if value is not None else "—"
+
+        print(
+            f"{r['case'][:34]:34} {r['p50_ms']:8.2f} {r['p95_ms']:8.2f} {r['queries']:7d} {cell(r['sql_ms'], '7.2f')}"
+            f" {cell(r['page_over_sql'], '8.1f')} {cell(r.get('admin_p50_ms'), '9.2f')} {cell(r.get('admin_over_ours'), '10.1f')}"
+        )
+
+
+def main():
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--commitments", type=int, default=10_000)
+    parser.add_argument("--updates", type=int, default=100_000)
+    parser.add_argument("--agencies", type=int, default=200)
+    parser.add_argument("--themes", type=int, default=12)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--rounds", type=int, default=40)
+    parser.add_argument("--warmup", type=int, default=3)
+    parser.add_argument("--load", action="store_true", help="also run gunicorn under a bounded load")
+    parser.add_argument("--requests", type=int, default=3000, help="requests per load phase")
+    parser.add_argument("--clients", type=int, default=8, help="concurrent load clients")
+    args = parser.parse_args()
+
+    workdir = Path(tempfile.mkdtemp(prefix="tracker-bench-"))
+    production_like_environment(workdir / "bench.sqlite3")
+    import django
+
+    django.setup()
+    from django.db import connection
+
+    engine = connection.vendor
+    print(f"Building {args.commitments} commitments, {args.updates} updates on {engine} ...", flush=True)
+    build_dataset(args)
+    rows = measure(args)
+    title = f"{engine}: {args.commitments} commitments, {args.updates} updates, {args.rounds} rounds (p50/p95 over rounds)"
+    print_table(rows, title)
+    result = {"engine": engine, "args": vars(args), "pages": rows, "when": time.strftime("%Y-%m-%dT%H:%M:%S")}
+    if args.load:
+        from bench.load import run_load
+
+        result["load"] = run_load(args, workdir)
+    problems = verdicts(rows)
+    result["budget_problems"] = problems
+    out = ROOT / "bench" / "results"
+    out.mkdir(exist_ok=True)
+    path = out / f"bench-{engine}-{time.strftime('%Y%m%d-%H%M%S')}.json"
+    path.write_text(json.dumps(result, indent=2))
+    print("\nBudgets: " + ("all met" if not problems else "NOT MET:\n  " + "\n  ".join(problems)))
+    print(f"Results: {path}")
+
+
+if __name__ == "__main__":
+    main()
