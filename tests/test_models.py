@@ -44,3 +44,10 @@ def test_every_record_reads_well_as_text(seed):
     assert str(participation.agency) == "National Aeronautics and Space Administration (NASA) · US"
     assert "lead on" in str(participation)
     assert str(seed) == "U.S.–France bilateral space dialogue"
+
+
+def test_participations_follow_their_agencys_country(seed):
+    agency = Agency.objects.get(slug="sgdsn")
+    agency.country = "BE"
+    agency.save()
+    assert set(agency.participations.values_list("country", flat=True)) == {"BE"}

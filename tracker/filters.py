@@ -29,7 +29,7 @@ def _participations_of(values):
 
 
 SORTS = {
-    "": ("Announcement order", ["dialogue__announced_on", "id"]),
+    "": ("Announcement order", ["announced_on", "id"]),
     "title": ("Title (A–Z)", ["title", "id"]),
     "-progress": ("Most progress", ["-progress", "id"]),
     "progress": ("Least progress", ["progress", "id"]),
@@ -102,7 +102,7 @@ class CommitmentFilter(django_filters.FilterSet):
         if data.get("agency"):
             lookups["agency__slug__in"] = data["agency"]
         if data.get("country"):
-            lookups["agency__country__in"] = data["country"]
+            lookups["country__in"] = data["country"]
         if lookups and data.get("role"):
             lookups["role"] = data["role"]
         if lookups:

@@ -96,15 +96,20 @@ class CommitmentBrowser:
         self.filterset = CommitmentFilter(query_dict, queryset=commitments_for_listing())
         self.valid = self.filterset.is_valid()
 
-    def _without(self, *names):
-        """The filtered queryset (as a subquery of ids) ignoring the named filters."""
+    def _others(self, *names):
+        """Commitments matching every filter but the named ones, or None when no other filter is set.
+
+        None lets a facet count plainly, without a subquery, which is most requests' case.
+        """
         data = self.query_dict.copy()
-        for name in names:
+        for name in (*names, "page", "sort"):
             data.pop(name, None)
-        return CommitmentFilter(data, queryset=Commitment.objects.all()).qs.order_by().values("pk")
+        if not any(value for key in data for value in data.getlist(key)):
+            return None
+        return CommitmentFilter(data, queryset=Commitment.objects.all()).qs.order_by()
 
     def _chosen(self, name) -> list[str]:
-        return self.filterset.form.cleaned_data.get(name) or [] if self.valid else []
+        return (self.filterset.form.cleaned_data.get(name) or []) if self.valid else []
 
     @cached_property
     def facets(self) -> list[Facet]:
@@ -118,65 +123,67 @@ class CommitmentBrowser:
             self._agency_facet(),
         ]
 
-    def _facet(self, name, label, rows, value_of, label_of) -> Facet:
-        chosen = self._chosen(name)
-        options = [
-            FacetOption(value_of(r), label_of(r), r.n if hasattr(r, "n") else r["n"], False) for r in rows
-        ]
+    def _facet(self, name, label, rows, label_of) -> Facet:
+        """Options from `rows` (dicts with "value" and "n"), marked when chosen; chosen values that
+        match no option are reported as unknown."""
+        chosen = set(self._chosen(name))
+        options = [FacetOption(r["value"], label_of(r), r["n"], r["value"] in chosen) for r in rows]
         known = {o.value for o in options}
-        for option in options:
-            option.selected = option.value in chosen
-        return Facet(name, label, options, unknown=[v for v in chosen if v not in known])
+        return Facet(name, label, options, unknown=[v for v in self._chosen(name) if v not in known])
+
+    def _count_of(self, relation, others):
+        """Count(relation), limited to the `others` commitments when there are other filters."""
+        if others is None:
+            return Count(relation)
+        return Count(relation, filter=Q(**{f"{relation}__in": others.values("pk")}))
 
     def _status_facet(self) -> Facet:
-        rows = (
-            Commitment.objects.filter(pk__in=self._without("status")).values("status").annotate(n=Count("pk"))
-        )
-        counts = dict.fromkeys(Status.values, 0) | {r["status"]: r["n"] for r in rows}
-        return self._facet(
-            "status",
-            "Status",
-            [{"value": value, "label": label, "n": counts[value]} for value, label in Status.choices],
-            lambda r: r["value"],
-            lambda r: r["label"],
-        )
+        others = self._others("status")
+        base = others if others is not None else Commitment.objects.order_by()
+        counts = {r["status"]: r["n"] for r in base.values("status").annotate(n=Count("pk"))}
+        rows = [
+            {"value": value, "label": label, "n": counts.get(value, 0)} for value, label in Status.choices
+        ]
+        return self._facet("status", "Status", rows, lambda r: r["label"])
 
     def _dialogue_facet(self) -> Facet:
-        rows = Dialogue.objects.annotate(
-            n=Count("commitments", filter=Q(commitments__in=self._without("dialogue")))
+        n = self._count_of("commitments", self._others("dialogue"))
+        rows = (
+            Dialogue.objects.values("name", value=F("slug")).annotate(n=n).order_by("-announced_on", "name")
         )
-        return self._facet("dialogue", "Dialogue", rows, lambda d: d.slug, lambda d: d.name)
+        return self._facet("dialogue", "Dialogue", rows, lambda r: r["name"])
 
     def _theme_facet(self) -> Facet:
-        rows = Theme.objects.annotate(
-            n=Count("commitments", filter=Q(commitments__in=self._without("theme")))
-        )
-        return self._facet("theme", "Theme", rows, lambda t: t.slug, lambda t: t.name)
+        n = self._count_of("commitments", self._others("theme"))
+        rows = Theme.objects.values("name", value=F("slug")).annotate(n=n).order_by("order", "name")
+        return self._facet("theme", "Theme", rows, lambda r: r["name"])
 
-    def _participation_filter(self, name) -> Q:
-        condition = Q(participations__commitment__in=self._without(name, "role"))
-        if self.filterset.form.cleaned_data.get("role"):
-            condition &= Q(participations__role=Role.LEAD)
-        return condition
+    def _lead_only(self, prefix="") -> Q | None:
+        return Q(**{f"{prefix}role": Role.LEAD}) if self.filterset.form.cleaned_data.get("role") else None
 
     def _agency_facet(self) -> Facet:
-        rows = Agency.objects.annotate(
-            n=Count("participations__commitment", filter=self._participation_filter("agency"), distinct=True)
-        ).order_by("country", "name")
-        return self._facet("agency", "Agency", rows, lambda a: a.slug, lambda a: a.acronym or a.name)
+        # One participation per agency and commitment (a unique constraint), so no DISTINCT is needed.
+        others = self._others("agency", "role")
+        condition = Q(participations__commitment__in=others.values("pk")) if others is not None else Q()
+        if lead := self._lead_only("participations__"):
+            condition &= lead
+        n = Count("participations", filter=condition) if condition else Count("participations")
+        rows = Agency.objects.values("name", "acronym", "country", value=F("slug")).annotate(n=n)
+        return self._facet(
+            "agency", "Agency", rows.order_by("country", "name"), lambda r: r["acronym"] or r["name"]
+        )
 
     def _country_facet(self) -> Facet:
-        condition = Q(commitment__in=self._without("country", "role"))
-        if self.filterset.form.cleaned_data.get("role"):
-            condition &= Q(role=Role.LEAD)
+        others = self._others("country", "role")
+        condition = Q(commitment__in=others.values("pk")) if others is not None else Q()
+        if lead := self._lead_only():
+            condition &= lead
         rows = (
-            Participation.objects.values("agency__country")
-            .annotate(n=Count("commitment", filter=condition, distinct=True))
-            .order_by("agency__country")
+            Participation.objects.values(value=F("country"))
+            .annotate(n=Count("commitment", distinct=True, filter=condition or None))
+            .order_by("country")
         )
-        return self._facet(
-            "country", "Country", rows, lambda r: r["agency__country"], lambda r: r["agency__country"]
-        )
+        return self._facet("country", "Country", rows, lambda r: r["value"])
 
     @cached_property
     def total(self) -> int:

@@ -154,7 +154,9 @@ class SyntheticData:
             chosen = self.rng.sample(agencies, min(len(agencies), self.rng.randint(1, 6)))
             for index, agency in enumerate(chosen):
                 role = Role.LEAD if index == 0 else Role.PARTNER
-                participations.append(Participation(commitment_id=c.pk, agency_id=agency.pk, role=role))
+                participations.append(
+                    Participation(commitment_id=c.pk, agency_id=agency.pk, role=role, country=agency.country)
+                )
         through.objects.bulk_create(theme_links, batch_size=2000)
         bulk_create_with_history(participations, Participation, batch_size=2000)
         return {"theme links": len(theme_links), "participations": len(participations)}

@@ -1,0 +1,46 @@
+"""Small pieces of markup repeated on every row. Simple tags rather than {% include %}s because a
+list renders hundreds of them, and an include costs a template lookup and a context each time.
+format_html escapes every value."""
+
+from django import template
+from django.utils.html import format_html, format_html_join
+from django.utils.text import slugify
+
+register = template.Library()
+
+
+@register.simple_tag
+def status_badge(item):
+    """The status in words on its colour: never colour alone."""
+    return format_html('<span class="status status-{}">{}</span>', item.status, item.get_status_display())
+
+
+@register.simple_tag
+def flags(commitment):
+    shown = [("overdue", "Overdue", commitment.is_overdue), ("stale", "Stale", commitment.is_stale)]
+    return format_html_join(" ", '<span class="flag flag-{}">{}</span>', ((k, t) for k, t, on in shown if on))
+
+
+@register.simple_tag
+def progress_bar(value, label="Progress"):
+    return format_html(
+        '<div class="progress-line"><progress max="100" value="{}" aria-label="{}">{}%</progress>'
+        "<span>{}%</span></div>",
+        value,
+        label,
+        value,
+        value,
+    )
+
+
+@register.simple_tag
+def facet_count(facet, option, oob=False):
+    """How many commitments a filter option would match; `oob` marks it for an htmx out-of-band swap."""
+    markup = (
+        '<span class="count{}" id="count-{}-{}" hx-swap-oob="true">{}</span>'
+        if oob
+        else ('<span class="count{}" id="count-{}-{}">{}</span>')
+    )
+    return format_html(
+        markup, "" if option.count else " empty", facet.name, slugify(option.value), option.count
+    )
