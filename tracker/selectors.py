@@ -3,7 +3,8 @@
 from dataclasses import dataclass, field
 
 from django.core.paginator import Paginator
-from django.db.models import Avg, Case, Count, F, IntegerField, Prefetch, Q, Value, When
+from django.db.models import Avg, Case, Count, DateField, F, IntegerField, Prefetch, Q, Value, When
+from django.db.models.functions import Coalesce, NullIf
 from django.utils import timezone
 from django.utils.functional import cached_property
 
@@ -113,77 +114,80 @@ class CommitmentBrowser:
 
     @cached_property
     def facets(self) -> list[Facet]:
+        """Five facets in five queries: option labels (one UNION), status and dialogue counts (one
+        GROUP BY, split below), theme, agency and country counts (one GROUP BY each)."""
         if not self.valid:
             return []
+        labels = facet_labels()
+        status_counts, dialogue_counts = self._status_and_dialogue_counts()
+        country_counts = self._country_counts()
         return [
-            self._status_facet(),
-            self._dialogue_facet(),
-            self._theme_facet(),
-            self._country_facet(),
-            self._agency_facet(),
+            self._facet("status", "Status", Status.choices, status_counts),
+            self._facet("dialogue", "Dialogue", labels["dialogue"], dialogue_counts),
+            self._facet("theme", "Theme", labels["theme"], self._theme_counts()),
+            self._facet("country", "Country", [(c, c) for c in country_counts], country_counts),
+            self._facet("agency", "Agency", labels["agency"], self._agency_counts()),
         ]
 
-    def _facet(self, name, label, rows, label_of) -> Facet:
-        """Options from `rows` (dicts with "value" and "n"), marked when chosen; chosen values that
+    def _facet(self, name, label, choices, counts: dict) -> Facet:
+        """Options from (value, label) pairs with their counts, marked when chosen; chosen values that
         match no option are reported as unknown."""
-        chosen = set(self._chosen(name))
-        options = [FacetOption(r["value"], label_of(r), r["n"], r["value"] in chosen) for r in rows]
+        chosen = self._chosen(name)
+        options = [FacetOption(value, text, counts.get(value, 0), value in chosen) for value, text in choices]
         known = {o.value for o in options}
-        return Facet(name, label, options, unknown=[v for v in self._chosen(name) if v not in known])
+        return Facet(name, label, options, unknown=[v for v in chosen if v not in known])
 
-    def _count_of(self, relation, others):
-        """Count(relation), limited to the `others` commitments when there are other filters."""
-        if others is None:
-            return Count(relation)
-        return Count(relation, filter=Q(**{f"{relation}__in": others.values("pk")}))
+    def _within(self, queryset, others, field="commitment_id"):
+        return queryset if others is None else queryset.filter(**{f"{field}__in": others.values("pk")})
 
-    def _status_facet(self) -> Facet:
-        others = self._others("status")
+    def _status_and_dialogue_counts(self) -> tuple[dict, dict]:
+        """Both from one GROUP BY (status, dialogue) over the commitments matching the other filters:
+        the status counts keep only the chosen dialogues' rows, and the other way round."""
+        others = self._others("status", "dialogue")
         base = others if others is not None else Commitment.objects.order_by()
-        counts = {r["status"]: r["n"] for r in base.values("status").annotate(n=Count("pk"))}
-        rows = [
-            {"value": value, "label": label, "n": counts.get(value, 0)} for value, label in Status.choices
-        ]
-        return self._facet("status", "Status", rows, lambda r: r["label"])
+        rows = base.values("status", dialogue_slug=F("dialogue__slug")).annotate(n=Count("pk")).order_by()
+        chosen_statuses, chosen_dialogues = set(self._chosen("status")), set(self._chosen("dialogue"))
+        by_status: dict[str, int] = {}
+        by_dialogue: dict[str, int] = {}
+        for row in rows:
+            if not chosen_dialogues or row["dialogue_slug"] in chosen_dialogues:
+                by_status[row["status"]] = by_status.get(row["status"], 0) + row["n"]
+            if not chosen_statuses or row["status"] in chosen_statuses:
+                by_dialogue[row["dialogue_slug"]] = by_dialogue.get(row["dialogue_slug"], 0) + row["n"]
+        return by_status, by_dialogue
 
-    def _dialogue_facet(self) -> Facet:
-        n = self._count_of("commitments", self._others("dialogue"))
-        rows = (
-            Dialogue.objects.values("name", value=F("slug")).annotate(n=n).order_by("-announced_on", "name")
-        )
-        return self._facet("dialogue", "Dialogue", rows, lambda r: r["name"])
+    def _theme_counts(self) -> dict:
+        through = self._within(Commitment.themes.through.objects.all(), self._others("theme"))
+        rows = through.values(theme_slug=F("theme__slug")).annotate(n=Count("pk")).order_by()
+        return {r["theme_slug"]: r["n"] for r in rows}
 
-    def _theme_facet(self) -> Facet:
-        n = self._count_of("commitments", self._others("theme"))
-        rows = Theme.objects.values("name", value=F("slug")).annotate(n=n).order_by("order", "name")
-        return self._facet("theme", "Theme", rows, lambda r: r["name"])
+    def _participations(self, name):
+        participations = self._within(Participation.objects.all(), self._others(name, "role"))
+        if self.filterset.form.cleaned_data.get("role"):
+            participations = participations.filter(role=Role.LEAD)
+        return participations
 
-    def _lead_only(self, prefix="") -> Q | None:
-        return Q(**{f"{prefix}role": Role.LEAD}) if self.filterset.form.cleaned_data.get("role") else None
-
-    def _agency_facet(self) -> Facet:
+    def _agency_counts(self) -> dict:
         # One participation per agency and commitment (a unique constraint), so no DISTINCT is needed.
-        others = self._others("agency", "role")
-        condition = Q(participations__commitment__in=others.values("pk")) if others is not None else Q()
-        if lead := self._lead_only("participations__"):
-            condition &= lead
-        n = Count("participations", filter=condition) if condition else Count("participations")
-        rows = Agency.objects.values("name", "acronym", "country", value=F("slug")).annotate(n=n)
-        return self._facet(
-            "agency", "Agency", rows.order_by("country", "name"), lambda r: r["acronym"] or r["name"]
-        )
-
-    def _country_facet(self) -> Facet:
-        others = self._others("country", "role")
-        condition = Q(commitment__in=others.values("pk")) if others is not None else Q()
-        if lead := self._lead_only():
-            condition &= lead
         rows = (
-            Participation.objects.values(value=F("country"))
-            .annotate(n=Count("commitment", distinct=True, filter=condition or None))
-            .order_by("country")
+            self._participations("agency")
+            .values(agency_slug=F("agency__slug"))
+            .annotate(n=Count("pk"))
+            .order_by()
         )
-        return self._facet("country", "Country", rows, lambda r: r["value"])
+        return {r["agency_slug"]: r["n"] for r in rows}
+
+    @cached_property
+    def _country_count_rows(self) -> dict:
+        rows = (
+            self._participations("country")
+            .values("country")
+            .annotate(n=Count("commitment_id", distinct=True))
+        )
+        return {r["country"]: r["n"] for r in rows.order_by("country")}
+
+    def _country_counts(self) -> dict:
+        return self._country_count_rows
 
     @cached_property
     def total(self) -> int:
@@ -209,6 +213,30 @@ class CommitmentBrowser:
     @property
     def is_filtered(self) -> bool:
         return any(key != "page" for key in self.query_dict)
+
+
+def facet_labels() -> dict[str, list[tuple[str, str]]]:
+    """(slug, label) of every dialogue, theme and agency in display order, from one UNION query."""
+    no_date, no_rank, no_country = Value(None, DateField()), Value(0), Value("")
+    dialogues = Dialogue.objects.order_by().values_list(
+        Value("dialogue"), "slug", "name", "announced_on", no_rank, no_country
+    )
+    themes = Theme.objects.order_by().values_list(
+        Value("theme"), "slug", "name", no_date, "order", no_country
+    )
+    agencies = Agency.objects.order_by().values_list(
+        Value("agency"), "slug", Coalesce(NullIf("acronym", Value("")), "name"), no_date, no_rank, "country"
+    )
+    sort_keys = {
+        "dialogue": lambda row: (-row[3].toordinal(), row[2]),  # newest first
+        "theme": lambda row: (row[4], row[2]),  # the theme's display order
+        "agency": lambda row: (row[5], row[2]),  # by country
+    }
+    rows = list(dialogues.union(themes, agencies, all=True))
+    return {
+        kind: [(row[1], row[2]) for row in sorted((r for r in rows if r[0] == kind), key=key)]
+        for kind, key in sort_keys.items()
+    }
 
 
 def commitments_for_export(query_dict):
