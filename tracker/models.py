@@ -39,6 +39,16 @@ class Role(models.TextChoices):
     PARTNER = "partner", "Partner"
 
 
+def overdue(status: str, due_on, today: datetime.date) -> bool:
+    """Past its due date and not finished (the QuerySet's overdue() is the same rule in SQL)."""
+    return status not in CLOSED_STATUSES and due_on is not None and due_on < today
+
+
+def stale(status: str, last_update_on, announced_on, cutoff: datetime.date) -> bool:
+    """Open, and its latest update (or, with none, its announcement) older than the cutoff."""
+    return status not in CLOSED_STATUSES and (last_update_on or announced_on) < cutoff
+
+
 def stale_cutoff(today: datetime.date | None = None) -> datetime.date:
     """The date before which a commitment's latest update counts as stale."""
     today = today or timezone.localdate()
@@ -217,13 +227,11 @@ class Commitment(models.Model):
 
     @property
     def is_overdue(self) -> bool:
-        return not self.is_closed and self.due_on is not None and self.due_on < timezone.localdate()
+        return overdue(self.status, self.due_on, timezone.localdate())
 
     @property
     def is_stale(self) -> bool:
-        if self.is_closed:
-            return False
-        return (self.last_update_on or self.announced_on) < stale_cutoff()
+        return stale(self.status, self.last_update_on, self.announced_on, stale_cutoff())
 
 
 class Participation(models.Model):

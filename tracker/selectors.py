@@ -18,6 +18,8 @@ from .models import (
     Status,
     StatusUpdate,
     Theme,
+    overdue,
+    stale,
     stale_cutoff,
 )
 
@@ -239,10 +241,84 @@ def facet_labels() -> dict[str, list[tuple[str, str]]]:
     }
 
 
-def commitments_for_export(query_dict):
-    """Every row the list would show for this query string, for the CSV (3 queries)."""
-    filterset = CommitmentFilter(query_dict, queryset=commitments_for_listing())
-    return filterset.qs if filterset.is_valid() else Commitment.objects.none()
+EXPORT_COLUMNS = [
+    "id",
+    "dialogue",
+    "title",
+    "status",
+    "progress",
+    "due date",
+    "last update",
+    "overdue",
+    "stale",
+    "lead agencies",
+    "partner agencies",
+    "themes",
+    "url",
+]
+
+
+def export_rows(query_dict):
+    """One dict per commitment the list would show for this query string, every page (3 queries).
+
+    Plain tuples rather than model instances: an export has thousands of rows.
+    """
+    filterset = CommitmentFilter(query_dict, queryset=Commitment.objects.all())
+    if not filterset.is_valid():
+        return
+    matching = filterset.qs
+    ids = matching.order_by().values("pk")
+    agencies: dict[int, dict[str, list[str]]] = {}
+    for commitment_id, role, acronym, name in (
+        Participation.objects.filter(commitment__in=ids)
+        .order_by("agency__country", "agency__name")
+        .values_list("commitment_id", "role", "agency__acronym", "agency__name")
+    ):
+        agencies.setdefault(commitment_id, {Role.LEAD: [], Role.PARTNER: []})[role].append(acronym or name)
+    themes: dict[int, list[str]] = {}
+    for commitment_id, name in (
+        Commitment.themes.through.objects.filter(commitment__in=ids)
+        .order_by("theme__order", "theme__name")
+        .values_list("commitment_id", "theme__name")
+    ):
+        themes.setdefault(commitment_id, []).append(name)
+    today, cutoff = timezone.localdate(), stale_cutoff()
+    labels = dict(Status.choices)
+    columns = (
+        "pk",
+        "dialogue__name",
+        "title",
+        "status",
+        "progress",
+        "due_on",
+        "last_update_on",
+        "announced_on",
+    )
+    for pk, dialogue, title, status, progress, due_on, last_update_on, announced_on in matching.values_list(
+        *columns
+    ):
+        roles = agencies.get(pk, {Role.LEAD: [], Role.PARTNER: []})
+        yield dict(
+            zip(
+                EXPORT_COLUMNS,
+                [
+                    pk,
+                    dialogue,
+                    title,
+                    labels[status],
+                    progress,
+                    due_on or "",
+                    last_update_on or "",
+                    "yes" if overdue(status, due_on, today) else "no",
+                    "yes" if stale(status, last_update_on, announced_on, cutoff) else "no",
+                    "; ".join(roles[Role.LEAD]),
+                    "; ".join(roles[Role.PARTNER]),
+                    "; ".join(themes.get(pk, [])),
+                    "",
+                ],
+                strict=True,
+            )
+        )
 
 
 # --- overview -----------------------------------------------------------------------------------

@@ -13,13 +13,14 @@ from django.core.exceptions import PermissionDenied
 from django.db import DatabaseError, connection
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_POST
 
 from . import selectors, services
 from .forms import StatusUpdateForm, status_update_form_for
-from .models import Agency, Commitment, Role, SourceDocument, Status, Theme
+from .models import Agency, Commitment, SourceDocument, Status, Theme
 from .quotes import highlighted_segments
 
 
@@ -67,44 +68,12 @@ def commitment_export(request):
     stamp = timezone.localdate().isoformat()
     response["Content-Disposition"] = f'attachment; filename="commitments-{stamp}.csv"'
     writer = csv.writer(response)
-    writer.writerow(
-        [
-            "id",
-            "dialogue",
-            "title",
-            "status",
-            "progress",
-            "due date",
-            "last update",
-            "overdue",
-            "stale",
-            "lead agencies",
-            "partner agencies",
-            "themes",
-            "url",
-        ]
-    )
-    for c in selectors.commitments_for_export(request.GET):
-        agencies = {role: [] for role in Role.values}
-        for p in c.participations.all():
-            agencies[p.role].append(p.agency.acronym or p.agency.name)
-        writer.writerow(
-            [
-                c.pk,
-                c.dialogue.name,
-                _csv_safe(c.title),
-                c.get_status_display(),
-                c.progress,
-                c.due_on or "",
-                c.last_update_on or "",
-                "yes" if c.is_overdue else "no",
-                "yes" if c.is_stale else "no",
-                "; ".join(agencies[Role.LEAD]),
-                "; ".join(agencies[Role.PARTNER]),
-                "; ".join(t.name for t in c.themes.all()),
-                request.build_absolute_uri(c.get_absolute_url()),
-            ]
-        )
+    writer.writerow(selectors.EXPORT_COLUMNS)
+    base_url = request.build_absolute_uri(reverse("tracker:commitment_list"))
+    for row in selectors.export_rows(request.GET):
+        row["title"] = _csv_safe(row["title"])
+        row["url"] = f"{base_url}{row['id']}/"
+        writer.writerow(row.values())
     return response
 
 
