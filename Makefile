@@ -6,7 +6,7 @@ PORT ?= 8000
 # Local commands run in development mode; production sets DJANGO_DEBUG=0 and a real secret key.
 export DJANGO_DEBUG ?= 1
 
-.PHONY: install run test lock clean
+.PHONY: install run test bench lock clean
 
 install: $(VENV)/.installed
 
@@ -24,6 +24,10 @@ run: install
 
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The benchmark at 10,000 commitments (see bench/run.py); BENCH_ARGS=--load adds the gunicorn load.
+bench: install
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 # Re-pin every dependency after editing pyproject.toml.
 lock: install

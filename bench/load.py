@@ -1,0 +1,191 @@
+"""Bounded load against gunicorn (2 workers) on 127.0.0.1, used by `bench/run.py --load`.
+
+A fixed number of requests from several concurrent clients, in two phases: the filtered list alone,
+then a mix of list, htmx fragment, commitment page and update posts. Reports requests/s, p50/p99
+latency and the error count (any 5xx, any failed connection, any unexpected status).
+"""
+
+import http.client
+import os
+import random
+import secrets
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def login_cookie(username):
+    """A session for `username`, made directly in the database the server reads."""
+    from django.conf import settings
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.auth.models import User
+    from django.contrib.sessions.backends.db import SessionStore
+
+    user = User.objects.get(username=username)
+    session = SessionStore()
+    session[SESSION_KEY] = str(user.pk)
+    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    session.save()
+    csrf = secrets.token_hex(16)  # 32 characters: Django accepts a cookie token it did not issue
+    return f"{settings.SESSION_COOKIE_NAME}={session.session_key}; csrftoken={csrf}", csrf
+
+
+def start_gunicorn(port, workdir):
+    log = open(workdir / "gunicorn.log", "w")  # closed when the benchmark process exits
+    process = subprocess.Popen(  # noqa: S603 -- a fixed command line
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "config.wsgi",
+            "--workers",
+            "2",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--access-logfile",
+            "-",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=os.environ.copy(),
+        stdout=subprocess.DEVNULL,
+        stderr=log,
+    )
+    for _ in range(100):
+        try:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            connection.request("GET", "/healthz")
+            if connection.getresponse().status == 200:
+                return process
+        except OSError:
+            time.sleep(0.1)
+    process.kill()
+    raise SystemExit(f"gunicorn did not start; see {workdir / 'gunicorn.log'}")
+
+
+def drive(port, plan, clients, cookie, csrf):
+    """Send every request in `plan` from `clients` threads with keep-alive; return latencies, errors."""
+    latencies, errors, lock = [], [], threading.Lock()
+    queue = list(reversed(plan))
+
+    def client():
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        while True:
+            with lock:
+                if not queue:
+                    return
+                method, path, headers, body, expected = queue.pop()
+            headers = {"Cookie": cookie, "X-CSRFToken": csrf, **headers}
+            started = time.perf_counter()
+            try:
+                connection.request(method, path, body=body, headers=headers)
+                response = connection.getresponse()
+                response.read()
+                ok = response.status == expected
+            except OSError as exc:
+                ok, response = False, exc
+                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            took = (time.perf_counter() - started) * 1000
+            with lock:
+                latencies.append(took)
+                if not ok:
+                    errors.append(f"{method} {path}: {getattr(response, 'status', response)}")
+
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - started
+    return latencies, errors, elapsed
+
+
+def summary(name, latencies, errors, elapsed):
+    ordered = sorted(latencies)
+    result = {
+        "phase": name,
+        "requests": len(latencies),
+        "seconds": elapsed,
+        "requests_per_s": len(latencies) / elapsed,
+        "p50_ms": statistics.median(ordered),
+        "p99_ms": ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))],
+        "errors": len(errors),
+        "error_examples": errors[:5],
+    }
+    print(
+        f"{name:28} {result['requests']:6d} req  {result['requests_per_s']:7.1f} req/s  "
+        f"p50 {result['p50_ms']:6.1f} ms  p99 {result['p99_ms']:6.1f} ms  errors {result['errors']}"
+    )
+    return result
+
+
+def run_load(args, workdir):
+    from tracker.models import Agency, Commitment, Theme
+
+    rng = random.Random(args.seed)  # noqa: S311 -- a reproducible request mix
+    agencies = list(Agency.objects.values_list("slug", flat=True))
+    themes = list(Theme.objects.values_list("slug", flat=True))
+    ids = list(Commitment.objects.values_list("pk", flat=True))
+    cookie, csrf = login_cookie("bench-editor")
+
+    def list_request():
+        query = rng.choice(
+            [
+                f"theme={rng.choice(themes)}",
+                f"agency={rng.choice(agencies)}",
+                f"theme={rng.choice(themes)}&status=on_track",
+                "status=at_risk",
+                "",
+            ]
+        )
+        return ("GET", f"/commitments/?{query}", {}, None, 200)
+
+    def mixed_request():
+        roll = rng.random()
+        if roll < 0.5:
+            return list_request()
+        if roll < 0.75:
+            method, path, _, body, expected = list_request()
+            return (method, path, {"HX-Request": "true"}, body, expected)
+        if roll < 0.95:
+            return ("GET", f"/commitments/{rng.choice(ids)}/", {}, None, 200)
+        body = "status=on_track&progress=50&text=Load+test+update.&reported_on=2020-01-01"
+        headers = {"HX-Request": "true", "Content-Type": "application/x-www-form-urlencoded"}
+        return ("POST", f"/commitments/{rng.choice(ids)}/updates/", headers, body, 200)
+
+    port = free_port()
+    print(
+        f"\nLoad: gunicorn, 2 workers, 127.0.0.1:{port}, {args.clients} clients, {args.requests} requests a phase"
+    )
+    server = start_gunicorn(port, workdir)
+    try:
+        drive(port, [list_request() for _ in range(50)], args.clients, cookie, csrf)  # warm up
+        results = [
+            summary(
+                "filtered list only",
+                *drive(port, [list_request() for _ in range(args.requests)], args.clients, cookie, csrf),
+            ),
+            summary(
+                "mixed (with posts)",
+                *drive(port, [mixed_request() for _ in range(args.requests)], args.clients, cookie, csrf),
+            ),
+        ]
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    return results
