@@ -43,8 +43,8 @@ PAGES = {
     "list fragment": (lambda p: "/commitments/?theme=t1&sort=-progress", HTMX, 10),
     "csv": (lambda p: "/commitments/export.csv?country=US", {}, 5),
     "agencies": (lambda p: "/agencies/", {}, 3),
-    "agency": (lambda p: "/agencies/a0/", {}, 5),
-    "theme": (lambda p: "/themes/t0/", {}, 6),
+    "agency": (lambda p: "/agencies/a0/", {}, 7),
+    "theme": (lambda p: "/themes/t0/", {}, 7),
     "commitment": (lambda p: f"/commitments/{p.pk}/", {}, 9),
     "source": (lambda p: f"/sources/{p.source_id}/", {}, 4),
 }

@@ -426,3 +426,15 @@ def test_posts_need_a_csrf_token(seed, editor):
     strict.force_login(editor)
     assert strict.post(update_url("objective-stem-education"), VALID).status_code == 403
     assert StatusUpdate.objects.count() == 0
+
+
+def test_theme_and_agency_pages_list_a_preview_and_link_to_the_rest(viewer_client, seed, settings):
+    settings.TRACKER_PAGE_SIZE = 2
+    theme = viewer_client.get("/themes/climate-crisis/")
+    assert len(theme.context["commitments"]) == 2
+    assert (
+        'href="/commitments/?theme=climate-crisis">See all 4 in the commitment list' in theme.content.decode()
+    )
+    nasa = viewer_client.get("/agencies/nasa/")
+    assert (len(nasa.context["lead"]), nasa.context["n_lead"]) == (2, 5)
+    assert "See all 5 it leads" in nasa.content.decode()

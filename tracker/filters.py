@@ -5,7 +5,7 @@ import django_filters
 from django import forms
 from django.db.models import F, Q
 
-from .models import Commitment, Participation, Role, Status
+from .models import Agency, Commitment, Dialogue, Participation, Role, Status, Theme
 
 
 class AnySlugField(forms.MultipleChoiceField):
@@ -41,7 +41,7 @@ SORTS = {
 
 class CommitmentFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(method="filter_text", label="Search", max_length=200)
-    dialogue = SlugsFilter(field_name="dialogue__slug", label="Dialogue")
+    dialogue = SlugsFilter(method="filter_dialogue", label="Dialogue")
     theme = SlugsFilter(method="filter_theme", label="Theme")
     # agency, country and role are applied together (see filter_queryset): "lead" qualifies the
     # agency or country chosen, so it must be one condition on the same participation row.
@@ -79,8 +79,14 @@ class CommitmentFilter(django_filters.FilterSet):
             Q(title__icontains=value) | Q(description__icontains=value) | Q(quote__icontains=value)
         )
 
+    # Slugs are matched in a subquery rather than a join: SQLite then looks the few ids up once and
+    # walks an index on the id, which is several times faster on a large table.
+    def filter_dialogue(self, queryset, name, values):
+        return queryset.filter(dialogue__in=Dialogue.objects.filter(slug__in=values).values("pk"))
+
     def filter_theme(self, queryset, name, values):
-        through = Commitment.themes.through.objects.filter(theme__slug__in=values)
+        themes = Theme.objects.filter(slug__in=values).values("pk")
+        through = Commitment.themes.through.objects.filter(theme__in=themes)
         return queryset.filter(pk__in=through.values("commitment_id"))
 
     def filter_together(self, queryset, name, value):
@@ -100,7 +106,7 @@ class CommitmentFilter(django_filters.FilterSet):
         data = self.form.cleaned_data
         lookups = {}
         if data.get("agency"):
-            lookups["agency__slug__in"] = data["agency"]
+            lookups["agency__in"] = Agency.objects.filter(slug__in=data["agency"]).values("pk")
         if data.get("country"):
             lookups["country__in"] = data["country"]
         if lookups and data.get("role"):

@@ -1,9 +1,10 @@
 """Reads: each page's queries, composed once, each with a fixed number of SQL statements."""
 
+from collections import Counter
 from dataclasses import dataclass, field
 
 from django.core.paginator import Paginator
-from django.db.models import Avg, Case, Count, DateField, F, IntegerField, Prefetch, Q, Value, When
+from django.db.models import Avg, Case, Count, DateField, F, IntegerField, Prefetch, Q, Sum, Value, When
 from django.db.models.functions import Coalesce, NullIf
 from django.utils import timezone
 from django.utils.functional import cached_property
@@ -44,14 +45,6 @@ class StatusCount:
     value: str
     label: str
     count: int
-
-
-def status_counts(commitments) -> list[StatusCount]:
-    """Count commitments already loaded per status, every status listed."""
-    counts = dict.fromkeys(Status.values, 0)
-    for commitment in commitments:
-        counts[commitment.status] += 1
-    return [StatusCount(value, label, counts[value]) for value, label in Status.choices]
 
 
 # --- the commitment list and its facets --------------------------------------------------------
@@ -121,14 +114,21 @@ class CommitmentBrowser:
         if not self.valid:
             return []
         labels = facet_labels()
-        status_counts, dialogue_counts = self._status_and_dialogue_counts()
+        ids = {kind: {row.slug: row.pk for row in rows} for kind, rows in labels.items()}
+        status_counts, dialogue_counts = self._status_and_dialogue_counts(ids["dialogue"])
         country_counts = self._country_counts()
+
+        def by_slug(kind, counts_by_id):
+            return [(row.slug, row.label) for row in labels[kind]], {
+                row.slug: counts_by_id.get(row.pk, 0) for row in labels[kind]
+            }
+
         return [
             self._facet("status", "Status", Status.choices, status_counts),
-            self._facet("dialogue", "Dialogue", labels["dialogue"], dialogue_counts),
-            self._facet("theme", "Theme", labels["theme"], self._theme_counts()),
+            self._facet("dialogue", "Dialogue", *by_slug("dialogue", dialogue_counts)),
+            self._facet("theme", "Theme", *by_slug("theme", self._theme_counts())),
             self._facet("country", "Country", [(c, c) for c in country_counts], country_counts),
-            self._facet("agency", "Agency", labels["agency"], self._agency_counts()),
+            self._facet("agency", "Agency", *by_slug("agency", self._agency_counts())),
         ]
 
     def _facet(self, name, label, choices, counts: dict) -> Facet:
@@ -142,26 +142,28 @@ class CommitmentBrowser:
     def _within(self, queryset, others, field="commitment_id"):
         return queryset if others is None else queryset.filter(**{f"{field}__in": others.values("pk")})
 
-    def _status_and_dialogue_counts(self) -> tuple[dict, dict]:
+    def _status_and_dialogue_counts(self, dialogue_ids: dict[str, int]) -> tuple[dict, dict]:
         """Both from one GROUP BY (status, dialogue) over the commitments matching the other filters:
-        the status counts keep only the chosen dialogues' rows, and the other way round."""
+        the status counts keep only the chosen dialogues' rows, and the other way round. Counts are
+        by id (no join); the dialogue counts come back keyed by dialogue id."""
         others = self._others("status", "dialogue")
         base = others if others is not None else Commitment.objects.order_by()
-        rows = base.values("status", dialogue_slug=F("dialogue__slug")).annotate(n=Count("pk")).order_by()
-        chosen_statuses, chosen_dialogues = set(self._chosen("status")), set(self._chosen("dialogue"))
+        rows = base.values("status", "dialogue_id").annotate(n=Count("pk")).order_by()
+        chosen_statuses = set(self._chosen("status"))
+        chosen_dialogues = {dialogue_ids.get(slug) for slug in self._chosen("dialogue")}
         by_status: dict[str, int] = {}
-        by_dialogue: dict[str, int] = {}
+        by_dialogue: dict[int, int] = {}
         for row in rows:
-            if not chosen_dialogues or row["dialogue_slug"] in chosen_dialogues:
+            if not self._chosen("dialogue") or row["dialogue_id"] in chosen_dialogues:
                 by_status[row["status"]] = by_status.get(row["status"], 0) + row["n"]
             if not chosen_statuses or row["status"] in chosen_statuses:
-                by_dialogue[row["dialogue_slug"]] = by_dialogue.get(row["dialogue_slug"], 0) + row["n"]
+                by_dialogue[row["dialogue_id"]] = by_dialogue.get(row["dialogue_id"], 0) + row["n"]
         return by_status, by_dialogue
 
     def _theme_counts(self) -> dict:
         through = self._within(Commitment.themes.through.objects.all(), self._others("theme"))
-        rows = through.values(theme_slug=F("theme__slug")).annotate(n=Count("pk")).order_by()
-        return {r["theme_slug"]: r["n"] for r in rows}
+        rows = through.values("theme_id").annotate(n=Count("pk")).order_by()
+        return {r["theme_id"]: r["n"] for r in rows}
 
     def _participations(self, name):
         participations = self._within(Participation.objects.all(), self._others(name, "role"))
@@ -171,25 +173,16 @@ class CommitmentBrowser:
 
     def _agency_counts(self) -> dict:
         # One participation per agency and commitment (a unique constraint), so no DISTINCT is needed.
-        rows = (
-            self._participations("agency")
-            .values(agency_slug=F("agency__slug"))
-            .annotate(n=Count("pk"))
-            .order_by()
-        )
-        return {r["agency_slug"]: r["n"] for r in rows}
+        rows = self._participations("agency").values("agency_id").annotate(n=Count("pk")).order_by()
+        return {r["agency_id"]: r["n"] for r in rows}
 
-    @cached_property
-    def _country_count_rows(self) -> dict:
+    def _country_counts(self) -> dict:
         rows = (
             self._participations("country")
             .values("country")
             .annotate(n=Count("commitment_id", distinct=True))
         )
         return {r["country"]: r["n"] for r in rows.order_by("country")}
-
-    def _country_counts(self) -> dict:
-        return self._country_count_rows
 
     @cached_property
     def total(self) -> int:
@@ -217,26 +210,39 @@ class CommitmentBrowser:
         return any(key != "page" for key in self.query_dict)
 
 
-def facet_labels() -> dict[str, list[tuple[str, str]]]:
-    """(slug, label) of every dialogue, theme and agency in display order, from one UNION query."""
+@dataclass
+class FacetLabel:
+    pk: int
+    slug: str
+    label: str
+
+
+def facet_labels() -> dict[str, list[FacetLabel]]:
+    """Every dialogue, theme and agency (id, slug, label) in display order, from one UNION query."""
     no_date, no_rank, no_country = Value(None, DateField()), Value(0), Value("")
     dialogues = Dialogue.objects.order_by().values_list(
-        Value("dialogue"), "slug", "name", "announced_on", no_rank, no_country
+        Value("dialogue"), "pk", "slug", "name", "announced_on", no_rank, no_country
     )
     themes = Theme.objects.order_by().values_list(
-        Value("theme"), "slug", "name", no_date, "order", no_country
+        Value("theme"), "pk", "slug", "name", no_date, "order", no_country
     )
     agencies = Agency.objects.order_by().values_list(
-        Value("agency"), "slug", Coalesce(NullIf("acronym", Value("")), "name"), no_date, no_rank, "country"
+        Value("agency"),
+        "pk",
+        "slug",
+        Coalesce(NullIf("acronym", Value("")), "name"),
+        no_date,
+        no_rank,
+        "country",
     )
     sort_keys = {
-        "dialogue": lambda row: (-row[3].toordinal(), row[2]),  # newest first
-        "theme": lambda row: (row[4], row[2]),  # the theme's display order
-        "agency": lambda row: (row[5], row[2]),  # by country
+        "dialogue": lambda row: (-row[4].toordinal(), row[3]),  # newest first
+        "theme": lambda row: (row[5], row[3]),  # the theme's display order
+        "agency": lambda row: (row[6], row[3]),  # by country
     }
     rows = list(dialogues.union(themes, agencies, all=True))
     return {
-        kind: [(row[1], row[2]) for row in sorted((r for r in rows if r[0] == kind), key=key)]
+        kind: [FacetLabel(*row[1:4]) for row in sorted((r for r in rows if r[0] == kind), key=key)]
         for kind, key in sort_keys.items()
     }
 
@@ -427,18 +433,54 @@ def agency_scorecards() -> list[Agency]:
     return agencies
 
 
-def agency_scorecard(agency) -> dict:
-    """An agency's commitments as lead and as partner, with counts by status (2 queries)."""
-    participations = list(
-        agency.participations.select_related("commitment__dialogue").order_by(
-            "commitment__dialogue", "commitment_id"
+def agency_scorecard(agency, preview: int) -> dict:
+    """An agency's commitments counted by role and status, and the first few of each role (5 queries).
+
+    Only a preview is listed: an agency can be part of thousands of commitments, and the list page
+    (linked with the agency filter) pages through them all.
+    """
+    counts = Counter()
+    for row in agency.participations.values("role", "commitment__status").annotate(n=Count("pk")).order_by():
+        counts[(row["role"], row["commitment__status"])] += row["n"]
+
+    def first(role):
+        return list(
+            Commitment.objects.select_related("dialogue")
+            .filter(participations__agency=agency, participations__role=role)
+            .order_by("announced_on", "id")[:preview]
         )
-    )
-    lead = [p.commitment for p in participations if p.role == Role.LEAD]
-    partner = [p.commitment for p in participations if p.role == Role.PARTNER]
+
     return {
-        "lead": lead,
-        "partner": partner,
-        "counts": status_counts(lead + partner),
+        "lead": first(Role.LEAD),
+        "partner": first(Role.PARTNER),
+        "n_lead": sum(n for (role, _), n in counts.items() if role == Role.LEAD),
+        "n_partner": sum(n for (role, _), n in counts.items() if role == Role.PARTNER),
+        "counts": [
+            StatusCount(value, label, counts[(Role.LEAD, value)] + counts[(Role.PARTNER, value)])
+            for value, label in Status.choices
+        ],
         "sub_agencies": list(agency.children.order_by("name")),
+    }
+
+
+def theme_summary(theme, preview: int) -> dict:
+    """A theme's commitments counted by status, their mean progress, and the first few (5 queries)."""
+    in_theme = Commitment.objects.filter(
+        pk__in=Commitment.themes.through.objects.filter(theme=theme).values("commitment_id")
+    )
+    rows = in_theme.values("status").annotate(n=Count("pk"), progress=Sum("progress")).order_by()
+    by_status = {r["status"]: r for r in rows}
+    total = sum(r["n"] for r in rows)
+    return {
+        "total": total,
+        "mean_progress": round(sum(r["progress"] for r in rows) / total) if total else 0,
+        "counts": [
+            StatusCount(value, label, by_status[value]["n"] if value in by_status else 0)
+            for value, label in Status.choices
+        ],
+        "commitments": list(
+            commitments_for_listing()
+            .filter(pk__in=in_theme.values("pk"))
+            .order_by("announced_on", "id")[:preview]
+        ),
     }

@@ -146,18 +146,19 @@ def agency_list(request):
 def agency_detail(request, slug):
     agency = get_object_or_404(Agency.objects.select_related("parent"), slug=slug)
     return render(
-        request, "tracker/agency_detail.html", {"agency": agency, **selectors.agency_scorecard(agency)}
+        request,
+        "tracker/agency_detail.html",
+        {"agency": agency, **selectors.agency_scorecard(agency, settings.TRACKER_PAGE_SIZE)},
     )
 
 
 @require_GET
 def theme_detail(request, slug):
     theme = get_object_or_404(Theme, slug=slug)
-    commitments = list(selectors.commitments_for_listing().filter(themes=theme).order_by("dialogue", "id"))
     return render(
         request,
         "tracker/theme_detail.html",
-        {"theme": theme, "commitments": commitments, "counts": selectors.status_counts(commitments)},
+        {"theme": theme, **selectors.theme_summary(theme, settings.TRACKER_PAGE_SIZE)},
     )
 
 
