@@ -33,7 +33,7 @@ def build(make_commitments, editor, n):
 
 
 PAGES = {
-    "overview": (lambda p: "/", {}, 6),
+    "overview": (lambda p: "/", {}, 7),
     "list": (lambda p: "/commitments/", {}, 10),
     "list filtered": (
         lambda p: "/commitments/?theme=t0&agency=a0&role=lead&status=on_track&q=Commit",
@@ -42,7 +42,7 @@ PAGES = {
     ),
     "list fragment": (lambda p: "/commitments/?theme=t1&sort=-progress", HTMX, 10),
     "csv": (lambda p: "/commitments/export.csv?country=US", {}, 5),
-    "agencies": (lambda p: "/agencies/", {}, 3),
+    "agencies": (lambda p: "/agencies/", {}, 4),
     "agency": (lambda p: "/agencies/a0/", {}, 7),
     "theme": (lambda p: "/themes/t0/", {}, 7),
     "commitment": (lambda p: f"/commitments/{p.pk}/", {}, 9),
