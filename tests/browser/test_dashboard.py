@@ -12,6 +12,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def log_in(page, live_server, username):
+    """Log in through the form, starting from a page that needs a login."""
     page.goto(live_server.url + "/")
     expect(page).to_have_url(re.compile(r"/accounts/login/\?next=/$"))
     page.get_by_label("Username").fill(username)

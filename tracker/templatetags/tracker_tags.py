@@ -66,3 +66,9 @@ def facet_options(facet):
 
 
 CHECKED = format_html(" checked")
+
+
+@register.filter
+def minutes(duration) -> int:
+    """A timedelta as whole minutes, for messages such as the login lockout."""
+    return int(duration.total_seconds() // 60) if duration else 0

@@ -1,0 +1,151 @@
+"""Deny by default: logins are throttled, pages carry a strict script policy, user text stays text."""
+
+import re
+from pathlib import Path
+
+import pytest
+from axes.models import AccessAttempt
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from tests.conftest import PASSWORD
+from tracker.models import Agency, Commitment, StatusUpdate
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def attempt(client, username, password, address="10.0.0.1"):
+    return client.post("/accounts/login/", {"username": username, "password": password}, REMOTE_ADDR=address)
+
+
+def test_five_failed_logins_lock_the_username_from_that_address(client, viewer):
+    for _ in range(4):
+        assert attempt(client, "viewer", "wrong").status_code == 200
+    assert attempt(client, "viewer", "wrong").status_code == 429  # the fifth failure locks
+    locked = attempt(client, "viewer", PASSWORD)  # and now even the right password is refused
+    assert locked.status_code == 429
+    assert "Too many failed log-ins" in locked.content.decode()
+    assert "30 minutes" in locked.content.decode()
+    assert AccessAttempt.objects.get(username="viewer").failures_since_start >= 5  # failures are logged
+
+
+def test_a_lockout_does_not_spread_to_other_addresses_or_users(client, viewer, editor):
+    for _ in range(5):
+        attempt(client, "viewer", "wrong")
+    assert attempt(client, "viewer", PASSWORD, address="10.0.0.2").status_code == 302
+    client.logout()
+    assert attempt(client, "editor", PASSWORD).status_code == 302
+
+
+def test_a_deactivated_user_loses_access_on_the_next_request(client, viewer):
+    client.force_login(viewer)
+    assert client.get("/").status_code == 200
+    viewer.is_active = False
+    viewer.save()
+    assert client.get("/")["Location"].startswith("/accounts/login/")
+
+
+def test_pages_carry_a_strict_content_security_policy(viewer_client, seed):
+    policy = viewer_client.get("/commitments/")["Content-Security-Policy"]
+    directives = dict(d.strip().split(" ", 1) for d in policy.split(";") if d.strip())
+    assert directives["script-src"] == "'self'"
+    assert "unsafe" not in policy
+
+
+# --- anonymous requests to every URL ----------------------------------------------------------
+
+PUBLIC = {"accounts/login/", "healthz", "admin/login/"}
+
+
+def every_url(resolver=None, prefix=""):
+    """Each URL pattern, with sample values for its converters, as (route, path)."""
+    for entry in (resolver or get_resolver()).url_patterns:
+        route = prefix + str(entry.pattern)
+        if isinstance(entry, URLResolver):
+            yield from every_url(entry, route)
+        elif isinstance(entry, URLPattern):
+            yield (
+                route,
+                "/"
+                + re.sub(
+                    r"<(?:(\w+):)?\w+>",
+                    lambda m: "nasa" if m.group(1) in ("slug", None) else "1",
+                    route.lstrip("^").rstrip("$").replace("\\Z", ""),
+                ),
+            )
+
+
+ROUTES = sorted({route: path for route, path in every_url() if "(?P" not in route}.items())
+
+
+@pytest.mark.parametrize(("route", "path"), ROUTES, ids=[r for r, _ in ROUTES])
+@pytest.mark.parametrize("htmx", [False, True], ids=["plain", "htmx"])
+def test_anonymous_requests_to_every_url_go_to_login_and_show_no_data(client, seed, route, path, htmx):
+    if route in PUBLIC:
+        pytest.skip("public by design")
+    headers = {"HTTP_HX_REQUEST": "true"} if htmx else {}
+    response = client.get(path, **headers)
+    if htmx:  # a whole-page redirect, never a login form inside a fragment
+        assert response.status_code == 200 and "login/?next=" in response["HX-Redirect"]
+    else:
+        assert response.status_code == 302 and "login/?next=" in response["Location"]
+    assert b"Earth observation" not in response.content and b"NASA" not in response.content
+
+
+def test_the_url_walk_covers_the_tracker_pages():
+    routes = {route for route, _ in ROUTES}
+    assert {
+        "",
+        "commitments/",
+        "commitments/<int:pk>/",
+        "agencies/<slug:slug>/",
+        "sources/<int:pk>/",
+    } <= routes
+
+
+# --- user text is rendered as text -------------------------------------------------------------
+
+PAYLOADS = ["<script>alert(1)</script>", '"><img src=x onerror=alert(1)>', '<a hx-get="/admin/">x</a>']
+
+
+@pytest.mark.parametrize("payload", PAYLOADS)
+def test_markup_stored_in_records_is_shown_as_text_everywhere(client, seed, editor, payload):
+    client.force_login(editor)
+    commitment = Commitment.objects.get(slug="objective-space-economy")
+    Commitment.objects.filter(pk=commitment.pk).update(title=payload, description=payload, quote="")
+    Agency.objects.filter(slug="nasa").update(name=payload)
+    client.post(
+        f"/commitments/{commitment.pk}/updates/",
+        {
+            "reported_on": "2024-01-01",
+            "status": "on_track",
+            "progress": "5",
+            "text": payload,
+        },
+    )
+    assert StatusUpdate.objects.filter(text=payload).exists()
+    pages = [
+        "/",
+        "/commitments/",
+        f"/commitments/{commitment.pk}/",
+        "/agencies/",
+        "/agencies/nasa/",
+        "/themes/space-economy/",
+        f"/sources/{commitment.source_id}/",
+    ]
+    for url in pages:
+        for headers in ({}, {"HTTP_HX_REQUEST": "true"}):
+            body = client.get(url, **headers).content.decode()
+            assert payload not in body, url
+    escaped = payload.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+    assert escaped in client.get(f"/commitments/{commitment.pk}/").content.decode()
+
+
+def test_no_template_or_view_switches_escaping_or_csrf_off():
+    """|safe, mark_safe and csrf_exempt would each let user data or forged posts through."""
+    offenders = []
+    for path in [*ROOT.joinpath("templates").rglob("*.html"), *ROOT.joinpath("tracker").rglob("*.py")]:
+        text = path.read_text(encoding="utf-8")
+        for banned in ("|safe", "mark_safe", "csrf_exempt", "{% autoescape off"):
+            if banned in text:
+                offenders.append(f"{path.relative_to(ROOT)}: {banned}")
+    assert offenders == []
