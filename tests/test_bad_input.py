@@ -1,0 +1,78 @@
+"""Nonsense in, a clear answer out: generated query strings and form posts never cause a 500.
+
+The normal suite runs a quick sample; TRACKER_FUZZ_EXAMPLES=10000 runs the long mode.
+"""
+
+import os
+from urllib.parse import quote
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tracker.models import Commitment, StatusUpdate
+
+EXAMPLES = int(os.environ.get("TRACKER_FUZZ_EXAMPLES", 40))
+FUZZ = settings(
+    max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+
+KEYS = [
+    "q",
+    "dialogue",
+    "theme",
+    "agency",
+    "country",
+    "status",
+    "role",
+    "due",
+    "stale",
+    "sort",
+    "page",
+    "other",
+]
+NASTY = st.one_of(
+    st.text(max_size=50),
+    st.text(min_size=5000, max_size=20000, alphabet="ab<>\"'%&"),
+    st.sampled_from(
+        ["\x00", "%00", "%FF%FE", "-1", "0", "99999999999999999999", "1e9", "NaN", "<script>", "' OR 1=1 --"]
+    ),
+    st.integers(min_value=-(2**70), max_value=2**70).map(str),
+    st.sampled_from(["climate-crisis", "nasa", "US", "on_track", "lead", "overdue", "1", "-progress"]),
+)
+
+
+def encoded(value: str) -> str:
+    # Mostly proper percent-encoding; raw escapes such as %FF pass through as invalid UTF-8.
+    return value if value.startswith("%") else quote(value, safe="")
+
+
+@FUZZ
+@given(pairs=st.lists(st.tuples(st.sampled_from(KEYS), NASTY), max_size=8), htmx=st.booleans())
+@pytest.mark.parametrize("path", ["/commitments/", "/commitments/export.csv", "/"])
+def test_generated_query_strings_never_cause_a_server_error(viewer_client, seed, path, pairs, htmx):
+    query = "&".join(f"{key}={encoded(value)}" for key, value in pairs)
+    headers = {"HTTP_HX_REQUEST": "true"} if htmx else {}
+    response = viewer_client.get(f"{path}?{query}", **headers)
+    assert response.status_code == 200
+
+
+FIELDS = ["reported_on", "status", "progress", "text", "evidence_url", "author", "commitment"]
+
+
+@FUZZ
+@given(data=st.dictionaries(st.sampled_from(FIELDS), NASTY, max_size=7), htmx=st.booleans())
+def test_generated_update_forms_are_saved_or_refused_never_a_server_error(editor_client, seed, data, htmx):
+    commitment = Commitment.objects.get(slug="objective-stem-education")
+    before = StatusUpdate.objects.count()
+    headers = {"HTTP_HX_REQUEST": "true"} if htmx else {}
+    response = editor_client.post(f"/commitments/{commitment.pk}/updates/", data, **headers)
+    saved = StatusUpdate.objects.count() - before
+    assert (response.status_code, saved) in {(422, 0), (302, 1), (200, 1)}
+
+
+@pytest.mark.parametrize(
+    "url", ["/commitments/0/", "/commitments/99999999999/", "/agencies/%00/", "/sources/abc/"]
+)
+def test_unknown_ids_are_404(viewer_client, seed, url):
+    assert viewer_client.get(url).status_code == 404
