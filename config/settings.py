@@ -148,6 +148,9 @@ else:
                     "PRAGMA busy_timeout=20000;"
                 ),
             },
+            # Tests use a real file too (not Django's in-memory default), so concurrency tests
+            # exercise the same locking as production.
+            "TEST": {"NAME": os.environ.get("SQLITE_TEST_PATH", str(BASE_DIR / "test-db.sqlite3"))},
         }
     }
 
