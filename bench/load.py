@@ -77,18 +77,22 @@ def start_gunicorn(port, workdir):
     raise SystemExit(f"gunicorn did not start; see {workdir / 'gunicorn.log'}")
 
 
-def drive(port, plan, clients, cookie, csrf):
-    """Send every request in `plan` from `clients` threads with keep-alive; return latencies, errors."""
-    latencies, errors, lock = [], [], threading.Lock()
-    queue = list(reversed(plan))
+def drive(port, requests, clients, cookie, csrf):
+    """Send every request `requests` yields from `clients` keep-alive threads.
+
+    Returns latencies, errors and elapsed seconds, and how many posts succeeded.
+    """
+    latencies, errors, posted, lock = [], [], [0], threading.Lock()
+    requests = iter(requests)
 
     def client():
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         while True:
             with lock:
-                if not queue:
-                    return
-                method, path, headers, body, expected = queue.pop()
+                item = next(requests, None)
+            if item is None:
+                return
+            method, path, headers, body, expected = item
             headers = {"Cookie": cookie, "X-CSRFToken": csrf, **headers}
             started = time.perf_counter()
             try:
@@ -102,6 +106,7 @@ def drive(port, plan, clients, cookie, csrf):
             took = (time.perf_counter() - started) * 1000
             with lock:
                 latencies.append(took)
+                posted[0] += ok and method == "POST"
                 if not ok:
                     errors.append(f"{method} {path}: {getattr(response, 'status', response)}")
 
@@ -111,11 +116,10 @@ def drive(port, plan, clients, cookie, csrf):
         thread.start()
     for thread in threads:
         thread.join()
-    elapsed = time.perf_counter() - started
-    return latencies, errors, elapsed
+    return latencies, errors, time.perf_counter() - started, posted[0]
 
 
-def summary(name, latencies, errors, elapsed):
+def summary(name, latencies, errors, elapsed, posted=0):
     ordered = sorted(latencies)
     result = {
         "phase": name,
@@ -126,6 +130,7 @@ def summary(name, latencies, errors, elapsed):
         "p99_ms": ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))],
         "errors": len(errors),
         "error_examples": errors[:5],
+        "successful_posts": posted,
     }
     print(
         f"{name:28} {result['requests']:6d} req  {result['requests_per_s']:7.1f} req/s  "
@@ -134,16 +139,20 @@ def summary(name, latencies, errors, elapsed):
     return result
 
 
-def run_load(args, workdir):
-    from tracker.models import Agency, Commitment, Theme
+class RequestMix:
+    """Reproducible requests over whatever dialogues, themes and agencies the database holds."""
 
-    rng = random.Random(args.seed)  # noqa: S311 -- a reproducible request mix
-    agencies = list(Agency.objects.values_list("slug", flat=True))
-    themes = list(Theme.objects.values_list("slug", flat=True))
-    ids = list(Commitment.objects.values_list("pk", flat=True))
-    cookie, csrf = login_cookie("bench-editor")
+    def __init__(self, seed, post_share=0.05):
+        from tracker.models import Agency, Commitment, Theme
 
-    def list_request():
+        self.rng = random.Random(seed)  # noqa: S311 -- a reproducible request mix
+        self.agencies = list(Agency.objects.values_list("slug", flat=True))
+        self.themes = list(Theme.objects.values_list("slug", flat=True))
+        self.ids = list(Commitment.objects.values_list("pk", flat=True))
+        self.post_share = post_share
+
+    def list_request(self):
+        rng, themes, agencies = self.rng, self.themes, self.agencies
         query = rng.choice(
             [
                 f"theme={rng.choice(themes)}",
@@ -155,35 +164,37 @@ def run_load(args, workdir):
         )
         return ("GET", f"/commitments/?{query}", {}, None, 200)
 
-    def mixed_request():
-        roll = rng.random()
+    def mixed_request(self):
+        roll = self.rng.random()
+        if roll < self.post_share:
+            body = "status=on_track&progress=50&text=Load+test+update.&reported_on=2020-01-01"
+            headers = {"HX-Request": "true", "Content-Type": "application/x-www-form-urlencoded"}
+            return ("POST", f"/commitments/{self.rng.choice(self.ids)}/updates/", headers, body, 200)
         if roll < 0.5:
-            return list_request()
+            return self.list_request()
         if roll < 0.75:
-            method, path, _, body, expected = list_request()
+            method, path, _, body, expected = self.list_request()
             return (method, path, {"HX-Request": "true"}, body, expected)
         if roll < 0.95:
-            return ("GET", f"/commitments/{rng.choice(ids)}/", {}, None, 200)
-        body = "status=on_track&progress=50&text=Load+test+update.&reported_on=2020-01-01"
-        headers = {"HX-Request": "true", "Content-Type": "application/x-www-form-urlencoded"}
-        return ("POST", f"/commitments/{rng.choice(ids)}/updates/", headers, body, 200)
+            return ("GET", f"/commitments/{self.rng.choice(self.ids)}/", {}, None, 200)
+        return ("GET", "/", {}, None, 200)
 
+
+def run_load(args, workdir):
+    mix = RequestMix(args.seed)
+    cookie, csrf = login_cookie("bench-editor")
     port = free_port()
     print(
         f"\nLoad: gunicorn, 2 workers, 127.0.0.1:{port}, {args.clients} clients, {args.requests} requests a phase"
     )
     server = start_gunicorn(port, workdir)
     try:
-        drive(port, [list_request() for _ in range(50)], args.clients, cookie, csrf)  # warm up
+        drive(port, [mix.list_request() for _ in range(50)], args.clients, cookie, csrf)  # warm up
+        lists = [mix.list_request() for _ in range(args.requests)]
+        mixed = [mix.mixed_request() for _ in range(args.requests)]
         results = [
-            summary(
-                "filtered list only",
-                *drive(port, [list_request() for _ in range(args.requests)], args.clients, cookie, csrf),
-            ),
-            summary(
-                "mixed (with posts)",
-                *drive(port, [mixed_request() for _ in range(args.requests)], args.clients, cookie, csrf),
-            ),
+            summary("filtered list only", *drive(port, lists, args.clients, cookie, csrf)),
+            summary("mixed (with posts)", *drive(port, mixed, args.clients, cookie, csrf)),
         ]
     finally:
         server.terminate()
