@@ -96,6 +96,7 @@ def test_an_update_added_inline_on_the_commitment_goes_through_the_service(admin
     data["parent"] = commitment.parent_id
     data["source"] = commitment.source_id
     data["dialogue"] = commitment.dialogue_id
+    data["seen_version"] = commitment.version
     for formset in page.context["inline_admin_formsets"]:
         management = formset.formset.management_form
         prefix = formset.formset.prefix
@@ -123,3 +124,41 @@ def test_an_update_added_inline_on_the_commitment_goes_through_the_service(admin
     commitment.refresh_from_db()
     assert (commitment.status, commitment.progress) == (Status.ON_TRACK, 35)
     assert commitment.updates.get().author == superuser
+
+
+def commitment_form_data(client, commitment):
+    """What the admin's change form would post back unchanged, read from the form it renders."""
+    form = client.get(admin_url(Commitment, "change", commitment.pk)).context["adminform"].form
+    data = {name: form[name].value() for name in form.fields if form[name].value() is not None}
+    data["themes"] = [t.pk for t in commitment.themes.all()]
+    for prefix in ("participations", "updates"):
+        data |= {f"{prefix}-TOTAL_FORMS": 0, f"{prefix}-INITIAL_FORMS": 0}
+    return data
+
+
+def test_the_second_of_two_editors_saving_the_same_commitment_is_told_of_the_conflict(
+    client, seed, superuser
+):
+    from django.test import Client
+
+    commitment = Commitment.objects.get(slug="objective-frontiers-of-space")
+    first, second = Client(), Client()
+    first.force_login(superuser)
+    second.force_login(superuser)
+    first_form, second_form = (
+        commitment_form_data(first, commitment),
+        commitment_form_data(second, commitment),
+    )
+
+    assert (
+        first.post(
+            admin_url(Commitment, "change", commitment.pk), first_form | {"title": "First"}
+        ).status_code
+        == 302
+    )
+    response = second.post(admin_url(Commitment, "change", commitment.pk), second_form | {"title": "Second"})
+
+    assert response.status_code == 200
+    assert "Someone else saved this commitment after you opened it" in response.content.decode()
+    commitment.refresh_from_db()
+    assert commitment.title == "First"

@@ -1,3 +1,4 @@
+from django import forms
 from django.contrib import admin
 from django.db.models import Count
 from django.utils.html import format_html
@@ -77,8 +78,50 @@ class AgencyListFilter(admin.RelatedFieldListFilter):
         return [(a.pk, str(a)) for a in Agency.objects.order_by("country", "name")]
 
 
+class CommitmentAdminForm(forms.ModelForm):
+    """Carries the version the editor started from, so a save can't silently overwrite another's."""
+
+    seen_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    class Meta:
+        model = Commitment
+        fields = [
+            "dialogue",
+            "slug",
+            "title",
+            "description",
+            "themes",
+            "parent",
+            "announced_on",
+            "due_on",
+            "source",
+            "quote",
+        ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["seen_version"].initial = self.instance.version
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.instance.pk is not None:
+            # Locked until the admin's transaction ends, so two saves cannot both pass this check.
+            current = (
+                Commitment.objects.select_for_update()
+                .filter(pk=self.instance.pk)
+                .values_list("version", flat=True)
+            )
+            if cleaned.get("seen_version") != current.first():
+                raise forms.ValidationError(
+                    "Someone else saved this commitment after you opened it. Your changes were not saved: "
+                    "reload the page to see theirs, then make your changes again."
+                )
+        return cleaned
+
+
 @admin.register(Commitment)
 class CommitmentAdmin(SimpleHistoryAdmin):
+    form = CommitmentAdminForm
     list_display = ["title", "dialogue", "status_label", "progress", "due_on", "last_update_on"]
     list_filter = [
         "dialogue",
@@ -94,7 +137,7 @@ class CommitmentAdmin(SimpleHistoryAdmin):
     readonly_fields = ["status", "progress", "last_update_on"]
     inlines = [ParticipationInline, StatusUpdateInline]
     fieldsets = [
-        (None, {"fields": ["dialogue", "slug", "title", "description", "themes", "parent"]}),
+        (None, {"fields": ["dialogue", "slug", "title", "description", "themes", "parent", "seen_version"]}),
         ("Dates", {"fields": ["announced_on", "due_on"]}),
         ("Source", {"fields": ["source", "quote"]}),
         (

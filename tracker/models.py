@@ -200,6 +200,8 @@ class Commitment(models.Model):
         default=0, validators=[MinValueValidator(0), MaxValueValidator(100)]
     )
     last_update_on = models.DateField(null=True, blank=True, db_index=True, editable=False)
+    # Bumped by every save: the admin refuses a save made from an out-of-date form (see admin.py).
+    version = models.PositiveIntegerField(default=0, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     history = HistoricalRecords()
 
@@ -217,6 +219,11 @@ class Commitment(models.Model):
 
     def __str__(self):
         return self.title
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            self.version += 1
+        super().save(*args, **kwargs)
 
     def get_absolute_url(self):
         return reverse("tracker:commitment_detail", args=[self.pk])

@@ -46,26 +46,29 @@ def facet_count(facet, option, oob=False):
     )
 
 
+OPTION = '<label class="option"><input type="checkbox" name="{}" value="{}"> {} {}</label>'
+CHECKED_OPTION = '<label class="option"><input type="checkbox" name="{}" value="{}" checked> {} {}</label>'
+
+
 @register.simple_tag
 def facet_options(facet):
     """A facet's checkboxes, each with its count: built here because a facet can have hundreds."""
     return format_html_join(
         "\n",
-        '<label class="option"><input type="checkbox" name="{}" value="{}"{}> {} {}</label>',
+        "{}",
         (
             (
-                facet.name,
-                option.value,
-                CHECKED if option.selected else "",
-                option.label,
-                facet_count(facet, option),
+                format_html(
+                    CHECKED_OPTION if option.selected else OPTION,
+                    facet.name,
+                    option.value,
+                    option.label,
+                    facet_count(facet, option),
+                ),
             )
             for option in facet.options
         ),
     )
-
-
-CHECKED = format_html(" checked")
 
 
 @register.filter
