@@ -102,8 +102,23 @@ class CommitmentFilter(django_filters.FilterSet):
         return queryset  # applied last, in filter_queryset
 
     def filter_queryset(self, queryset):
-        queryset = super().filter_queryset(queryset)
-        data = self.form.cleaned_data
+        return self.apply(queryset).order_by(*SORTS[self.form.cleaned_data.get("sort") or ""][1])
+
+    def active(self, skip=()) -> bool:
+        """Whether any filter other than `skip` (and the sort) narrows the list."""
+        return any(
+            value for name, value in self.form.cleaned_data.items() if name not in skip and name != "sort"
+        )
+
+    def apply(self, queryset, skip=()):
+        """The validated filters, minus the names in `skip`, applied to `queryset` (unordered).
+
+        The facet counts use this to count "everything but my own filter" without building and
+        validating another FilterSet for each facet.
+        """
+        data = {name: value for name, value in self.form.cleaned_data.items() if name not in skip}
+        for name, value in data.items():
+            queryset = self.filters[name].filter(queryset, value)
         lookups = {}
         if data.get("agency"):
             lookups["agency__in"] = Agency.objects.filter(slug__in=data["agency"]).values("pk")
@@ -113,7 +128,7 @@ class CommitmentFilter(django_filters.FilterSet):
             lookups["role"] = data["role"]
         if lookups:
             queryset = queryset.filter(pk__in=_participations_of(lookups))
-        return queryset.order_by(*SORTS[data.get("sort") or ""][1])
+        return queryset
 
     def problems(self) -> list[str]:
         """The form's errors as sentences a person can act on."""

@@ -97,12 +97,9 @@ class CommitmentBrowser:
 
         None lets a facet count plainly, without a subquery, which is most requests' case.
         """
-        data = self.query_dict.copy()
-        for name in (*names, "page", "sort"):
-            data.pop(name, None)
-        if not any(value for key in data for value in data.getlist(key)):
+        if not self.filterset.active(skip=names):
             return None
-        return CommitmentFilter(data, queryset=Commitment.objects.all()).qs.order_by()
+        return self.filterset.apply(Commitment.objects.order_by(), skip=names)
 
     def _chosen(self, name) -> list[str]:
         return (self.filterset.form.cleaned_data.get(name) or []) if self.valid else []

@@ -4,7 +4,6 @@ format_html escapes every value."""
 
 from django import template
 from django.utils.html import format_html, format_html_join
-from django.utils.text import slugify
 
 register = template.Library()
 
@@ -41,9 +40,8 @@ def facet_count(facet, option, oob=False):
         if oob
         else ('<span class="count{}" id="count-{}-{}">{}</span>')
     )
-    return format_html(
-        markup, "" if option.count else " empty", facet.name, slugify(option.value), option.count
-    )
+    # Option values are slugs or codes, already safe in an id.
+    return format_html(markup, "" if option.count else " empty", facet.name, option.value, option.count)
 
 
 OPTION = '<label class="option"><input type="checkbox" name="{}" value="{}"> {} {}</label>'
