@@ -8,7 +8,7 @@ from axes.models import AccessAttempt
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from tests.conftest import PASSWORD
-from tracker.models import Agency, Commitment, StatusUpdate
+from tracker.models import Agency, Commitment, Dialogue, SourceDocument, StatusUpdate, Theme
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -122,7 +122,10 @@ def test_markup_stored_in_records_is_shown_as_text_everywhere(client, seed, edit
     client.force_login(editor)
     commitment = Commitment.objects.get(slug="objective-space-economy")
     Commitment.objects.filter(pk=commitment.pk).update(title=payload, description=payload, quote="")
-    Agency.objects.filter(slug="nasa").update(name=payload)
+    Agency.objects.filter(slug="nasa").update(name=payload, acronym=payload, description=payload)
+    Theme.objects.filter(slug="space-economy").update(name=payload, description=payload)
+    Dialogue.objects.update(name=payload, description=payload)
+    SourceDocument.objects.update(title=payload, publisher=payload)
     client.post(
         f"/commitments/{commitment.pk}/updates/",
         {
