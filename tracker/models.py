@@ -229,10 +229,6 @@ class Commitment(models.Model):
         return reverse("tracker:commitment_detail", args=[self.pk])
 
     @property
-    def is_closed(self) -> bool:
-        return self.status in CLOSED_STATUSES
-
-    @property
     def is_overdue(self) -> bool:
         return overdue(self.status, self.due_on, timezone.localdate())
 

@@ -136,8 +136,9 @@ class CommitmentBrowser:
         known = {o.value for o in options}
         return Facet(name, label, options, unknown=[v for v in chosen if v not in known])
 
-    def _within(self, queryset, others, field="commitment_id"):
-        return queryset if others is None else queryset.filter(**{f"{field}__in": others.values("pk")})
+    def _within(self, queryset, others):
+        """Link rows (theme links, participations) of the `others` commitments; all when None."""
+        return queryset if others is None else queryset.filter(commitment_id__in=others.values("pk"))
 
     def _status_and_dialogue_counts(self, dialogue_ids: dict[str, int]) -> tuple[dict, dict]:
         """Both from one GROUP BY (status, dialogue) over the commitments matching the other filters:
