@@ -85,3 +85,14 @@ def test_a_query_string_with_too_many_fields_gets_a_clear_400(viewer_client, see
     response = viewer_client.get("/commitments/?" + "&".join(["q=a"] * 1500))
     assert response.status_code == 400
     assert b"That request could not be understood" in response.content
+
+
+@pytest.mark.parametrize("key", ["dialogue", "theme", "agency", "country"])
+def test_a_nul_byte_in_a_filter_gets_a_message_and_never_reaches_the_database(viewer_client, seed, key):
+    for path in ["/commitments/", "/commitments/export.csv"]:
+        response = viewer_client.get(f"{path}?{key}=%00")
+        assert response.status_code == 200
+    assert (
+        "is not a valid name for this filter"
+        in viewer_client.get(f"/commitments/?{key}=a%00b").content.decode()
+    )

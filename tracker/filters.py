@@ -1,22 +1,29 @@
 """The commitment filters, defined once: the list page, its htmx fragment and the CSV export use
 this FilterSet, and the facet counts beside each filter are computed from it (selectors.py)."""
 
+import re
+
 import django_filters
 from django import forms
 from django.db.models import F, Q
 
 from .models import Agency, Commitment, Dialogue, Participation, Role, Status, Theme
 
+SLUG_OR_CODE = re.compile(r"[-a-zA-Z0-9_]{1,100}")
+
 
 class AnySlugField(forms.MultipleChoiceField):
     """Several slugs or codes, repeated in the query string; an unknown one simply matches nothing.
 
     Checking them against the database here would cost a query per filter on every request; the
-    facet lists, which are fetched anyway, tell the user which values are unknown.
+    facet lists, which are fetched anyway, tell the user which values are unknown. Only the shape
+    is checked: what no slug can contain (a NUL byte, say) never reaches the database.
     """
 
+    default_error_messages = {"invalid_choice": "“%(value)s” is not a valid name for this filter."}
+
     def valid_value(self, value):
-        return len(value) <= 100
+        return bool(SLUG_OR_CODE.fullmatch(value))
 
 
 class SlugsFilter(django_filters.MultipleChoiceFilter):
