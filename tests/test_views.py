@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 
 from tracker import services
-from tracker.models import Commitment, Status, StatusUpdate
+from tracker.models import Agency, Commitment, Dialogue, Status, StatusUpdate
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
@@ -219,8 +219,12 @@ def test_csv_has_exactly_the_rows_the_list_shows_across_all_pages(viewer_client,
 
 def test_csv_neutralises_cells_that_look_like_formulas(viewer_client, seed):
     Commitment.objects.filter(slug="objective-space-economy").update(title='=HYPERLINK("http://x")')
+    Dialogue.objects.update(name="@SUM(A1)")
+    Agency.objects.filter(slug="fr-ministry-economy").update(acronym="", name="+cmd")
     rows = read_csv(viewer_client.get("/commitments/export.csv", {"theme": "space-economy"}))
     assert rows[0]["title"].startswith("'=")
+    assert rows[0]["dialogue"] == "'@SUM(A1)"
+    assert rows[0]["lead agencies"].startswith("'+cmd")
 
 
 # --- one commitment -------------------------------------------------------------------------------

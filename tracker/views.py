@@ -29,8 +29,8 @@ def wants_fragment(request) -> bool:
     return bool(request.htmx) and not request.htmx.history_restore_request
 
 
-def render_page_or_fragment(request, page: str, fragment: str, context: dict, status: int = 200):
-    response = render(request, fragment if wants_fragment(request) else page, context, status=status)
+def render_page_or_fragment(request, page: str, fragment: str, context: dict):
+    response = render(request, fragment if wants_fragment(request) else page, context)
     # The same URL answers with two bodies: caches (and the browser's back button) must keep them apart.
     patch_vary_headers(response, ["HX-Request"])
     return response
@@ -71,15 +71,17 @@ def commitment_export(request):
     writer.writerow(selectors.EXPORT_COLUMNS)
     base_url = request.build_absolute_uri(reverse("tracker:commitment_list"))
     for row in selectors.export_rows(request.GET):
-        row["title"] = _csv_safe(row["title"])
         row["url"] = f"{base_url}{row['id']}/"
-        writer.writerow(row.values())
+        writer.writerow([_csv_safe(value) for value in row.values()])
     return response
 
 
-def _csv_safe(value: str) -> str:
-    """Stop a spreadsheet from running a cell that starts like a formula."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@") else value
+def _csv_safe(value):
+    """Stop a spreadsheet from running a text cell that starts like a formula: any cell can hold
+    text someone typed (titles, names of dialogues, agencies and themes)."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
 
 
 @require_GET
@@ -165,12 +167,10 @@ def theme_detail(request, slug):
 @require_GET
 def source_detail(request, pk):
     source = get_object_or_404(SourceDocument, pk=pk)
-    quoted = list(source.commitments.only("pk", "source_id", "title", "quote").order_by("id"))
+    quoted = source.commitments.only("pk", "source_id", "title", "quote").order_by("id")
     segments, unplaced = highlighted_segments(source.text, quoted)
     return render(
-        request,
-        "tracker/source_detail.html",
-        {"source": source, "segments": segments, "unplaced": unplaced, "quoted": quoted},
+        request, "tracker/source_detail.html", {"source": source, "segments": segments, "unplaced": unplaced}
     )
 
 
