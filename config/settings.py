@@ -214,6 +214,20 @@ if env_bool("DJANGO_BEHIND_TLS_PROXY", False):
 # Tracker behaviour.
 TRACKER_STALE_AFTER_DAYS = int(os.environ.get("TRACKER_STALE_AFTER_DAYS", 90))
 TRACKER_PAGE_SIZE = int(os.environ.get("TRACKER_PAGE_SIZE", 25))
+# How long computed page data (facet counts, overview figures) may be served from the cache. Any
+# write through the app makes it out of date at once (tracker/caching.py); this only bounds how long
+# a change made behind the app's back (raw SQL) can go unseen.
+TRACKER_CACHE_SECONDS = int(os.environ.get("TRACKER_CACHE_SECONDS", 300))
+
+# Each process keeps its own cache: what is cached is keyed by a token read from the database on
+# every request, so processes never need to tell each other about a write.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "tracker",
+        "OPTIONS": {"MAX_ENTRIES": 2000},
+    }
+}
 
 LOGGING = {
     "version": 1,

@@ -1,11 +1,18 @@
 import pytest
 from django.contrib.auth.models import Group, Permission, User
+from django.core.cache import cache
 
 from tracker.loader import DEFAULT_DIALOGUE_FILE, dialogue_load, read_dialogue_file
 from tracker.models import Agency, Commitment, Dialogue, Participation, Role, Theme
 from tracker.roles import sync_roles
 
 PASSWORD = "a-long-test-password-42"
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    """Each test starts with nothing cached: the data stamp is rolled back between tests."""
+    cache.clear()
 
 
 @pytest.fixture

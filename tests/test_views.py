@@ -45,17 +45,18 @@ def test_overview_shows_a_card_per_objective_with_counts(viewer_client, seed):
 def test_overview_lists_what_needs_attention_and_the_latest_updates(viewer_client, seed, editor):
     post_update("objective-stem-education", editor, Status.OFF_TRACK, 10)
     response = viewer_client.get("/")
-    attention = response.context["attention"]
+    overview = response.context["overview"]
+    attention = overview.attention
     assert attention["off_track"] == 1
     assert attention["stale"] == 8  # the other seed commitments have never been reported on
-    assert response.context["attention_list"][0].slug == "objective-stem-education"
+    assert overview.attention_list[0].slug == "objective-stem-education"
     assert "Off track" in response.content.decode()
-    assert [u.commitment.slug for u in response.context["latest_updates"]] == ["objective-stem-education"]
+    assert [u.commitment.slug for u in overview.latest_updates] == ["objective-stem-education"]
 
 
 def test_a_completed_commitment_is_neither_stale_nor_needing_attention(viewer_client, seed, editor):
     post_update("joint-climate-risk-analysis", editor, Status.COMPLETED, 100, days_ago=400)
-    slugs = [c.slug for c in viewer_client.get("/").context["attention_list"]]
+    slugs = [c.slug for c in viewer_client.get("/").context["overview"].attention_list]
     assert "joint-climate-risk-analysis" not in slugs
 
 

@@ -4,11 +4,12 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from django.core.paginator import Paginator
-from django.db.models import Case, Count, DateField, F, IntegerField, Prefetch, Q, Sum, Value, When
-from django.db.models.functions import Coalesce, NullIf
+from django.db.models import Case, CharField, Count, DateField, F, IntegerField, Prefetch, Q, Sum, Value, When
+from django.db.models.functions import Cast, Coalesce, NullIf
 from django.utils import timezone
 from django.utils.functional import cached_property
 
+from . import caching
 from .filters import CommitmentFilter
 from .models import (
     Agency,
@@ -78,7 +79,7 @@ class KnownCountPaginator(Paginator):
         return self._known_count
 
 
-class CommitmentBrowser:
+class CommitmentBrowser(caching.CachedPage):
     """The filtered list with its facet counts.
 
     Each facet counts what each of its options would match with every *other* filter applied, so
@@ -106,14 +107,31 @@ class CommitmentBrowser:
 
     @cached_property
     def facets(self) -> list[Facet]:
-        """Five facets in five queries: option labels (one UNION), status and dialogue counts (one
-        GROUP BY, split below), theme, agency and country counts (one GROUP BY each)."""
+        """The facets, from the cache while the data is unchanged (see tracker/caching.py)."""
         if not self.valid:
             return []
+        return caching.remember(self.token, "facets", self._filter_values(), self._count_facets)
+
+    def cache_parts(self) -> tuple:
+        # The rendered list shows the filters, the sort and the page: all of the query string.
+        return tuple(sorted(self.query_dict.lists()))
+
+    def _filter_values(self) -> tuple:
+        """The chosen filters in a canonical form: what the facet counts depend on (not the sort)."""
+        return tuple(
+            (name, tuple(sorted(value)) if isinstance(value, list) else value)
+            for name, value in sorted(self.filterset.form.cleaned_data.items())
+            if value and name != "sort"
+        )
+
+    def _count_facets(self) -> list[Facet]:
+        """Five facets in three queries: option labels (one UNION), status and dialogue counts (one
+        GROUP BY, split below), theme, agency and country counts (three GROUP BYs in one UNION)."""
         labels = facet_labels()
         ids = {kind: {row.slug: row.pk for row in rows} for kind, rows in labels.items()}
         status_counts, dialogue_counts = self._status_and_dialogue_counts(ids["dialogue"])
-        country_counts = self._country_counts()
+        links = self._link_counts()
+        country_counts = dict(sorted(links["country"].items()))
 
         def by_slug(kind, counts_by_id):
             return [(row.slug, row.label) for row in labels[kind]], {
@@ -123,9 +141,9 @@ class CommitmentBrowser:
         return [
             self._facet("status", "Status", Status.choices, status_counts),
             self._facet("dialogue", "Dialogue", *by_slug("dialogue", dialogue_counts)),
-            self._facet("theme", "Theme", *by_slug("theme", self._theme_counts())),
+            self._facet("theme", "Theme", *by_slug("theme", links["theme"])),
             self._facet("country", "Country", [(c, c) for c in country_counts], country_counts),
-            self._facet("agency", "Agency", *by_slug("agency", self._agency_counts())),
+            self._facet("agency", "Agency", *by_slug("agency", links["agency"])),
         ]
 
     def _facet(self, name, label, choices, counts: dict) -> Facet:
@@ -158,29 +176,42 @@ class CommitmentBrowser:
                 by_dialogue[row["dialogue_id"]] = by_dialogue.get(row["dialogue_id"], 0) + row["n"]
         return by_status, by_dialogue
 
-    def _theme_counts(self) -> dict:
-        through = self._within(Commitment.themes.through.objects.all(), self._others("theme"))
-        rows = through.values("theme_id").annotate(n=Count("pk")).order_by()
-        return {r["theme_id"]: r["n"] for r in rows}
-
     def _participations(self, name):
         participations = self._within(Participation.objects.all(), self._others(name, "role"))
         if self.filterset.form.cleaned_data.get("role"):
             participations = participations.filter(role=Role.LEAD)
         return participations
 
-    def _agency_counts(self) -> dict:
-        # One participation per agency and commitment (a unique constraint), so no DISTINCT is needed.
-        rows = self._participations("agency").values("agency_id").annotate(n=Count("pk")).order_by()
-        return {r["agency_id"]: r["n"] for r in rows}
+    def _link_counts(self) -> dict[str, dict]:
+        """Theme, agency and country counts, each with every other filter applied, in one query.
 
-    def _country_counts(self) -> dict:
-        rows = (
-            self._participations("country")
-            .values("country")
-            .annotate(n=Count("commitment_id", distinct=True))
+        Themes and agencies are counted by id from their link tables (one link per commitment and
+        theme or agency, by unique constraints, so no DISTINCT); countries count distinct
+        commitments, since one commitment can have several agencies from one country. The key is
+        text in all three, as a UNION needs one type per column.
+        """
+
+        def grouped(kind, queryset, key, n):
+            return (
+                queryset.annotate(kind=Value(kind), key=Cast(key, CharField()))
+                .values("kind", "key")
+                .annotate(n=n)
+                .values_list("kind", "key", "n")
+                .order_by()
+            )
+
+        themes = self._within(Commitment.themes.through.objects.all(), self._others("theme"))
+        rows = grouped("theme", themes, "theme_id", Count("pk")).union(
+            grouped("agency", self._participations("agency"), "agency_id", Count("pk")),
+            grouped(
+                "country", self._participations("country"), "country", Count("commitment_id", distinct=True)
+            ),
+            all=True,
         )
-        return {r["country"]: r["n"] for r in rows.order_by("country")}
+        counts: dict[str, dict] = {"theme": {}, "agency": {}, "country": {}}
+        for kind, key, n in rows:
+            counts[kind][key if kind == "country" else int(key)] = n
+        return counts
 
     @cached_property
     def total(self) -> int:
@@ -326,6 +357,26 @@ def export_rows(query_dict):
 
 
 # --- overview -----------------------------------------------------------------------------------
+
+
+class Overview(caching.CachedPage):
+    """The overview's figures, each computed only if the cached page body is missing (5 queries)."""
+
+    @cached_property
+    def themes(self):
+        return theme_cards()
+
+    @cached_property
+    def attention(self):
+        return attention_summary()
+
+    @cached_property
+    def attention_list(self):
+        return list(attention_list())
+
+    @cached_property
+    def latest_updates(self):
+        return list(latest_updates())
 
 
 def theme_cards() -> list[Theme]:

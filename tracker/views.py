@@ -41,13 +41,7 @@ def overview(request):
     return render(
         request,
         "tracker/overview.html",
-        {
-            "themes": selectors.theme_cards(),
-            "attention": selectors.attention_summary(),
-            "attention_list": selectors.attention_list(),
-            "latest_updates": selectors.latest_updates(),
-            "stale_days": settings.TRACKER_STALE_AFTER_DAYS,
-        },
+        {"overview": selectors.Overview(), "stale_days": settings.TRACKER_STALE_AFTER_DAYS},
     )
 
 

@@ -1,0 +1,105 @@
+"""Cached pages never show data older than the last write (tracker/caching.py)."""
+
+import datetime
+
+import pytest
+from django.contrib.auth.models import User
+
+from tests.conftest import PASSWORD
+from tracker import caching, services
+from tracker.loader import DEFAULT_DIALOGUE_FILE, dialogue_load, read_dialogue_file
+from tracker.models import Agency, Commitment, Participation, Status, StatusUpdate, Theme
+
+HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+def first_commitment():
+    return Commitment.objects.get(slug="earth-observation-data-exchange")
+
+
+def post(author, status=Status.OFF_TRACK):
+    return services.status_update_create(
+        commitment=first_commitment(), author=author, status=status, progress=10, text="Reported."
+    )
+
+
+WRITES = {
+    "a status update": lambda editor: post(editor),
+    "a commitment saved": lambda editor: first_commitment().save(),
+    "a theme linked": lambda editor: first_commitment().themes.add(Theme.objects.get(slug="space-economy")),
+    "a theme unlinked": lambda editor: first_commitment().themes.clear(),
+    "an agency renamed": lambda editor: Agency.objects.get(slug="nasa").save(),
+    "a participation removed": lambda editor: Participation.objects.first().delete(),
+    "an author renamed": lambda editor: User.objects.filter(pk=editor.pk).first().save(),
+}
+
+
+@pytest.mark.parametrize("write", WRITES)
+def test_every_kind_of_write_gives_the_data_a_new_token(seed, editor, write):
+    before = caching.data_token()
+    WRITES[write](editor)
+    assert caching.data_token() != before
+
+
+def test_a_status_update_deleted_gives_the_data_a_new_token(seed, editor):
+    update = post(editor)
+    before = caching.data_token()
+    services.status_update_delete(update=StatusUpdate.objects.get(pk=update.pk))
+    assert caching.data_token() != before
+
+
+def test_reloading_an_unchanged_dialogue_keeps_the_token(seed):
+    before = caching.data_token()
+    dialogue_load(data=read_dialogue_file(DEFAULT_DIALOGUE_FILE))  # the loader saves only what differs
+    assert caching.data_token() == before
+
+
+def test_logging_in_keeps_the_token(seed, viewer, client):
+    """A login writes the user's last_login, which no page shows: cached pages stay valid."""
+    before = caching.data_token()
+    response = client.post("/accounts/login/", {"username": viewer.username, "password": PASSWORD})
+    assert response.status_code == 302
+    assert User.objects.get(pk=viewer.pk).last_login is not None
+    assert caching.data_token() == before
+
+
+def test_the_list_shows_a_new_title_right_after_an_edit(viewer_client, seed):
+    old_title = "Discuss enhancing the exchange of Earth observation satellite data"
+    assert old_title in viewer_client.get("/commitments/").content.decode()
+    commitment = first_commitment()
+    commitment.title = "Share satellite imagery"
+    commitment.save()
+    page = viewer_client.get("/commitments/").content.decode()
+    assert "Share satellite imagery" in page
+    assert old_title not in page
+
+
+def test_filter_counts_and_results_follow_a_posted_update(viewer_client, seed, editor):
+    url = "/commitments/?status=off_track"
+    assert viewer_client.get(url, **HTMX).context["browser"].total == 0
+    post(editor)
+    response = viewer_client.get(url, **HTMX)
+    assert response.context["browser"].total == 1
+    assert "Off track" in response.content.decode()
+
+
+def test_the_overview_follows_a_posted_update(viewer_client, seed, editor):
+    assert "1 off track" not in viewer_client.get("/").content.decode()
+    post(editor)
+    assert "1 off track" in viewer_client.get("/").content.decode()
+
+
+def test_a_cached_page_is_the_same_for_every_user(viewer_client, seed, editor, client):
+    """Nothing user-specific is inside the cached part: the header still names who is logged in."""
+    assert "viewer" in viewer_client.get("/commitments/").content.decode()
+    client.force_login(editor)
+    page = client.get("/commitments/").content.decode()
+    assert '<span class="who">editor</span>' in page
+
+
+def test_answers_are_filed_by_day(monkeypatch):
+    """Overdue and stale depend on the date, so yesterday's answers are not served today."""
+    today = caching.versioned_key("token", ("q",))
+    tomorrow = datetime.date.today() + datetime.timedelta(days=1)
+    monkeypatch.setattr(caching.timezone, "localdate", lambda: tomorrow)
+    assert caching.versioned_key("token", ("q",)) != today

@@ -1,0 +1,112 @@
+"""Page data cached until the tracker's data changes.
+
+Every write to a tracked model (any save, delete or theme link, from a page, the admin, the loader
+or a command) replaces the token in the single DataStamp row, inside the writer's own transaction.
+Readers read the token first (one small query) and file what they compute under it, so:
+
+- a cached answer is never older than the data a reader could see when it started;
+- a write is visible to every process at once (each keeps its own cache; the token is shared);
+- nothing has to know which cached answers a given write affects.
+
+Answers that depend on the day (overdue, stale) also carry today's date in their key. Entries
+expire after CACHE_SECONDS as well, which bounds the damage of a write that bypasses the ORM's
+signals (raw SQL, `QuerySet.update()` on its own): code that does that must call `data_changed()`.
+"""
+
+import hashlib
+import uuid
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.cache import cache
+from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.utils import timezone
+from django.utils.functional import cached_property
+
+from .models import (
+    Agency,
+    Commitment,
+    DataStamp,
+    Dialogue,
+    Participation,
+    SourceDocument,
+    StatusUpdate,
+    Theme,
+)
+
+TRACKED_MODELS = (Dialogue, SourceDocument, Theme, Agency, Commitment, Participation, StatusUpdate)
+STAMP_ID = 1
+
+
+def data_changed() -> None:
+    """Give the data a new token: every answer cached so far is now out of date."""
+    values = {"token": uuid.uuid4().hex, "changed_at": timezone.now()}
+    if not DataStamp.objects.filter(pk=STAMP_ID).update(**values):
+        DataStamp.objects.update_or_create(pk=STAMP_ID, defaults=values)
+
+
+def data_token() -> str:
+    """The current token ("" before the first write), read fresh from the database (1 query)."""
+    return DataStamp.objects.filter(pk=STAMP_ID).values_list("token", flat=True).first() or ""
+
+
+def versioned_key(token: str, parts) -> str:
+    """A cache key for `parts` (any repr-able values) as of this data token and day."""
+    digest = hashlib.sha256(repr(parts).encode()).hexdigest()[:32]  # any filter text, fixed-length key
+    return f"{token}:{timezone.localdate().isoformat()}:{digest}"
+
+
+def remember(token: str, name: str, parts, compute):
+    """`compute()`, or what it returned before for the same name, parts, token and day."""
+    key = f"tracker:{name}:{versioned_key(token, parts)}"
+    value = cache.get(key)
+    if value is None:
+        value = compute()
+        cache.set(key, value, settings.TRACKER_CACHE_SECONDS)
+    return value
+
+
+class CachedPage:
+    """Data for a page whose body a template caches with {% cache page.cache_seconds NAME page.cache_key %}.
+
+    Subclasses compute their figures lazily (cached_property), so a cached body costs only the
+    token query; `cache_parts()` names whatever else, besides the data and the day, the body shows.
+    """
+
+    cache_seconds = settings.TRACKER_CACHE_SECONDS
+
+    @cached_property
+    def token(self) -> str:
+        return data_token()
+
+    def cache_parts(self) -> tuple:
+        return ()
+
+    @cached_property
+    def cache_key(self) -> str:
+        return versioned_key(self.token, self.cache_parts())
+
+
+def _on_write(sender, **kwargs):
+    data_changed()
+
+
+def _on_themes_changed(sender, action, **kwargs):
+    if action.startswith("post_"):  # not again for the pre_ signal of the same change
+        data_changed()
+
+
+def _on_user_saved(sender, update_fields=None, **kwargs):
+    # Authors' names appear on pages; a login only touches last_login, which no page shows.
+    if update_fields is None or set(update_fields) != {"last_login"}:
+        data_changed()
+
+
+def connect_signals() -> None:
+    for model in TRACKED_MODELS:
+        post_save.connect(_on_write, sender=model, dispatch_uid=f"tracker-stamp-save-{model.__name__}")
+        post_delete.connect(_on_write, sender=model, dispatch_uid=f"tracker-stamp-delete-{model.__name__}")
+    m2m_changed.connect(
+        _on_themes_changed, sender=Commitment.themes.through, dispatch_uid="tracker-stamp-themes"
+    )
+    post_save.connect(_on_user_saved, sender=get_user_model(), dispatch_uid="tracker-stamp-user")
