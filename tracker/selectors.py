@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 
 from django.core.paginator import Paginator
 from django.db.models import Case, CharField, Count, DateField, F, IntegerField, Prefetch, Q, Sum, Value, When
-from django.db.models.functions import Cast, Coalesce, NullIf
+from django.db.models.functions import Coalesce, NullIf
 from django.utils import timezone
 from django.utils.functional import cached_property
 
@@ -187,16 +187,22 @@ class CommitmentBrowser(caching.CachedPage):
 
         Themes and agencies are counted by id from their link tables (one link per commitment and
         theme or agency, by unique constraints, so no DISTINCT); countries count distinct
-        commitments, since one commitment can have several agencies from one country. The key is
-        text in all three, as a UNION needs one type per column.
+        commitments, since one commitment can have several agencies from one country. Each part
+        groups by its plain column, so the database can read it in index order.
         """
 
-        def grouped(kind, queryset, key, n):
+        def grouped(kind, queryset, column, n):
+            # Rows are (kind, id, code, n): ids for themes and agencies, codes for countries.
+            by_id = column != "country"
             return (
-                queryset.annotate(kind=Value(kind), key=Cast(key, CharField()))
-                .values("kind", "key")
-                .annotate(n=n)
-                .values_list("kind", "key", "n")
+                queryset.values(column)
+                .annotate(
+                    n=n,
+                    kind=Value(kind),
+                    id=F(column) if by_id else Value(None, IntegerField()),
+                    code=Value(None, CharField()) if by_id else F(column),
+                )
+                .values_list("kind", "id", "code", "n")
                 .order_by()
             )
 
@@ -209,8 +215,8 @@ class CommitmentBrowser(caching.CachedPage):
             all=True,
         )
         counts: dict[str, dict] = {"theme": {}, "agency": {}, "country": {}}
-        for kind, key, n in rows:
-            counts[kind][key if kind == "country" else int(key)] = n
+        for kind, pk, code, n in rows:
+            counts[kind][pk if code is None else code] = n
         return counts
 
     @cached_property

@@ -2,8 +2,11 @@
 list renders hundreds of them, and an include costs a template lookup and a context each time.
 format_html escapes every value."""
 
+from html import escape
+
 from django import template
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 
 register = template.Library()
 
@@ -32,40 +35,41 @@ def progress_bar(value, label="Progress"):
     )
 
 
-@register.simple_tag
-def facet_count(facet, option, oob=False):
-    """How many commitments a filter option would match; `oob` marks it for an htmx out-of-band swap."""
-    markup = (
-        '<span class="count{}" id="count-{}-{}" hx-swap-oob="true">{}</span>'
-        if oob
-        else ('<span class="count{}" id="count-{}-{}">{}</span>')
+def escaped_markup(template: str, rows) -> str:
+    """`template` filled in once per row, every value escaped: the one place we mark text safe.
+
+    For the facet lists, a few hundred options on every list page: format_html() checks each value
+    for lazy strings on the way to escaping it, which costs milliseconds at that count, where the
+    standard library's escape (the same five characters) does not.
+    """
+    return mark_safe("\n".join(template.format(*(escape(str(value)) for value in row)) for row in rows))  # noqa: S308
+
+
+def _counts(facet):
+    return (
+        (facet.name, option.value, option.count, "" if option.count else " empty") for option in facet.options
     )
-    # Option values are slugs or codes, already safe in an id.
-    return format_html(markup, "" if option.count else " empty", facet.name, option.value, option.count)
-
-
-OPTION = '<label class="option"><input type="checkbox" name="{}" value="{}"> {} {}</label>'
-CHECKED_OPTION = '<label class="option"><input type="checkbox" name="{}" value="{}" checked> {} {}</label>'
 
 
 @register.simple_tag
 def facet_options(facet):
-    """A facet's checkboxes, each with its count: built here because a facet can have hundreds."""
-    return format_html_join(
-        "\n",
-        "{}",
+    """A facet's checkboxes, each with how many commitments it would match."""
+    return escaped_markup(
+        '<label class="option"><input type="checkbox" name="{0}" value="{1}"{4}> {5} '
+        '<span class="count{3}" id="count-{0}-{1}">{2}</span></label>',
         (
-            (
-                format_html(
-                    CHECKED_OPTION if option.selected else OPTION,
-                    facet.name,
-                    option.value,
-                    option.label,
-                    facet_count(facet, option),
-                ),
-            )
-            for option in facet.options
+            (*count, " checked" if option.selected else "", option.label)
+            for count, option in zip(_counts(facet), facet.options, strict=True)
         ),
+    )
+
+
+@register.simple_tag
+def facet_counts_out_of_band(facets):
+    """Every option's new count, for htmx to swap into the filter form that stays on the page."""
+    return escaped_markup(
+        '<span class="count{3}" id="count-{0}-{1}" hx-swap-oob="true">{2}</span>',
+        (count for facet in facets for count in _counts(facet)),
     )
 
 
