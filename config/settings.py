@@ -219,13 +219,15 @@ TRACKER_PAGE_SIZE = int(os.environ.get("TRACKER_PAGE_SIZE", 25))
 # a change made behind the app's back (raw SQL) can go unseen.
 TRACKER_CACHE_SECONDS = int(os.environ.get("TRACKER_CACHE_SECONDS", 300))
 
-# Each process keeps its own cache: what is cached is keyed by a token read from the database on
-# every request, so processes never need to tell each other about a write.
+# A cache on local disk, shared by every worker process on this machine (and kept over restarts):
+# what one worker computed, the others serve. Entries are keyed by a token read from the database on
+# every request, so a write makes them unreachable at once in every process and on every machine.
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-        "LOCATION": "tracker",
-        "OPTIONS": {"MAX_ENTRIES": 2000},
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": os.environ.get("TRACKER_CACHE_DIR", str(BASE_DIR / "var" / "cache")),
+        "TIMEOUT": TRACKER_CACHE_SECONDS,
+        "OPTIONS": {"MAX_ENTRIES": 5000},
     }
 }
 

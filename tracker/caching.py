@@ -46,8 +46,13 @@ def data_changed() -> None:
 
 
 def data_token() -> str:
-    """The current token ("" before the first write), read fresh from the database (1 query)."""
-    return DataStamp.objects.filter(pk=STAMP_ID).values_list("token", flat=True).first() or ""
+    """The current token, read fresh from the database (1 query).
+
+    Without a stamp row (a database emptied by hand) there is nothing to key on: a new random token
+    each time means nothing is shared until the next write creates the row.
+    """
+    token = DataStamp.objects.filter(pk=STAMP_ID).values_list("token", flat=True).first()
+    return token or uuid.uuid4().hex
 
 
 def versioned_key(token: str, parts) -> str:
