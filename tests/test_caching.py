@@ -103,3 +103,17 @@ def test_answers_are_filed_by_day(monkeypatch):
     tomorrow = datetime.date.today() + datetime.timedelta(days=1)
     monkeypatch.setattr(caching.timezone, "localdate", lambda: tomorrow)
     assert caching.versioned_key("token", ("q",)) != today
+
+
+def test_the_commitment_page_follows_a_posted_update(viewer_client, seed, editor):
+    url = f"/commitments/{first_commitment().pk}/"
+    assert "Reported." not in viewer_client.get(url).content.decode()
+    post(editor)
+    page = viewer_client.get(url).content.decode()
+    assert "Reported." in page
+    assert '<span class="status status-off_track">Off track</span>' in page
+
+
+def test_an_unknown_commitment_is_still_not_found_when_asked_again(viewer_client, seed):
+    assert viewer_client.get("/commitments/999999/").status_code == 404
+    assert viewer_client.get("/commitments/999999/").status_code == 404

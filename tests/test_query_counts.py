@@ -50,7 +50,8 @@ PAGES = {
     "agencies": (lambda p: "/agencies/", {}, 4, 4),
     "agency": (lambda p: "/agencies/a0/", {}, 7, 7),
     "theme": (lambda p: "/themes/t0/", {}, 7, 7),
-    "commitment": (lambda p: f"/commitments/{p.pk}/", {}, 9, 9),
+    # An editor: 2 of these check the permission to post, for the form.
+    "commitment": (lambda p: f"/commitments/{p.pk}/", {}, 10, SERVED_FROM_CACHE + 2),
     "source": (lambda p: f"/sources/{p.source_id}/", {}, 4, 4),
 }
 

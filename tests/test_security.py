@@ -173,5 +173,5 @@ def test_no_template_or_view_switches_escaping_or_csrf_off():
 
 
 def test_the_one_safe_marking_escapes_every_value():
-    markup = escaped_markup('<b title="{0}">{1}</b>', [('"><script>', "<i>&'")])
+    markup = escaped_markup([('<b title="{0}">{1}</b>', ('"><script>', "<i>&'"))])
     assert str(markup) == '<b title="&quot;&gt;&lt;script&gt;">&lt;i&gt;&amp;&#x27;</b>'

@@ -466,6 +466,41 @@ def commitment_for_page():
     )
 
 
+class CommitmentPage(caching.CachedPage):
+    """One commitment's page. All of it but the update form is cached until the data changes."""
+
+    def __init__(self, pk: int):
+        self.pk = pk
+
+    def cache_parts(self) -> tuple:
+        return (self.pk,)
+
+    @cached_property
+    def commitment(self) -> Commitment | None:
+        """Everything the page shows (5 queries), fetched only when a cached part is missing."""
+        return commitment_for_page().filter(pk=self.pk).first()
+
+    @cached_property
+    def summary(self) -> Commitment | None:
+        """Title, status and progress, used outside the cached parts (the page title, the form's
+        starting values), or None when there is no such commitment. No query when cached."""
+
+        def title_status_progress():
+            found = self.commitment
+            if found is None:
+                return False  # remembered too: None would mean "not cached"
+            return Commitment(pk=found.pk, title=found.title, status=found.status, progress=found.progress)
+
+        return (
+            caching.remember(self.token, "commitment-summary", self.cache_parts(), title_status_progress)
+            or None
+        )
+
+    @cached_property
+    def participations_by_country(self) -> list[tuple[str, list]]:
+        return participations_by_country(self.commitment)
+
+
 def participations_by_country(commitment) -> list[tuple[str, list]]:
     """The commitment's agencies grouped by country, the dialogue's parties first, leads first."""
     groups: dict[str, list] = {code: [] for code in commitment.dialogue.party_codes}

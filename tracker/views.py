@@ -11,7 +11,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied
 from django.db import DatabaseError, connection
-from django.http import HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -80,19 +80,18 @@ def _csv_safe(value):
 
 @require_GET
 def commitment_detail(request, pk):
-    commitment = get_object_or_404(selectors.commitment_for_page(), pk=pk)
-    return render(
-        request,
-        "tracker/commitment_detail.html",
-        _detail_context(request, commitment, status_update_form_for(commitment)),
-    )
+    page = selectors.CommitmentPage(pk)
+    if page.summary is None:
+        raise Http404("No commitment has this number.")
+    return render(request, "tracker/commitment_detail.html", _detail_context(request, page))
 
 
-def _detail_context(request, commitment, form):
+def _detail_context(request, page, form=None):
+    can_post = request.user.has_perm("tracker.add_statusupdate")
     return {
-        "commitment": commitment,
-        "participations_by_country": selectors.participations_by_country(commitment),
-        "form": form if request.user.has_perm("tracker.add_statusupdate") else None,
+        "page": page,
+        "commitment": page.summary,
+        "form": (form or status_update_form_for(page.summary)) if can_post else None,
     }
 
 
@@ -110,7 +109,7 @@ def statusupdate_create(request, pk):
                 {"commitment": commitment, "form": form},
                 status=422,
             )
-        page = get_object_or_404(selectors.commitment_for_page(), pk=pk)
+        page = selectors.CommitmentPage(pk)
         return render(
             request, "tracker/commitment_detail.html", _detail_context(request, page, form), status=422
         )

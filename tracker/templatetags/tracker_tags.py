@@ -5,6 +5,7 @@ format_html escapes every value."""
 from html import escape
 
 from django import template
+from django.utils import dateformat
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
@@ -35,14 +36,24 @@ def progress_bar(value, label="Progress"):
     )
 
 
-def escaped_markup(template: str, rows) -> str:
-    """`template` filled in once per row, every value escaped: the one place we mark text safe.
+def escaped_markup(pieces) -> str:
+    """Each (template, values) piece filled in, every value escaped: the one place we mark text safe.
 
-    For the facet lists, a few hundred options on every list page: format_html() checks each value
-    for lazy strings on the way to escaping it, which costs milliseconds at that count, where the
-    standard library's escape (the same five characters) does not.
+    For the facet lists (a few hundred options on every list page) and long trails: format_html()
+    checks each value for lazy strings on the way to escaping it, which costs milliseconds at that
+    count, where the standard library's escape (the same five characters) does not.
     """
-    return mark_safe("\n".join(template.format(*(escape(str(value)) for value in row)) for row in rows))  # noqa: S308
+    markup = "".join(
+        template.format(*(escape(str(value)) for value in values)) for template, values in pieces
+    )
+    return mark_safe(markup)  # noqa: S308 -- every value above is escaped
+
+
+FACET_OPTION = (
+    '<label class="option"><input type="checkbox" name="{0}" value="{1}"{4}> {5} '
+    '<span class="count{3}" id="count-{0}-{1}">{2}</span></label>\n'
+)
+FACET_COUNT_OOB = '<span class="count{3}" id="count-{0}-{1}" hx-swap-oob="true">{2}</span>'
 
 
 def _counts(facet):
@@ -51,26 +62,52 @@ def _counts(facet):
     )
 
 
+TRAIL_ENTRY = (
+    '<li id="update-{0}"><p class="meta"><time datetime="{1}">{2}</time> · {3}</p>'
+    '<p><span class="status status-{4}">{5}</span> {6}%</p><p class="update-text">{7}</p>'
+)
+EVIDENCE = '<p><a href="{0}" rel="noopener noreferrer">Evidence</a></p>'
+
+
+@register.simple_tag
+def trail_entries(updates):
+    """A commitment's status updates as list items (a busy commitment has hundreds). The text keeps
+    its line breaks through CSS (white-space: pre-line), so it needs nothing but escaping."""
+
+    def pieces(update):
+        yield (
+            TRAIL_ENTRY,
+            (
+                update.pk,
+                update.reported_on.isoformat(),
+                dateformat.format(update.reported_on, "j F Y"),
+                update.author.get_full_name() or update.author.get_username(),
+                update.status,
+                update.get_status_display(),
+                update.progress,
+                update.text,
+            ),
+        )
+        if update.evidence_url:
+            yield EVIDENCE, (update.evidence_url,)
+        yield "</li>", ()
+
+    return escaped_markup(piece for update in updates for piece in pieces(update))
+
+
 @register.simple_tag
 def facet_options(facet):
     """A facet's checkboxes, each with how many commitments it would match."""
     return escaped_markup(
-        '<label class="option"><input type="checkbox" name="{0}" value="{1}"{4}> {5} '
-        '<span class="count{3}" id="count-{0}-{1}">{2}</span></label>',
-        (
-            (*count, " checked" if option.selected else "", option.label)
-            for count, option in zip(_counts(facet), facet.options, strict=True)
-        ),
+        (FACET_OPTION, (*count, " checked" if option.selected else "", option.label))
+        for count, option in zip(_counts(facet), facet.options, strict=True)
     )
 
 
 @register.simple_tag
 def facet_counts_out_of_band(facets):
     """Every option's new count, for htmx to swap into the filter form that stays on the page."""
-    return escaped_markup(
-        '<span class="count{3}" id="count-{0}-{1}" hx-swap-oob="true">{2}</span>',
-        (count for facet in facets for count in _counts(facet)),
-    )
+    return escaped_markup((FACET_COUNT_OOB, count) for facet in facets for count in _counts(facet))
 
 
 @register.filter
