@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
+from tracker.caching import data_changed
 from tracker.models import Agency, Commitment, Dialogue, Participation, Role, Status, StatusUpdate, Theme
 
 PREFIX = "synthetic-"  # every slug this command writes starts with it: how it tells its data from real data
@@ -63,6 +64,7 @@ class Command(BaseCommand):
             counts = SyntheticData(rng, timezone.localdate()).write(
                 commitments=commitments, updates=updates, agencies=agencies, themes=themes
             )
+            data_changed()  # bulk inserts send no signals: retire every cached page ourselves
         elapsed = time.perf_counter() - started
         summary = ", ".join(f"{n} {what}" for what, n in counts.items())
         self.stdout.write(self.style.SUCCESS(f"Synthetic data (seed {seed}) in {elapsed:.1f}s: {summary}"))
