@@ -184,7 +184,7 @@ def percentile(values, p):
 
 
 # Pages whose body is cached until the data changes (tracker/caching.py): measured both ways.
-CACHED_KINDS = ("overview", "list", "fragment")
+CACHED_KINDS = ("overview", "list", "fragment", "detail")
 
 
 def measure(args):
