@@ -28,7 +28,8 @@ BUDGET_MS = {"overview": 10, "list": 10, "fragment": 10, "detail": 15, "csv": 10
 
 
 def production_like_environment(workdir):
-    """Measure with production settings (DEBUG off: no query logging), minus HTTPS redirects."""
+    """Measure with production settings (DEBUG off: no query logging), minus HTTPS redirects. The
+    SQLite file (unless DATABASE_URL is set) and the page cache go in `workdir`."""
     os.environ.update(
         TRACKER_CACHE_DIR=str(workdir / "cache"),
         DJANGO_DEBUG="0",

@@ -30,7 +30,7 @@ def main():
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="tracker-soak-"))
-    production_like_environment(workdir / "soak.sqlite3")
+    production_like_environment(workdir)
     import django
 
     django.setup()

@@ -5,11 +5,12 @@ or a command) replaces the token in the single DataStamp row, inside the writer'
 Readers read the token first (one small query) and file what they compute under it, so:
 
 - a cached answer is never older than the data a reader could see when it started;
-- a write is visible to every process at once (each keeps its own cache; the token is shared);
+- a write is visible to every process and machine at once, whatever cache each one uses: the
+  token lives in the database;
 - nothing has to know which cached answers a given write affects.
 
 Answers that depend on the day (overdue, stale) also carry today's date in their key. Entries
-expire after CACHE_SECONDS as well, which bounds the damage of a write that bypasses the ORM's
+expire after TRACKER_CACHE_SECONDS as well, which bounds the damage of a write that bypasses the ORM's
 signals (raw SQL, `QuerySet.update()` on its own): code that does that must call `data_changed()`.
 """
 

@@ -12,10 +12,13 @@ from django.utils.safestring import mark_safe
 register = template.Library()
 
 
+# The status in words on its colour: never colour alone. Filled in by status_badge and the trail.
+STATUS_BADGE = '<span class="status status-{0}">{1}</span>'
+
+
 @register.simple_tag
 def status_badge(item):
-    """The status in words on its colour: never colour alone."""
-    return format_html('<span class="status status-{}">{}</span>', item.status, item.get_status_display())
+    return format_html(STATUS_BADGE, item.status, item.get_status_display())
 
 
 @register.simple_tag
@@ -49,11 +52,11 @@ def escaped_markup(pieces) -> str:
     return mark_safe(markup)  # noqa: S308 -- every value above is escaped
 
 
-FACET_OPTION = (
-    '<label class="option"><input type="checkbox" name="{0}" value="{1}"{4}> {5} '
-    '<span class="count{3}" id="count-{0}-{1}">{2}</span></label>\n'
-)
-FACET_COUNT_OOB = '<span class="count{3}" id="count-{0}-{1}" hx-swap-oob="true">{2}</span>'
+# How many commitments an option would match; the out-of-band copy replaces it after an htmx request.
+FACET_COUNT = '<span class="count{{3}}" id="count-{{0}}-{{1}}"{}>{{2}}</span>'
+FACET_COUNT_IN_FORM = FACET_COUNT.format("")
+FACET_COUNT_OUT_OF_BAND = FACET_COUNT.format(' hx-swap-oob="true"')
+FACET_OPTION = '<label class="option"><input type="checkbox" name="{0}" value="{1}"{2}> {3} '
 
 
 def _counts(facet):
@@ -62,10 +65,8 @@ def _counts(facet):
     )
 
 
-TRAIL_ENTRY = (
-    '<li id="update-{0}"><p class="meta"><time datetime="{1}">{2}</time> · {3}</p>'
-    '<p><span class="status status-{4}">{5}</span> {6}%</p><p class="update-text">{7}</p>'
-)
+TRAIL_ENTRY = '<li id="update-{0}"><p class="meta"><time datetime="{1}">{2}</time> · {3}</p><p>'
+TRAIL_PROGRESS = ' {0}%</p><p class="update-text">{1}</p>'
 EVIDENCE = '<p><a href="{0}" rel="noopener noreferrer">Evidence</a></p>'
 
 
@@ -75,19 +76,11 @@ def trail_entries(updates):
     its line breaks through CSS (white-space: pre-line), so it needs nothing but escaping."""
 
     def pieces(update):
-        yield (
-            TRAIL_ENTRY,
-            (
-                update.pk,
-                update.reported_on.isoformat(),
-                dateformat.format(update.reported_on, "j F Y"),
-                update.author.get_full_name() or update.author.get_username(),
-                update.status,
-                update.get_status_display(),
-                update.progress,
-                update.text,
-            ),
-        )
+        author = update.author.get_full_name() or update.author.get_username()
+        day = dateformat.format(update.reported_on, "j F Y")
+        yield TRAIL_ENTRY, (update.pk, update.reported_on.isoformat(), day, author)
+        yield STATUS_BADGE, (update.status, update.get_status_display())
+        yield TRAIL_PROGRESS, (update.progress, update.text)
         if update.evidence_url:
             yield EVIDENCE, (update.evidence_url,)
         yield "</li>", ()
@@ -98,16 +91,23 @@ def trail_entries(updates):
 @register.simple_tag
 def facet_options(facet):
     """A facet's checkboxes, each with how many commitments it would match."""
+
+    def pieces(option, count):
+        yield FACET_OPTION, (facet.name, option.value, " checked" if option.selected else "", option.label)
+        yield FACET_COUNT_IN_FORM, count
+        yield "</label>\n", ()
+
     return escaped_markup(
-        (FACET_OPTION, (*count, " checked" if option.selected else "", option.label))
-        for count, option in zip(_counts(facet), facet.options, strict=True)
+        piece
+        for option, count in zip(facet.options, _counts(facet), strict=True)
+        for piece in pieces(option, count)
     )
 
 
 @register.simple_tag
 def facet_counts_out_of_band(facets):
     """Every option's new count, for htmx to swap into the filter form that stays on the page."""
-    return escaped_markup((FACET_COUNT_OOB, count) for facet in facets for count in _counts(facet))
+    return escaped_markup((FACET_COUNT_OUT_OF_BAND, count) for facet in facets for count in _counts(facet))
 
 
 @register.filter
