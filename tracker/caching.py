@@ -76,10 +76,12 @@ class CachedPage:
     """Data for a page whose body a template caches with {% cache page.cache_seconds NAME page.cache_key %}.
 
     Subclasses compute their figures lazily (cached_property), so a cached body costs only the
-    token query; `cache_parts()` names whatever else, besides the data and the day, the body shows.
+    token query; `cache_parts()` names whatever else, besides the data, today and the day the page
+    is about (`day`, None for today), the body shows.
     """
 
     cache_seconds = settings.TRACKER_CACHE_SECONDS
+    day = None
 
     @cached_property
     def token(self) -> str:
@@ -90,7 +92,7 @@ class CachedPage:
 
     @cached_property
     def cache_key(self) -> str:
-        return versioned_key(self.token, self.cache_parts())
+        return versioned_key(self.token, (self.day, self.cache_parts()))
 
 
 def _on_write(sender, **kwargs):

@@ -1,13 +1,20 @@
 """The commitment filters, defined once: the list page, its htmx fragment and the CSV export use
-this FilterSet, and the facet counts beside each filter are computed from it (selectors.py)."""
+this FilterSet, and the facet counts beside each filter are computed from it (selectors/).
 
+The filters judge each commitment's state on the day the request is about: status, progress,
+overdue and stale read the state fields `Commitment.objects.as_of(day)` annotates.
+"""
+
+import datetime
 import re
 
 import django_filters
 from django import forms
 from django.db.models import F, Q
+from django.utils import timezone
 
 from .models import Agency, Commitment, Dialogue, Participation, Role, Status, Theme
+from .rules import STATE_LAST_UPDATE, STATE_PROGRESS, STATE_STATUS
 
 SLUG_OR_CODE = re.compile(r"[-a-zA-Z0-9_]{1,100}")
 
@@ -38,11 +45,11 @@ def _participations_of(values):
 SORTS = {
     "": ("Announcement order", ["announced_on", "id"]),
     "title": ("Title (A–Z)", ["title", "id"]),
-    "-progress": ("Most progress", ["-progress", "id"]),
-    "progress": ("Least progress", ["progress", "id"]),
+    "-progress": ("Most progress", [F(STATE_PROGRESS).desc(), "id"]),
+    "progress": ("Least progress", [F(STATE_PROGRESS).asc(), "id"]),
     "due": ("Due soonest", [F("due_on").asc(nulls_last=True), "id"]),
-    "-updated": ("Recently updated", [F("last_update_on").desc(nulls_last=True), "id"]),
-    "updated": ("Longest without an update", [F("last_update_on").asc(nulls_first=True), "id"]),
+    "-updated": ("Recently updated", [F(STATE_LAST_UPDATE).desc(nulls_last=True), "id"]),
+    "updated": ("Longest without an update", [F(STATE_LAST_UPDATE).asc(nulls_first=True), "id"]),
 }
 
 
@@ -60,7 +67,9 @@ class CommitmentFilter(django_filters.FilterSet):
         label="Role",
         empty_label=None,
     )
-    status = django_filters.MultipleChoiceFilter(choices=Status.choices, label="Status")
+    status = django_filters.MultipleChoiceFilter(
+        field_name=STATE_STATUS, choices=Status.choices, label="Status"
+    )
     due = django_filters.ChoiceFilter(
         choices=[("overdue", "Overdue")], method="filter_due", label="Due", empty_label=None
     )
@@ -77,6 +86,11 @@ class CommitmentFilter(django_filters.FilterSet):
     class Meta:
         model = Commitment
         fields = []
+
+    def __init__(self, data=None, queryset=None, *, day: datetime.date | None = None, **kwargs):
+        """`queryset` must come from Commitment.objects.as_of(day): the filters read its state fields."""
+        super().__init__(data, queryset, **kwargs)
+        self.day = day or timezone.localdate()
 
     def filter_text(self, queryset, name, value):
         value = value.strip()
@@ -100,10 +114,10 @@ class CommitmentFilter(django_filters.FilterSet):
         return queryset  # see filter_queryset
 
     def filter_due(self, queryset, name, value):
-        return queryset.overdue()
+        return queryset.overdue(self.day)
 
     def filter_stale(self, queryset, name, value):
-        return queryset.stale()
+        return queryset.stale(self.day)
 
     def sort_by(self, queryset, name, value):
         return queryset  # applied last, in filter_queryset

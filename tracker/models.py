@@ -6,10 +6,16 @@ import datetime
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce
+from django.db.models.query import ModelIterable
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
+
+from . import rules
+from .rules import CLOSED_STATUSES, STATE_LAST_UPDATE, STATE_PROGRESS, STATE_STATUS, Status  # noqa: F401
 
 country_code_validator = RegexValidator(
     r"^[A-Z]{2}$", "Use a two-letter ISO 3166-1 code in capitals, e.g. US."
@@ -19,40 +25,9 @@ party_codes_validator = RegexValidator(
 )
 
 
-class Status(models.TextChoices):
-    NOT_STARTED = "not_started", "Not started"
-    ON_TRACK = "on_track", "On track"
-    AT_RISK = "at_risk", "At risk"
-    OFF_TRACK = "off_track", "Off track"
-    COMPLETED = "completed", "Completed"
-    DISCONTINUED = "discontinued", "Discontinued"
-
-
-# A commitment in one of these states is finished: it can be neither overdue nor stale.
-CLOSED_STATUSES = (Status.COMPLETED, Status.DISCONTINUED)
-# Open states that need someone's attention, whatever the dates say.
-TROUBLED_STATUSES = (Status.AT_RISK, Status.OFF_TRACK)
-
-
 class Role(models.TextChoices):
-    LEAD = "lead", "Lead"
-    PARTNER = "partner", "Partner"
-
-
-def overdue(status: str, due_on, today: datetime.date) -> bool:
-    """Past its due date and not finished (the QuerySet's overdue() is the same rule in SQL)."""
-    return status not in CLOSED_STATUSES and due_on is not None and due_on < today
-
-
-def stale(status: str, last_update_on, announced_on, cutoff: datetime.date) -> bool:
-    """Open, and its latest update (or, with none, its announcement) older than the cutoff."""
-    return status not in CLOSED_STATUSES and (last_update_on or announced_on) < cutoff
-
-
-def stale_cutoff(today: datetime.date | None = None) -> datetime.date:
-    """The date before which a commitment's latest update counts as stale."""
-    today = today or timezone.localdate()
-    return today - datetime.timedelta(days=settings.TRACKER_STALE_AFTER_DAYS)
+    LEAD = "lead", _("Lead")
+    PARTNER = "partner", _("Partner")
 
 
 class Dialogue(models.Model):
@@ -149,30 +124,78 @@ class Agency(models.Model):
         return reverse("tracker:agency_detail", args=[self.slug])
 
 
+def is_past(day: datetime.date | None) -> bool:
+    """Whether `day` asks for the tracker as it stood before today (None means today)."""
+    return day is not None and day < timezone.localdate()
+
+
+def state_expressions(day: datetime.date | None, commitment: str = "") -> dict:
+    """A commitment's status, progress and latest update date on `day`, as query expressions named
+    by rules.STATE_*. `commitment` is the path to the commitment from the rows being queried
+    ("" for commitments themselves, "commitment" from a link table).
+
+    Today they are the stored columns, kept in step by the services. For a past day they are
+    read from the trail: the latest update reported on or before that day that was not withdrawn,
+    ties broken as the trail orders them (recorded later, then higher id, wins).
+    """
+    prefix = f"{commitment}__" if commitment else ""
+    if not is_past(day):
+        return {
+            STATE_STATUS: F(f"{prefix}status"),
+            STATE_PROGRESS: F(f"{prefix}progress"),
+            STATE_LAST_UPDATE: F(f"{prefix}last_update_on"),
+        }
+    latest = (
+        StatusUpdate.objects.counting()
+        .filter(commitment_id=OuterRef(f"{commitment}_id" if commitment else "pk"), reported_on__lte=day)
+        .order_by("-reported_on", "-created_at", "-id")
+    )
+    return {
+        STATE_STATUS: Coalesce(Subquery(latest.values("status")[:1]), Value(Status.NOT_STARTED)),
+        STATE_PROGRESS: Coalesce(Subquery(latest.values("progress")[:1]), Value(0)),
+        STATE_LAST_UPDATE: Subquery(latest.values("reported_on")[:1]),
+    }
+
+
+class CommitmentStateIterable(ModelIterable):
+    """Yields commitments whose status, progress and last update are those of the day asked for,
+    so templates and properties (is_overdue, is_stale) read the past exactly as they read today."""
+
+    day: datetime.date | None = None
+
+    def __iter__(self):
+        for commitment in super().__iter__():
+            commitment.status = getattr(commitment, STATE_STATUS)
+            commitment.progress = getattr(commitment, STATE_PROGRESS)
+            commitment.last_update_on = getattr(commitment, STATE_LAST_UPDATE)
+            commitment.judged_on = self.day
+            yield commitment
+
+
 class CommitmentQuerySet(models.QuerySet):
+    def as_of(self, day: datetime.date | None):
+        """The commitments as they stood at the end of `day` (None: today): only those announced by
+        then, each annotated with its state then (see state_expressions). Every read of the
+        commitments' state starts here, so the rules below work on any day."""
+        queryset = self.annotate(**state_expressions(day))
+        if is_past(day):
+            queryset = queryset.filter(announced_on__lte=day)
+        queryset._iterable_class = type("CommitmentStateIterable", (CommitmentStateIterable,), {"day": day})
+        return queryset
+
     def open(self):
-        return self.exclude(status__in=CLOSED_STATUSES)
+        return self.filter(rules.open_q())
 
-    def overdue(self, today: datetime.date | None = None):
-        return self.open().filter(due_on__lt=today or timezone.localdate())
+    def overdue(self, day: datetime.date):
+        return self.filter(rules.overdue_q(day))
 
-    def stale(self, today: datetime.date | None = None):
+    def stale(self, day: datetime.date):
         """Open commitments whose latest update (or, with none, whose announcement) is too old."""
-        cutoff = stale_cutoff(today)
-        return self.open().filter(
-            Q(last_update_on__lt=cutoff) | Q(last_update_on__isnull=True, announced_on__lt=cutoff)
-        )
+        return self.filter(rules.stale_q(day))
 
-    def needing_attention(self, today: datetime.date | None = None):
+    def needing_attention(self, day: datetime.date):
         """Overdue, at risk, off track or stale: what the overview asks staff to look at."""
-        today = today or timezone.localdate()
-        cutoff = stale_cutoff(today)
-        return self.open().filter(
-            Q(status__in=TROUBLED_STATUSES)
-            | Q(due_on__lt=today)
-            | Q(last_update_on__lt=cutoff)
-            | Q(last_update_on__isnull=True, announced_on__lt=cutoff)
-        )
+        return self.filter(rules.needs_attention_q(day))
 
 
 class Commitment(models.Model):
@@ -231,13 +254,18 @@ class Commitment(models.Model):
     def get_absolute_url(self):
         return reverse("tracker:commitment_detail", args=[self.pk])
 
+    # The day this commitment's state is judged on; set by CommitmentQuerySet.as_of(), else today.
+    judged_on: datetime.date | None = None
+
     @property
     def is_overdue(self) -> bool:
-        return overdue(self.status, self.due_on, timezone.localdate())
+        return rules.is_overdue(self.status, self.due_on, self.judged_on or timezone.localdate())
 
     @property
     def is_stale(self) -> bool:
-        return stale(self.status, self.last_update_on, self.announced_on, stale_cutoff())
+        return rules.is_stale(
+            self.status, self.last_update_on, self.announced_on, self.judged_on or timezone.localdate()
+        )
 
 
 class Participation(models.Model):
@@ -270,8 +298,15 @@ class Participation(models.Model):
         super().save(*args, **kwargs)
 
 
+class StatusUpdateQuerySet(models.QuerySet):
+    def counting(self):
+        """The updates that count for status, progress, as-of and changes: all but the withdrawn."""
+        return self.filter(withdrawn_at__isnull=True)
+
+
 class StatusUpdate(models.Model):
-    """One dated report on a commitment. Append-only: a correction is a new update."""
+    """One dated report on a commitment. Append-only: a correction is a new update, and an update
+    that was wrong is withdrawn (kept, shown struck through, no longer counted), never edited."""
 
     commitment = models.ForeignKey(Commitment, on_delete=models.PROTECT, related_name="updates")
     author = models.ForeignKey(
@@ -283,7 +318,19 @@ class StatusUpdate(models.Model):
     text = models.TextField("what happened")
     evidence_url = models.URLField("evidence link", max_length=500, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    withdrawn_at = models.DateTimeField(null=True, blank=True, editable=False)
+    withdrawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="withdrawn_status_updates",
+    )
+    withdrawal_reason = models.TextField(blank=True, editable=False)
     history = HistoricalRecords()
+
+    objects = StatusUpdateQuerySet.as_manager()
 
     class Meta:
         ordering = ["-reported_on", "-created_at", "-id"]

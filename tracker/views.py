@@ -14,14 +14,17 @@ from django.db import DatabaseError, connection
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.cache import patch_vary_headers
+from django.utils.functional import Promise
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from . import selectors, services
+from . import selectors, services, timeframe
 from .forms import StatusUpdateForm, status_update_form_for
 from .models import Agency, Commitment, SourceDocument, Status, Theme
 from .quotes import highlighted_segments
+from .rules import MOVEMENT_RULE
+from .timeframe import reads_as_of
 
 
 def wants_fragment(request) -> bool:
@@ -37,17 +40,19 @@ def render_page_or_fragment(request, page: str, fragment: str, context: dict):
 
 
 @require_GET
+@reads_as_of
 def overview(request):
     return render(
         request,
         "tracker/overview.html",
-        {"overview": selectors.Overview(), "stale_days": settings.TRACKER_STALE_AFTER_DAYS},
+        {"overview": selectors.Overview(request.as_of), "stale_days": settings.TRACKER_STALE_AFTER_DAYS},
     )
 
 
 @require_GET
+@reads_as_of
 def commitment_list(request):
-    browser = selectors.CommitmentBrowser(request.GET, settings.TRACKER_PAGE_SIZE)
+    browser = selectors.CommitmentBrowser(request.GET, settings.TRACKER_PAGE_SIZE, request.as_of)
     return render_page_or_fragment(
         request,
         "tracker/commitment_list.html",
@@ -56,18 +61,31 @@ def commitment_list(request):
     )
 
 
-@require_GET
-def commitment_export(request):
+def csv_response(filename: str, header, rows):
+    """A CSV download: the header, then every row, each text cell guarded (see _csv_safe)."""
     response = HttpResponse(content_type="text/csv; charset=utf-8")
-    stamp = timezone.localdate().isoformat()
-    response["Content-Disposition"] = f'attachment; filename="commitments-{stamp}.csv"'
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
     writer = csv.writer(response)
-    writer.writerow(selectors.EXPORT_COLUMNS)
-    base_url = request.build_absolute_uri(reverse("tracker:commitment_list"))
-    for row in selectors.export_rows(request.GET):
-        row["url"] = f"{base_url}{row['id']}/"
-        writer.writerow([_csv_safe(value) for value in row.values()])
+    writer.writerow([str(title) for title in header])
+    for row in rows:
+        writer.writerow([_csv_safe(str(value) if isinstance(value, Promise) else value) for value in row])
     return response
+
+
+def dated_absolute_url(request, path: str) -> str:
+    """`path` as a full link that keeps the request's as-of date."""
+    url = request.build_absolute_uri(path)
+    return f"{url}?as_of={request.as_of.isoformat()}" if request.as_of else url
+
+
+@require_GET
+@reads_as_of
+def commitment_export(request):
+    def rows():
+        for *cells, pk in selectors.export_rows(request.GET, request.as_of):
+            yield [*cells, dated_absolute_url(request, reverse("tracker:commitment_detail", args=[pk]))]
+
+    return csv_response(f"commitments-{request.day.isoformat()}.csv", selectors.EXPORT_COLUMNS, rows())
 
 
 def _csv_safe(value):
@@ -78,16 +96,63 @@ def _csv_safe(value):
     return value
 
 
+def _window_or_problem(request):
+    """The changes window the request asks for, or the 400 response that says what is wrong with it."""
+    try:
+        return timeframe.window(request), None
+    except timeframe.DateProblem as problem:
+        return None, timeframe.date_problem_response(request, problem)
+
+
 @require_GET
+def changes(request):
+    window, problem = _window_or_problem(request)
+    if problem:
+        return problem
+    return render_page_or_fragment(
+        request,
+        "tracker/changes.html",
+        "tracker/partials/_changes_response.html",
+        {
+            "changes": selectors.Changes(request.GET, window),
+            "choices": selectors.filter_choices(),
+            "movement_rule": MOVEMENT_RULE,
+        },
+    )
+
+
+@require_GET
+def changes_export(request):
+    window, problem = _window_or_problem(request)
+    if problem:
+        return problem
+    changes = selectors.Changes(request.GET, window)
+    if not changes.valid:
+        return render(request, "400.html", {"problem": " ".join(changes.problems)}, status=400)
+
+    def rows():
+        for *cells, pk in selectors.change_csv_rows(changes):
+            url = request.build_absolute_uri(reverse("tracker:commitment_detail", args=[pk]))
+            yield [*cells, f"{url}?as_of={window.end.isoformat()}"]
+
+    filename = f"changes-{window.start.isoformat()}-to-{window.end.isoformat()}.csv"
+    return csv_response(filename, [*selectors.CHANGES_CSV_COLUMNS, _("url")], rows())
+
+
+@require_GET
+@reads_as_of
 def commitment_detail(request, pk):
-    page = selectors.CommitmentPage(pk)
+    page = selectors.CommitmentPage(pk, request.as_of)
     if page.summary is None:
-        raise Http404("No commitment has this number.")
+        if request.as_of:
+            raise Http404(_("No commitment with this number had been announced by that date."))
+        raise Http404(_("No commitment has this number."))
     return render(request, "tracker/commitment_detail.html", _detail_context(request, page))
 
 
 def _detail_context(request, page, form=None):
-    can_post = request.user.has_perm("tracker.add_statusupdate")
+    # Updates are posted to today's page: an as-of page shows the past, read-only.
+    can_post = request.as_of is None and request.user.has_perm("tracker.add_statusupdate")
     return {
         "page": page,
         "commitment": page.summary,
@@ -109,6 +174,7 @@ def statusupdate_create(request, pk):
                 {"commitment": commitment, "form": form},
                 status=422,
             )
+        request.as_of = None  # the form is shown on today's page only
         page = selectors.CommitmentPage(pk)
         return render(
             request, "tracker/commitment_detail.html", _detail_context(request, page, form), status=422
@@ -129,32 +195,29 @@ def statusupdate_create(request, pk):
 
 
 @require_GET
+@reads_as_of
 def agency_list(request):
     return render(
         request,
         "tracker/agency_list.html",
-        {"agencies": selectors.agency_scorecards(), "statuses": Status.choices},
+        {"agencies": selectors.agency_scorecards(request.as_of), "statuses": Status.choices},
     )
 
 
 @require_GET
+@reads_as_of
 def agency_detail(request, slug):
     agency = get_object_or_404(Agency.objects.select_related("parent"), slug=slug)
-    return render(
-        request,
-        "tracker/agency_detail.html",
-        {"agency": agency, **selectors.agency_scorecard(agency, settings.TRACKER_PAGE_SIZE)},
-    )
+    summary = selectors.agency_scorecard(agency, settings.TRACKER_PAGE_SIZE, request.as_of)
+    return render(request, "tracker/agency_detail.html", {"agency": agency, **summary})
 
 
 @require_GET
+@reads_as_of
 def theme_detail(request, slug):
     theme = get_object_or_404(Theme, slug=slug)
-    return render(
-        request,
-        "tracker/theme_detail.html",
-        {"theme": theme, **selectors.theme_summary(theme, settings.TRACKER_PAGE_SIZE)},
-    )
+    summary = selectors.theme_summary(theme, settings.TRACKER_PAGE_SIZE, request.as_of)
+    return render(request, "tracker/theme_detail.html", {"theme": theme, **summary})
 
 
 @require_GET

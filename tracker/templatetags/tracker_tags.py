@@ -3,8 +3,10 @@ list renders hundreds of them, and an include costs a template lookup and a cont
 format_html escapes every value."""
 
 from html import escape
+from urllib.parse import urlencode
 
 from django import template
+from django.urls import reverse
 from django.utils import dateformat
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
@@ -110,7 +112,41 @@ def facet_counts_out_of_band(facets):
     return escaped_markup((FACET_COUNT_OUT_OF_BAND, count) for facet in facets for count in _counts(facet))
 
 
+def _as_of(context):
+    request = context.get("request")
+    day = getattr(request, "as_of", None)
+    return day.isoformat() if day else None
+
+
+@register.simple_tag(takes_context=True)
+def dated(context, url: str) -> str:
+    """`url` keeping the as-of date of the page it is on, so a link inside the past stays there."""
+    day = _as_of(context)
+    if not day:
+        return url
+    return f"{url}{'&' if '?' in url else '?'}{urlencode({'as_of': day})}"
+
+
+@register.simple_tag(takes_context=True)
+def dated_url(context, view_name: str, *args, **params) -> str:
+    """The URL of `view_name` with `args`, query parameters `params` (empty ones left out) and the
+    page's as-of date: `{% dated_url 'tracker:commitment_list' theme=theme.slug status=s.value %}`."""
+    query = {name: value for name, value in params.items() if value not in (None, "")}
+    url = reverse(view_name, args=args)
+    return dated(context, f"{url}?{urlencode(query)}" if query else url)
+
+
 @register.filter
 def minutes(duration) -> int:
     """A timedelta as whole minutes, for messages such as the login lockout."""
     return int(duration.total_seconds() // 60) if duration else 0
+
+
+@register.simple_tag
+def change_kinds(row):
+    """A changes row's kinds in words (its main kind first), each marked for its colour."""
+    from ..selectors.changes import KINDS
+
+    return format_html_join(
+        " ", '<span class="change change-{}">{}</span>', ((k, KINDS[k]) for k in row.kinds)
+    )

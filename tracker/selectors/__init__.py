@@ -1,0 +1,36 @@
+"""Reads: one module per page or report, each function taking the day it is about (None: today),
+each page's reads in a fixed number of SQL statements whatever the data size.
+
+    common.py           rows as the lists show them
+    commitment_list.py  the filtered list and its facet counts
+    export.py           the list as CSV rows
+    overview.py         the overview's cards, needs-attention and latest updates
+    commitment.py       one commitment's page
+    agencies.py         the agency scorecards
+    themes.py           one objective's page
+    changes.py          what changed between two days
+"""
+
+from .agencies import agency_scorecard, agency_scorecards
+from .changes import CHANGES_CSV_COLUMNS, Changes, change_csv_rows
+from .commitment import CommitmentPage, commitment_trail
+from .commitment_list import CommitmentBrowser, filter_choices
+from .export import EXPORT_COLUMNS, export_rows
+from .overview import Overview
+from .themes import theme_summary
+
+__all__ = [
+    "CHANGES_CSV_COLUMNS",
+    "Changes",
+    "change_csv_rows",
+    "filter_choices",
+    "CommitmentBrowser",
+    "CommitmentPage",
+    "EXPORT_COLUMNS",
+    "Overview",
+    "agency_scorecard",
+    "agency_scorecards",
+    "commitment_trail",
+    "export_rows",
+    "theme_summary",
+]

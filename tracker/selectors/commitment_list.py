@@ -1,0 +1,266 @@
+"""The filtered list and its facet counts."""
+
+import datetime
+from dataclasses import dataclass, field
+
+from django.core.paginator import Paginator
+from django.db.models import CharField, Count, DateField, F, IntegerField, Value
+from django.db.models.functions import Coalesce, NullIf
+from django.utils.functional import cached_property
+
+from .. import caching
+from ..filters import CommitmentFilter
+from ..models import Agency, Commitment, Dialogue, Participation, Role, Status, Theme, is_past
+from ..rules import STATE_STATUS
+from .common import commitments_for_listing
+
+
+@dataclass
+class FacetOption:
+    value: str
+    label: str
+    count: int
+    selected: bool
+
+
+@dataclass
+class Facet:
+    name: str
+    label: str
+    options: list[FacetOption]
+    unknown: list[str] = field(default_factory=list)
+
+
+class KnownCountPaginator(Paginator):
+    """A paginator told its total, so it does not run a COUNT query of its own."""
+
+    def __init__(self, object_list, per_page, count):
+        super().__init__(object_list, per_page)
+        self._known_count = count
+
+    @cached_property
+    def count(self):
+        return self._known_count
+
+
+class CommitmentBrowser(caching.CachedPage):
+    """The filtered list with its facet counts.
+
+    Each facet counts what each of its options would match with every *other* filter applied, so
+    picking a second status or theme widens the list rather than emptying it. The total comes
+    from the status facet (statuses are disjoint), which saves a COUNT query.
+    """
+
+    def __init__(self, query_dict, page_size: int, day: datetime.date | None = None):
+        self.query_dict = query_dict
+        self.page_size = page_size
+        self.day = day
+        self.filterset = CommitmentFilter(query_dict, queryset=commitments_for_listing(day), day=day)
+        self.valid = self.filterset.is_valid()
+
+    def _others(self, *names):
+        """Commitments matching every filter but the named ones, or None when no other filter is set
+        and the day is today.
+
+        None lets a facet count plainly, without a subquery, which is most requests' case. A past
+        day always narrows: to the commitments announced by then.
+        """
+        if not self.filterset.active(skip=names) and not is_past(self.day):
+            return None
+        return self.filterset.apply(Commitment.objects.as_of(self.day).order_by(), skip=names)
+
+    def _chosen(self, name) -> list[str]:
+        return (self.filterset.form.cleaned_data.get(name) or []) if self.valid else []
+
+    @cached_property
+    def facets(self) -> list[Facet]:
+        """The facets, from the cache while the data is unchanged (see tracker/caching.py)."""
+        if not self.valid:
+            return []
+        return caching.remember(self.token, "facets", (self.day, self._filter_values()), self._count_facets)
+
+    def cache_parts(self) -> tuple:
+        # The rendered list shows the filters, the sort and the page: all of the query string.
+        return tuple(sorted(self.query_dict.lists()))
+
+    def _filter_values(self) -> tuple:
+        """The chosen filters in a canonical form: what the facet counts depend on (not the sort)."""
+        return tuple(
+            (name, tuple(sorted(value)) if isinstance(value, list) else value)
+            for name, value in sorted(self.filterset.form.cleaned_data.items())
+            if value and name != "sort"
+        )
+
+    def _count_facets(self) -> list[Facet]:
+        """Five facets in three queries: option labels (one UNION), status and dialogue counts (one
+        GROUP BY, split below), theme, agency and country counts (three GROUP BYs in one UNION)."""
+        labels = facet_labels()
+        ids = {kind: {row.slug: row.pk for row in labels[kind]} for kind in ("dialogue", "theme", "agency")}
+        status_counts, dialogue_counts = self._status_and_dialogue_counts(ids["dialogue"])
+        links = self._link_counts()
+        country_counts = dict(sorted(links["country"].items()))
+
+        def by_slug(kind, counts_by_id):
+            return [(row.slug, row.label) for row in labels[kind]], {
+                row.slug: counts_by_id.get(row.pk, 0) for row in labels[kind]
+            }
+
+        return [
+            self._facet("status", "Status", Status.choices, status_counts),
+            self._facet("dialogue", "Dialogue", *by_slug("dialogue", dialogue_counts)),
+            self._facet("theme", "Theme", *by_slug("theme", links["theme"])),
+            self._facet("country", "Country", [(c, c) for c in country_counts], country_counts),
+            self._facet("agency", "Agency", *by_slug("agency", links["agency"])),
+        ]
+
+    def _facet(self, name, label, choices, counts: dict) -> Facet:
+        """Options from (value, label) pairs with their counts, marked when chosen; chosen values that
+        match no option are reported as unknown."""
+        chosen = self._chosen(name)
+        options = [FacetOption(value, text, counts.get(value, 0), value in chosen) for value, text in choices]
+        known = {o.value for o in options}
+        return Facet(name, label, options, unknown=[v for v in chosen if v not in known])
+
+    def _within(self, queryset, others):
+        """Link rows (theme links, participations) of the `others` commitments; all when None."""
+        return queryset if others is None else queryset.filter(commitment_id__in=others.values("pk"))
+
+    def _status_and_dialogue_counts(self, dialogue_ids: dict[str, int]) -> tuple[dict, dict]:
+        """Both from one GROUP BY (status, dialogue) over the commitments matching the other filters:
+        the status counts keep only the chosen dialogues' rows, and the other way round. Counts are
+        by id (no join); the dialogue counts come back keyed by dialogue id."""
+        others = self._others("status", "dialogue")
+        base = others if others is not None else Commitment.objects.as_of(self.day).order_by()
+        rows = base.values(STATE_STATUS, "dialogue_id").annotate(n=Count("pk")).order_by()
+        chosen_statuses = set(self._chosen("status"))
+        chosen_dialogues = {dialogue_ids.get(slug) for slug in self._chosen("dialogue")}
+        by_status: dict[str, int] = {}
+        by_dialogue: dict[int, int] = {}
+        for row in rows:
+            status = row[STATE_STATUS]
+            if not self._chosen("dialogue") or row["dialogue_id"] in chosen_dialogues:
+                by_status[status] = by_status.get(status, 0) + row["n"]
+            if not chosen_statuses or status in chosen_statuses:
+                by_dialogue[row["dialogue_id"]] = by_dialogue.get(row["dialogue_id"], 0) + row["n"]
+        return by_status, by_dialogue
+
+    def _participations(self, name):
+        participations = self._within(Participation.objects.all(), self._others(name, "role"))
+        if self.filterset.form.cleaned_data.get("role"):
+            participations = participations.filter(role=Role.LEAD)
+        return participations
+
+    def _link_counts(self) -> dict[str, dict]:
+        """Theme, agency and country counts, each with every other filter applied, in one query.
+
+        Themes and agencies are counted by id from their link tables (one link per commitment and
+        theme or agency, by unique constraints, so no DISTINCT); countries count distinct
+        commitments, since one commitment can have several agencies from one country. Each part
+        groups by its plain column, so the database can read it in index order.
+        """
+
+        def grouped(kind, queryset, column, n):
+            # Rows are (kind, id, code, n): ids for themes and agencies, codes for countries.
+            by_id = column != "country"
+            return (
+                queryset.values(column)
+                .annotate(
+                    n=n,
+                    kind=Value(kind),
+                    id=F(column) if by_id else Value(None, IntegerField()),
+                    code=Value(None, CharField()) if by_id else F(column),
+                )
+                .values_list("kind", "id", "code", "n")
+                .order_by()
+            )
+
+        themes = self._within(Commitment.themes.through.objects.all(), self._others("theme"))
+        rows = grouped("theme", themes, "theme_id", Count("pk")).union(
+            grouped("agency", self._participations("agency"), "agency_id", Count("pk")),
+            grouped(
+                "country", self._participations("country"), "country", Count("commitment_id", distinct=True)
+            ),
+            all=True,
+        )
+        counts: dict[str, dict] = {"theme": {}, "agency": {}, "country": {}}
+        for kind, pk, code, n in rows:
+            counts[kind][pk if code is None else code] = n
+        return counts
+
+    @cached_property
+    def total(self) -> int:
+        if not self.valid:
+            return 0
+        statuses = self.facets[0].options
+        chosen = [o for o in statuses if o.selected]
+        return sum(o.count for o in (chosen or statuses))
+
+    @cached_property
+    def page(self):
+        queryset = self.filterset.qs if self.valid else Commitment.objects.none()
+        paginator = KnownCountPaginator(queryset, self.page_size, self.total)
+        return paginator.get_page(self.query_dict.get("page"))
+
+    @property
+    def problems(self) -> list[str]:
+        messages = self.filterset.problems()
+        for facet in self.facets:
+            messages += [f"{facet.label}: nothing is called “{value}”." for value in facet.unknown]
+        return messages
+
+    @property
+    def is_filtered(self) -> bool:
+        return any(key != "page" for key in self.query_dict)
+
+
+@dataclass
+class FacetLabel:
+    pk: int
+    slug: str
+    label: str
+
+
+def facet_labels() -> dict[str, list]:
+    """Every dialogue, theme and agency (id, slug, label) in display order, and the agencies'
+    country codes, from one UNION query."""
+    no_date, no_rank, no_country = Value(None, DateField()), Value(0), Value("")
+    dialogues = Dialogue.objects.order_by().values_list(
+        Value("dialogue"), "pk", "slug", "name", "announced_on", no_rank, no_country
+    )
+    themes = Theme.objects.order_by().values_list(
+        Value("theme"), "pk", "slug", "name", no_date, "order", no_country
+    )
+    agencies = Agency.objects.order_by().values_list(
+        Value("agency"),
+        "pk",
+        "slug",
+        Coalesce(NullIf("acronym", Value("")), "name"),
+        no_date,
+        no_rank,
+        "country",
+    )
+    sort_keys = {
+        "dialogue": lambda row: (-row[4].toordinal(), row[3]),  # newest first
+        "theme": lambda row: (row[5], row[3]),  # the theme's display order
+        "agency": lambda row: (row[6], row[3]),  # by country
+    }
+    rows = list(dialogues.union(themes, agencies, all=True))
+    labels = {
+        kind: [FacetLabel(*row[1:4]) for row in sorted((r for r in rows if r[0] == kind), key=key)]
+        for kind, key in sort_keys.items()
+    }
+    labels["country"] = sorted({row[6] for row in rows if row[0] == "agency"})
+    return labels
+
+
+def filter_choices() -> dict[str, list[tuple[str, str]]]:
+    """(value, label) options for a plain filter form: dialogues, themes, agencies (one query) and
+    the agencies' countries."""
+    labels = facet_labels()
+    return {
+        "dialogue": [(row.slug, row.label) for row in labels["dialogue"]],
+        "theme": [(row.slug, row.label) for row in labels["theme"]],
+        "agency": [(row.slug, row.label) for row in labels["agency"]],
+        "country": sorted({(code, code) for code in labels["country"]}),
+        "status": Status.choices,
+    }

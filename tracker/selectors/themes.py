@@ -1,0 +1,35 @@
+"""One objective's page."""
+
+import datetime
+
+from django.db.models import Count, Sum
+
+from ..models import Commitment, Status
+from ..rules import STATE_PROGRESS, STATE_STATUS
+from .common import StatusCount, commitments_for_listing
+
+
+def theme_summary(theme, preview: int, day: datetime.date | None = None) -> dict:
+    """A theme's commitments on `day` counted by status, their mean progress, and the first few
+    (5 queries)."""
+    in_theme = Commitment.themes.through.objects.filter(theme=theme).values("commitment_id")
+    rows = (
+        Commitment.objects.as_of(day)
+        .filter(pk__in=in_theme)
+        .values(STATE_STATUS)
+        .annotate(n=Count("pk"), progress=Sum(STATE_PROGRESS))
+        .order_by()
+    )
+    by_status = {r[STATE_STATUS]: r for r in rows}
+    total = sum(r["n"] for r in rows)
+    return {
+        "total": total,
+        "mean_progress": round(sum(r["progress"] for r in rows) / total) if total else 0,
+        "counts": [
+            StatusCount(value, label, by_status[value]["n"] if value in by_status else 0)
+            for value, label in Status.choices
+        ],
+        "commitments": list(
+            commitments_for_listing(day).filter(pk__in=in_theme).order_by("announced_on", "id")[:preview]
+        ),
+    }
