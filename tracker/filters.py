@@ -13,7 +13,7 @@ from django import forms
 from django.db.models import F, Q
 from django.utils import timezone
 
-from .models import Agency, Commitment, Dialogue, Participation, Role, Status, Theme
+from .models import Agency, Commitment, Dialogue, Participation, Role, Status, Theme, children_mean_progress
 from .rules import STATE_LAST_UPDATE, STATE_PROGRESS, STATE_STATUS
 
 SLUG_OR_CODE = re.compile(r"[-a-zA-Z0-9_]{1,100}")
@@ -42,6 +42,8 @@ def _participations_of(values):
     return Participation.objects.filter(**values).values("commitment_id")
 
 
+ROLLUP = "rollup_progress"  # annotated only when sorting by it (see filter_queryset)
+
 SORTS = {
     "": ("Announcement order", ["announced_on", "id"]),
     "title": ("Title (A–Z)", ["title", "id"]),
@@ -50,6 +52,8 @@ SORTS = {
     "due": ("Due soonest", [F("due_on").asc(nulls_last=True), "id"]),
     "-updated": ("Recently updated", [F(STATE_LAST_UPDATE).desc(nulls_last=True), "id"]),
     "updated": ("Longest without an update", [F(STATE_LAST_UPDATE).asc(nulls_first=True), "id"]),
+    # Commitments without sub-commitments have no roll-up and come last.
+    "-rollup": ("Sub-commitments' mean progress", [F(ROLLUP).desc(nulls_last=True), "id"]),
 }
 
 
@@ -123,7 +127,10 @@ class CommitmentFilter(django_filters.FilterSet):
         return queryset  # applied last, in filter_queryset
 
     def filter_queryset(self, queryset):
-        return self.apply(queryset).order_by(*SORTS[self.form.cleaned_data.get("sort") or ""][1])
+        sort = self.form.cleaned_data.get("sort") or ""
+        if sort == "-rollup":
+            queryset = queryset.annotate(**{ROLLUP: children_mean_progress(self.day)})
+        return self.apply(queryset).order_by(*SORTS[sort][1])
 
     def active(self, skip=()) -> bool:
         """Whether any filter other than `skip` (and the sort) narrows the list."""

@@ -6,7 +6,7 @@ import datetime
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
-from django.db.models import F, OuterRef, Q, Subquery, Value
+from django.db.models import Avg, F, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.db.models.query import ModelIterable
 from django.urls import reverse
@@ -155,6 +155,13 @@ def state_expressions(day: datetime.date | None, commitment: str = "") -> dict:
         STATE_PROGRESS: Coalesce(Subquery(latest.values("progress")[:1]), Value(0)),
         STATE_LAST_UPDATE: Subquery(latest.values("reported_on")[:1]),
     }
+
+
+def children_mean_progress(day: datetime.date | None):
+    """The mean progress of a commitment's sub-commitments on `day` (NULL without any), as a
+    subquery: what the list sorts by when asked for the roll-up."""
+    children = Commitment.objects.as_of(day).filter(parent=OuterRef("pk")).order_by()
+    return Subquery(children.values("parent").annotate(mean=Avg(STATE_PROGRESS)).values("mean")[:1])
 
 
 class CommitmentStateIterable(ModelIterable):

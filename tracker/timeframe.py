@@ -9,7 +9,7 @@ import datetime
 import functools
 from dataclasses import dataclass
 
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -53,9 +53,14 @@ def parse_day(request, name: str, label: str) -> datetime.date | None:
 
 
 def as_of(request) -> datetime.date | None:
-    """The past day the request asks about, or None for today (`as_of` equal to today is today)."""
-    day = parse_day(request, "as_of", _("The date"))
-    return None if day is None or day == timezone.localdate() else day
+    """The day the request asks about, or None when it asks about no day (today)."""
+    return parse_day(request, "as_of", _("The date"))
+
+
+def without_as_of(request) -> str:
+    params = request.GET.copy()
+    params.pop("as_of", None)
+    return f"{request.path}?{params.urlencode()}" if params else request.path
 
 
 @dataclass(frozen=True)
@@ -88,7 +93,8 @@ def date_problem_response(request, problem: DateProblem):
 
 def reads_as_of(view):
     """Sets `request.as_of` (a past day, or None for today) and `request.day` (the day judged on)
-    for a read view, or answers 400 with the reason when the date cannot be used."""
+    for a read view, or answers 400 with the reason when the date cannot be used. `as_of` equal to
+    today redirects to the page without it."""
 
     @functools.wraps(view)
     def wrapper(request, *args, **kwargs):
@@ -97,6 +103,9 @@ def reads_as_of(view):
         except DateProblem as problem:
             request.as_of = None
             return date_problem_response(request, problem)
+        if request.as_of == timezone.localdate():
+            # Today is the live page: one address for it, so links, caches and bookmarks agree.
+            return redirect(without_as_of(request))
         request.day = request.as_of or timezone.localdate()
         return view(request, *args, **kwargs)
 

@@ -1,14 +1,38 @@
 """One commitment's page."""
 
 import datetime
+from collections import Counter
+from dataclasses import dataclass
 
 from django.db.models import Prefetch
 from django.utils import timezone
 from django.utils.functional import cached_property
 
 from .. import caching
-from ..models import Commitment, StatusUpdate
-from .common import commitments_for_listing
+from ..models import Commitment, Status, StatusUpdate
+from .common import StatusCount, commitments_for_listing
+
+
+@dataclass
+class Rollup:
+    """Where a commitment's sub-commitments stand: how many in each status, and their mean progress."""
+
+    total: int
+    counts: list[StatusCount]  # only the statuses some child has
+    mean_progress: int
+
+
+def children_rollup(children) -> Rollup | None:
+    """The roll-up of `children` (commitments already loaded as of the page's day), None without any."""
+    children = list(children)
+    if not children:
+        return None
+    by_status = Counter(child.status for child in children)
+    return Rollup(
+        total=len(children),
+        counts=[StatusCount(v, label, by_status[v]) for v, label in Status.choices if by_status[v]],
+        mean_progress=round(sum(child.progress for child in children) / len(children)),
+    )
 
 
 def commitment_trail(commitment, day: datetime.date | None = None):
@@ -68,6 +92,10 @@ class CommitmentPage(caching.CachedPage):
             )
             or None
         )
+
+    @cached_property
+    def rollup(self) -> Rollup | None:
+        return children_rollup(self.commitment.children.all())
 
     @cached_property
     def participations_by_country(self) -> list[tuple[str, list]]:

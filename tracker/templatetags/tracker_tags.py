@@ -136,6 +136,17 @@ def dated_url(context, view_name: str, *args, **params) -> str:
     return dated(context, f"{url}?{urlencode(query)}" if query else url)
 
 
+@register.simple_tag(takes_context=True)
+def today_url(context) -> str:
+    """This page for today: the same path and filters without the as-of date (nor the page number,
+    which may not exist today)."""
+    request = context["request"]
+    params = request.GET.copy()
+    for name in ("as_of", "page"):
+        params.pop(name, None)
+    return f"{request.path}?{params.urlencode()}" if params else request.path
+
+
 @register.filter
 def minutes(duration) -> int:
     """A timedelta as whole minutes, for messages such as the login lockout."""

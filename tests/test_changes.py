@@ -1,0 +1,171 @@
+"""What changed between two days: every kind of change, the rule, the CSV."""
+
+import csv
+import datetime
+import io
+
+import pytest
+
+from tracker import services
+from tracker.models import Commitment, Dialogue, Status, Theme
+
+D = datetime.date
+FOUNDED = D(2021, 1, 1)
+WINDOW = "from=2022-04-01&to=2022-06-30"
+
+
+@pytest.fixture
+def dialogue(db):
+    return Dialogue.objects.create(name="Space", slug="space", parties="US,FR", announced_on=D(2021, 1, 1))
+
+
+@pytest.fixture
+def theme(db):
+    return Theme.objects.create(name="Climate", slug="climate", order=1)
+
+
+@pytest.fixture
+def commit(dialogue, theme, editor):
+    """A commitment under the theme with a trail of (day, status, progress)."""
+
+    def make(title, trail=(), announced_on=FOUNDED, due_on=None, themes=None):
+        c = Commitment.objects.create(
+            dialogue=dialogue,
+            slug=title.lower().replace(" ", "-"),
+            title=title,
+            announced_on=announced_on,
+            due_on=due_on,
+        )
+        c.themes.set(themes if themes is not None else [theme])
+        for day, status, progress in trail:
+            services.status_update_create(
+                commitment=c,
+                author=editor,
+                status=status,
+                progress=progress,
+                text=f"{title} news",
+                reported_on=day,
+            )
+        return c
+
+    return make
+
+
+def kinds(client, query=WINDOW):
+    changes = client.get(f"/changes/?{query}").context["changes"]
+    return {row.title: row.kinds for row in changes.rows}
+
+
+def test_progress_up_or_a_better_status_is_forward(viewer_client, commit):
+    commit("Faster", [(D(2022, 3, 1), Status.ON_TRACK, 20), (D(2022, 5, 1), Status.ON_TRACK, 50)])
+    commit("Recovered", [(D(2022, 3, 1), Status.AT_RISK, 20), (D(2022, 5, 1), Status.ON_TRACK, 20)])
+    commit("Done", [(D(2022, 3, 1), Status.ON_TRACK, 90), (D(2022, 6, 30), Status.COMPLETED, 100)])
+    found = kinds(viewer_client)
+    assert found["Faster"][0] == found["Recovered"][0] == found["Done"][0] == "forward"
+
+
+def test_progress_down_or_a_worse_status_is_slipped(viewer_client, commit):
+    commit("Backwards", [(D(2022, 3, 1), Status.ON_TRACK, 50), (D(2022, 5, 1), Status.ON_TRACK, 40)])
+    commit("In trouble", [(D(2022, 3, 1), Status.ON_TRACK, 50), (D(2022, 5, 1), Status.AT_RISK, 60)])
+    commit("Dropped", [(D(2022, 3, 1), Status.ON_TRACK, 50), (D(2022, 5, 1), Status.DISCONTINUED, 50)])
+    found = kinds(viewer_client)
+    assert found["Backwards"][0] == found["In trouble"][0] == found["Dropped"][0] == "slipped"
+
+
+def test_the_same_state_reported_again_is_unchanged_and_not_silent(viewer_client, commit):
+    commit("Steady", [(D(2022, 3, 1), Status.ON_TRACK, 50), (D(2022, 5, 1), Status.ON_TRACK, 50)])
+    assert kinds(viewer_client)["Steady"] == ["unchanged"]
+
+
+def test_announced_inside_the_window_is_new(viewer_client, commit):
+    commit("Fresh", [(D(2022, 5, 2), Status.ON_TRACK, 5)], announced_on=D(2022, 5, 1))
+    commit("Too late", announced_on=D(2022, 7, 1))
+    found = kinds(viewer_client)
+    assert found["Fresh"] == ["new"]
+    assert "Too late" not in found
+
+
+def test_due_date_passing_inside_the_window_became_overdue(viewer_client, commit):
+    commit("Late", [(D(2022, 5, 1), Status.ON_TRACK, 50)], due_on=D(2022, 6, 1))
+    commit("Already late", [(D(2022, 5, 1), Status.ON_TRACK, 50)], due_on=D(2022, 3, 1))
+    found = kinds(viewer_client)
+    assert "became_overdue" in found["Late"]
+    assert "became_overdue" not in found["Already late"]
+
+
+def test_going_quiet_inside_the_window_became_stale_and_silent(viewer_client, commit):
+    # Reported 31 days before the window opens, so 121 days old when it closes (stale after 90).
+    commit("Quiet", [(D(2022, 3, 1), Status.ON_TRACK, 50)])
+    assert kinds(viewer_client)["Quiet"] == ["unchanged", "became_stale", "silent"]
+
+
+def test_closed_commitments_are_never_silent(viewer_client, commit):
+    commit("Finished", [(D(2022, 3, 1), Status.COMPLETED, 100)])
+    assert kinds(viewer_client)["Finished"] == ["unchanged"]
+
+
+def test_rows_show_from_to_progress_delta_and_the_updates_in_the_window(viewer_client, commit):
+    c = commit("Faster", [(D(2022, 3, 1), Status.AT_RISK, 20), (D(2022, 5, 1), Status.ON_TRACK, 50)])
+    page = viewer_client.get(f"/changes/?{WINDOW}").content.decode()
+    assert "At risk</span> → <span" in page and "20% → 50%" in page and "(+30)" in page
+    assert "Faster news" in page and "1 May 2022" in page
+    assert f'href="/commitments/{c.pk}/?as_of=2022-06-30"' in page
+    assert "Moved forward: the status improved" in page  # the rule, said on the page
+
+
+def test_counts_at_the_top_count_each_commitment_once(viewer_client, commit, dialogue):
+    other = Theme.objects.create(name="Education", slug="education", order=2)
+    commit("Both", [(D(2022, 5, 1), Status.ON_TRACK, 10)], themes=[Theme.objects.get(slug="climate"), other])
+    changes = viewer_client.get(f"/changes/?{WINDOW}").context["changes"]
+    assert dict((kind, n) for kind, _, n in changes.counts)["forward"] == 1
+    assert [g.name for g in changes.groups] == ["Climate", "Education"]
+
+
+def test_filters_apply_like_the_list(viewer_client, commit):
+    commit("Faster", [(D(2022, 3, 1), Status.ON_TRACK, 20), (D(2022, 5, 1), Status.ON_TRACK, 50)])
+    commit("Other", [(D(2022, 3, 1), Status.AT_RISK, 20)])
+    assert set(kinds(viewer_client, f"{WINDOW}&status=at_risk")) == {"Other"}
+    assert set(kinds(viewer_client, f"{WINDOW}&q=faster")) == {"Faster"}
+    assert set(kinds(viewer_client, f"{WINDOW}&theme=nothing")) == set()
+
+
+def test_the_csv_has_the_same_rows_as_the_page(viewer_client, commit):
+    commit("Faster", [(D(2022, 3, 1), Status.ON_TRACK, 20), (D(2022, 5, 1), Status.ON_TRACK, 50)])
+    commit("Quiet", [(D(2022, 3, 1), Status.ON_TRACK, 50)])
+    commit("Fresh", announced_on=D(2022, 5, 1))
+    changes = viewer_client.get(f"/changes/?{WINDOW}").context["changes"]
+    on_page = [(g.name, row.title, row.main_kind) for g in changes.groups for row in g.rows]
+    response = viewer_client.get(f"/changes/export.csv?{WINDOW}")
+    rows = list(csv.DictReader(io.StringIO(response.content.decode())))
+    labels = {"forward": "Moved forward", "new": "Newly announced", "unchanged": "Status unchanged"}
+    assert [(r["objective"], r["title"], r["change"]) for r in rows] == [
+        (name, title, labels[kind]) for name, title, kind in on_page
+    ]
+    assert rows[0]["progress change"] == "30"
+
+
+def test_the_window_defaults_to_the_last_90_days(viewer_client, dialogue):
+    window = viewer_client.get("/changes/").context["changes"].window
+    assert (window.end - window.start).days == 90
+
+
+def test_the_overview_links_to_the_last_90_days(viewer_client, dialogue):
+    assert 'href="/changes/"' in viewer_client.get("/").content.decode()
+
+
+@pytest.mark.parametrize(
+    "query, message",
+    [
+        ("from=2022-06-30&to=2022-04-01", "must be before"),
+        ("from=1990-01-01&to=2022-04-01", "at most 20 years"),
+        ("from=yesterday", "is not a date"),
+        ("to=1899-01-01", "1900 or later"),
+        ("to=2999-01-01", "in the future"),
+        ("from=2022-01-01&from=2022-02-01", "given 2 times"),
+    ],
+)
+@pytest.mark.parametrize("path", ["/changes/", "/changes/export.csv"])
+def test_a_window_that_cannot_be_used_gets_a_clear_400(viewer_client, dialogue, path, query, message):
+    response = viewer_client.get(f"{path}?{query}")
+    assert response.status_code == 400
+    assert message in response.content.decode()
