@@ -56,6 +56,18 @@ def report(commitment, author, day, status, progress, text="Reported."):
     )
 
 
+def as_of_pages(commitment) -> list[str]:
+    """Every page that takes ?as_of= (the world fixture's agency and theme)."""
+    return [
+        "/",
+        "/commitments/",
+        "/agencies/",
+        "/agencies/sa/",
+        "/themes/climate/",
+        f"/commitments/{commitment.pk}/",
+    ]
+
+
 def without_csrf(response) -> str:
     """The page with its CSRF tokens blanked: they differ between any two responses."""
     page = response.content.decode()
@@ -130,14 +142,7 @@ def test_as_of_today_gives_exactly_the_page_without_it(viewer_client, commit, ed
     c = commit("A", due_on=D(2022, 1, 1))
     report(c, editor, D(2022, 1, 1), Status.AT_RISK, 10)
     today = timezone.localdate().isoformat()
-    for path in [
-        "/",
-        "/commitments/",
-        "/agencies/",
-        "/agencies/sa/",
-        "/themes/climate/",
-        f"/commitments/{c.pk}/",
-    ]:
+    for path in as_of_pages(c):
         dated = viewer_client.get(f"{path}?as_of={today}", follow=True)
         assert dated.redirect_chain == [(path, 302)]
         assert without_csrf(dated) == without_csrf(viewer_client.get(path)), path
@@ -149,14 +154,7 @@ def test_as_of_today_gives_exactly_the_page_without_it(viewer_client, commit, ed
 def test_every_as_of_page_says_so_and_links_back_to_today(viewer_client, commit, editor):
     c = commit("A")
     report(c, editor, D(2022, 1, 1), Status.ON_TRACK, 10)
-    for path in [
-        "/",
-        "/commitments/",
-        "/agencies/",
-        "/agencies/sa/",
-        "/themes/climate/",
-        f"/commitments/{c.pk}/",
-    ]:
+    for path in as_of_pages(c):
         page = viewer_client.get(f"{path}?as_of=2022-06-30").content.decode()
         assert "As it stood on 30 June 2022" in page, path
         assert f'href="{path}">Back to today</a>' in page, path
