@@ -8,8 +8,9 @@ from django.db.models import Prefetch
 from django.utils import timezone
 from django.utils.functional import cached_property
 
-from .. import caching
+from .. import caching, charts
 from ..models import Commitment, Status, StatusUpdate
+from .charts import progress_points
 from .common import StatusCount, commitments_for_listing
 
 
@@ -96,6 +97,17 @@ class CommitmentPage(caching.CachedPage):
     @cached_property
     def rollup(self) -> Rollup | None:
         return children_rollup(self.commitment.children.all())
+
+    @cached_property
+    def progress_chart(self) -> charts.StepChart:
+        """Progress over the trail up to the page's day, from the updates the page already holds."""
+        commitment = self.commitment
+        return charts.progress_steps(
+            progress_points(commitment.updates.all()),
+            commitment.announced_on,
+            self.day or timezone.localdate(),
+            charts.Frame(640, 220, left=44, right=16, top=12),
+        )
 
     @cached_property
     def participations_by_country(self) -> list[tuple[str, list]]:

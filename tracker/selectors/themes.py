@@ -4,14 +4,16 @@ import datetime
 
 from django.db.models import Count, Sum
 
+from .. import charts
 from ..models import Commitment, Status
 from ..rules import STATE_PROGRESS, STATE_STATUS
+from .charts import theme_months
 from .common import StatusCount, commitments_for_listing
 
 
 def theme_summary(theme, preview: int, day: datetime.date | None = None) -> dict:
     """A theme's commitments on `day` counted by status, their mean progress, and the first few
-    (5 queries)."""
+    and the last 12 months of both, charted (7 queries)."""
     in_theme = Commitment.themes.through.objects.filter(theme=theme).values("commitment_id")
     rows = (
         Commitment.objects.as_of(day)
@@ -21,6 +23,7 @@ def theme_summary(theme, preview: int, day: datetime.date | None = None) -> dict
         .order_by()
     )
     by_status = {r[STATE_STATUS]: r for r in rows}
+    months = theme_months(theme, day)
     total = sum(r["n"] for r in rows)
     return {
         "total": total,
@@ -29,6 +32,9 @@ def theme_summary(theme, preview: int, day: datetime.date | None = None) -> dict
             StatusCount(value, label, by_status[value]["n"] if value in by_status else 0)
             for value, label in Status.choices
         ],
+        "months": months,
+        "status_chart": charts.stacked_bars(months, charts.Frame(640, 230, top=22)),
+        "progress_chart": charts.mean_progress_line(months, charts.Frame(640, 160)),
         "commitments": list(
             commitments_for_listing(day).filter(pk__in=in_theme).order_by("announced_on", "id")[:preview]
         ),
