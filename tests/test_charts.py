@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 
 from tracker import services
-from tracker.models import Status
+from tracker.models import Status, Theme
 from tracker.selectors.charts import month_ends, theme_months
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -206,7 +206,7 @@ def test_theme_chart_on_a_past_day_ends_on_that_day_and_ignores_later_updates(
 def test_overview_cards_each_have_a_status_chart_with_its_figures(viewer_client, make_commitments, editor):
     commitments = make_commitments(2)
     post(commitments[0], editor, 1, Status.COMPLETED, 100)
-    response = viewer_client.get("/")
+    response = viewer_client.get("/overview/charts/")
     charts = svgs(response)
     assert len(charts) == 2  # one per theme
     for chart in charts:
@@ -221,19 +221,33 @@ def test_overview_cards_each_have_a_status_chart_with_its_figures(viewer_client,
 def test_overview_chart_on_a_past_day_ignores_later_updates(viewer_client, make_commitments, editor):
     commitments = make_commitments(2)
     post(commitments[0], editor, 1, Status.COMPLETED, 100)
-    chart = svgs(viewer_client.get(f"/?as_of={days_ago(3).isoformat()}"))[0]
+    chart = svgs(viewer_client.get(f"/overview/charts/?as_of={days_ago(3).isoformat()}"))[0]
     last = chart.findall(f".//{SVG}g[@class='bar']")[-1]
     assert [r.get("data-status") for r in last.findall(f"{SVG}rect")] == ["not_started"]
+
+
+def test_the_overview_loads_its_charts_into_the_cards_after_the_page(viewer_client, make_commitments, editor):
+    make_commitments(2)
+    page = viewer_client.get(f"/?as_of={days_ago(3).isoformat()}").content.decode()
+    theme_ids = [t.pk for t in Theme.objects.all()]
+    for pk in theme_ids:
+        assert f'id="theme-chart-{pk}" class="chart-slot"></div>' in page
+    assert f'hx-get="/overview/charts/?as_of={days_ago(3).isoformat()}" hx-trigger="load"' in page
+    fragment = viewer_client.get("/overview/charts/", HTTP_HX_REQUEST="true").content.decode()
+    for pk in theme_ids:
+        assert f'id="theme-chart-{pk}" class="chart-slot" hx-swap-oob="true">' in fragment
+    assert "<h1>" not in fragment
+    assert len(svgs(viewer_client.get("/overview/charts/", HTTP_HX_REQUEST="true"))) == 2
 
 
 # --- queries -------------------------------------------------------------------------------------
 
 # name: (url, queries with the charts computed)
 PAGES = {
-    "overview": (lambda c: "/", 11),
+    "overview charts": (lambda c: "/overview/charts/", 7),
     "theme": (lambda c: "/themes/t0/", 9),
     "commitment": (lambda c: f"/commitments/{c.pk}/", 10),  # as before the chart: it reads the trail loaded
-    "overview as of": (lambda c: f"/?as_of={days_ago(20).isoformat()}", 11),
+    "overview charts as of": (lambda c: f"/overview/charts/?as_of={days_ago(20).isoformat()}", 7),
     "theme as of": (lambda c: f"/themes/t0/?as_of={days_ago(20).isoformat()}", 9),
 }
 

@@ -49,7 +49,8 @@ PAGES = {
     "csv": (lambda p: "/commitments/export.csv?country=US", {}, 5, 5),
     "agencies": (lambda p: "/agencies/", {}, 4, 4),
     "agency": (lambda p: "/agencies/a0/", {}, 7, 7),
-    "theme": (lambda p: "/themes/t0/", {}, 7, 7),
+    # 2 of these read the last 12 months for the charts.
+    "theme": (lambda p: "/themes/t0/", {}, 9, 9),
     # An editor: 2 of these check the permission to post, for the form.
     "commitment": (lambda p: f"/commitments/{p.pk}/", {}, 10, SERVED_FROM_CACHE + 2),
     "source": (lambda p: f"/sources/{p.source_id}/", {}, 4, 4),

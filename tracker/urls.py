@@ -6,6 +6,7 @@ app_name = "tracker"
 
 urlpatterns = [
     path("", views.overview, name="overview"),
+    path("overview/charts/", views.overview_charts, name="overview_charts"),
     path("commitments/", views.commitment_list, name="commitment_list"),
     path("commitments/export.csv", views.commitment_export, name="commitment_export"),
     path("commitments/<int:pk>/", views.commitment_detail, name="commitment_detail"),

@@ -51,6 +51,20 @@ def overview(request):
 
 @require_GET
 @reads_as_of
+def overview_charts(request):
+    """Each objective's status over the last 12 months: the overview loads it into its cards after
+    the page (it costs several times the rest of the overview), and it is a page of its own
+    without JavaScript."""
+    return render_page_or_fragment(
+        request,
+        "tracker/overview_charts.html",
+        "tracker/partials/_overview_charts.html",
+        {"overview": selectors.Overview(request.as_of)},
+    )
+
+
+@require_GET
+@reads_as_of
 def commitment_list(request):
     browser = selectors.CommitmentBrowser(request.GET, settings.TRACKER_PAGE_SIZE, request.as_of)
     return render_page_or_fragment(
