@@ -119,6 +119,15 @@ def trail_entries(updates, controls=None):
         "withdrawn": gettext("Withdrawn"),
     }
 
+    mend_words = {
+        "withdraw": (
+            gettext("Withdraw…"),
+            gettext("Why withdraw it? (It stays in the record, struck through.)"),
+            gettext("Withdraw this update"),
+        ),
+        "restore": (gettext("Restore…"), gettext("Why restore it?"), gettext("Restore this update")),
+    }
+
     def pieces(update):
         recorded_iso, recorded = _local_time(update.created_at)
         if update.withdrawn_at:
@@ -156,29 +165,17 @@ def trail_entries(updates, controls=None):
                 ),
             )
         if controls and controls.allows(update):
-            yield from mend_pieces(update, controls)
+            yield from mend_pieces(update, controls, mend_words)
         yield "</li>", ()
 
     return escaped_markup(piece for update in updates for piece in pieces(update))
 
 
-def mend_pieces(update, controls):
-    restore = update.withdrawn_at is not None
+def mend_pieces(update, controls, words):
+    action = "restore" if update.withdrawn_at else "withdraw"
+    summary, label, button = words[action]
+    url = reverse(f"tracker:statusupdate_{action}", args=[update.commitment_id, update.pk])
     error = controls.errors.get(update.pk)
-    if restore:
-        summary, label, button = (
-            gettext("Restore…"),
-            gettext("Why restore it?"),
-            gettext("Restore this update"),
-        )
-        url = reverse("tracker:statusupdate_restore", args=[update.commitment_id, update.pk])
-    else:
-        summary, label = (
-            gettext("Withdraw…"),
-            gettext("Why withdraw it? (It stays in the record, struck through.)"),
-        )
-        button = gettext("Withdraw this update")
-        url = reverse("tracker:statusupdate_withdraw", args=[update.commitment_id, update.pk])
     yield (MEND_START_OPEN if error else MEND_START), (summary,)
     yield MEND_FORM, (url, controls.csrf_token, update.pk, label)
     if error:
