@@ -12,6 +12,8 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
 
+from ..rules import Status
+
 register = template.Library()
 
 
@@ -119,6 +121,8 @@ def trail_entries(updates, controls=None):
         "withdrawn": gettext("Withdrawn"),
     }
 
+    # Each label translated once per trail: get_status_display() costs far more, per update.
+    labels = {value: str(label) for value, label in Status.choices}
     mend_words = {
         "withdraw": (
             gettext("Withdraw…"),
@@ -147,7 +151,7 @@ def trail_entries(updates, controls=None):
                 _person(update.author),
             ),
         )
-        yield STATUS_BADGE, (update.status, update.get_status_display())
+        yield STATUS_BADGE, (update.status, labels.get(update.status, update.status))
         yield TRAIL_PROGRESS, (update.progress, update.text)
         if update.evidence_url:
             yield EVIDENCE, (words["evidence"], update.evidence_url)
