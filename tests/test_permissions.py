@@ -2,6 +2,7 @@
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from tracker.models import Commitment, StatusUpdate
 
@@ -11,13 +12,16 @@ LOGIN, OK, FORBIDDEN, NOT_ALLOWED, REDIRECT = "login", 200, 403, 405, 302
 
 def url_of(name):
     commitment = Commitment.objects.get(slug="objective-stem-education")
-    update = StatusUpdate.objects.first()
+    update = StatusUpdate.objects.counting().first()
+    withdrawn = StatusUpdate.objects.filter(withdrawn_at__isnull=False).first()
     return {
         "overview": "/",
         "list": "/commitments/",
         "csv": "/commitments/export.csv",
         "commitment": commitment.get_absolute_url(),
         "post update": reverse("tracker:statusupdate_create", args=[commitment.pk]),
+        "withdraw update": reverse("tracker:statusupdate_withdraw", args=[commitment.pk, update.pk]),
+        "restore update": reverse("tracker:statusupdate_restore", args=[commitment.pk, withdrawn.pk]),
         "agencies": "/agencies/",
         "agency": "/agencies/nasa/",
         "theme": "/themes/climate-crisis/",
@@ -38,6 +42,8 @@ UPDATE = {
     "is_staff": "on",
 }
 
+REASON = {"reason": "Posted twice."}
+
 # (url, method): answer for anonymous, viewer, editor, superuser
 MATRIX = {
     **{
@@ -50,6 +56,11 @@ MATRIX = {
     },
     ("post update", "GET"): (LOGIN, NOT_ALLOWED, NOT_ALLOWED, NOT_ALLOWED),
     ("post update", "POST"): (LOGIN, FORBIDDEN, REDIRECT, REDIRECT),
+    # The update is the editor's own (see the test); the withdrawn one too.
+    ("withdraw update", "GET"): (LOGIN, NOT_ALLOWED, NOT_ALLOWED, NOT_ALLOWED),
+    ("withdraw update", "POST"): (LOGIN, FORBIDDEN, REDIRECT, REDIRECT),
+    ("restore update", "GET"): (LOGIN, NOT_ALLOWED, NOT_ALLOWED, NOT_ALLOWED),
+    ("restore update", "POST"): (LOGIN, FORBIDDEN, REDIRECT, REDIRECT),
     ("admin index", "GET"): (LOGIN, LOGIN, OK, OK),  # a viewer is not staff: the admin asks for a staff login
     ("admin commitments", "GET"): (LOGIN, LOGIN, OK, OK),
     ("admin change commitment", "GET"): (LOGIN, LOGIN, OK, OK),
@@ -70,14 +81,23 @@ CELLS = [
 def test_role_url_method_matrix(client, seed, request, editor, url, method, role, expected):
     commitment = Commitment.objects.get(slug="objective-stem-education")
     StatusUpdate.objects.create(commitment=commitment, author=editor, status="on_track", progress=1, text="x")
+    StatusUpdate.objects.create(
+        commitment=commitment,
+        author=editor,
+        status="at_risk",
+        progress=2,
+        text="y",
+        withdrawn_at=timezone.now(),
+        withdrawn_by=editor,
+        withdrawal_reason="Wrong.",
+    )
     if role != "anonymous":
         client.force_login(request.getfixturevalue(role))
     path = url_of(url)
-    response = (
-        client.post(path, UPDATE if url == "post update" else {"post": "yes"})
-        if method == "POST"
-        else client.get(path)
+    data = {"post update": UPDATE, "withdraw update": REASON, "restore update": REASON}.get(
+        url, {"post": "yes"}
     )
+    response = client.post(path, data) if method == "POST" else client.get(path)
     if expected == LOGIN:
         assert response.status_code == 302 and "login/?next=" in response["Location"]
     else:
@@ -97,3 +117,24 @@ def test_extra_fields_never_promote_the_poster(editor_client, seed, editor):
     )
     editor.refresh_from_db()
     assert not editor.is_superuser
+
+
+def test_an_editor_may_not_withdraw_another_editors_update_but_a_superuser_may(
+    client, seed, editor, superuser
+):
+    commitment = Commitment.objects.get(slug="objective-stem-education")
+    theirs = StatusUpdate.objects.create(
+        commitment=commitment, author=superuser, status="on_track", progress=1, text="x"
+    )
+    url = reverse("tracker:statusupdate_withdraw", args=[commitment.pk, theirs.pk])
+    client.force_login(editor)
+    assert client.post(url, REASON).status_code == FORBIDDEN
+    client.force_login(superuser)
+    assert client.post(url, REASON).status_code == REDIRECT
+
+
+def test_editors_are_not_given_the_permission_to_withdraw_anyones_update(db):
+    from django.contrib.auth.models import Group
+
+    editors = Group.objects.get(name="Editors")
+    assert not editors.permissions.filter(codename="withdraw_any_statusupdate").exists()

@@ -109,9 +109,16 @@ class CommitmentAdminForm(forms.ModelForm):
             current = (
                 Commitment.objects.select_for_update()
                 .filter(pk=self.instance.pk)
-                .values_list("version", flat=True)
-            )
-            if cleaned.get("seen_version") != current.first():
+                .values("version", *Commitment.DERIVED_FIELDS)
+                .first()
+            ) or {}
+            # Posting an update does not bump the version (see Commitment.save), so take the state
+            # derived from the trail as it is now, under the lock, rather than as it was loaded:
+            # saving this form must not put back a status an update has just replaced.
+            for field in Commitment.DERIVED_FIELDS:
+                if field in current:
+                    setattr(self.instance, field, current[field])
+            if cleaned.get("seen_version") != current.get("version"):
                 raise forms.ValidationError(
                     "Someone else saved this commitment after you opened it. Your changes were not saved: "
                     "reload the page to see theirs, then make your changes again."
@@ -209,8 +216,8 @@ class StatusUpdateAdmin(SimpleHistoryAdmin):
         obj.pk, obj.author, obj.created_at = created.pk, created.author, created.created_at
 
     def delete_model(self, request, obj):
-        services.status_update_delete(update=obj)
+        services.status_update_delete(update=obj, by=request.user)
 
     def delete_queryset(self, request, queryset):
         for update in queryset.select_related("commitment"):
-            services.status_update_delete(update=update)
+            services.status_update_delete(update=update, by=request.user)

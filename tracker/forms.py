@@ -1,4 +1,6 @@
 from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from .models import StatusUpdate
 
@@ -17,6 +19,22 @@ class StatusUpdateForm(forms.ModelForm):
         }
         labels = {"reported_on": "Date", "progress": "Progress (%)"}
         help_texts = {"reported_on": "", "evidence_url": "Optional: a link to a record that shows it."}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The date picker offers no future day; the model's validator is what refuses one.
+        self.fields["reported_on"].widget.attrs["max"] = timezone.localdate().isoformat()
+
+
+class WithdrawalForm(forms.Form):
+    """Why an update is withdrawn, or restored: the record must explain itself."""
+
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": _("Give a reason: say why, so the record explains itself.")},
+    )
 
 
 def status_update_form_for(commitment) -> StatusUpdateForm:

@@ -4,6 +4,7 @@ the agencies behind them, the commitments made, and the append-only trail of sta
 import datetime
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Avg, F, OuterRef, Q, Subquery, Value
@@ -231,7 +232,8 @@ class Commitment(models.Model):
     # Bumped by every save: the admin refuses a save made from an out-of-date form (see admin.py).
     version = models.PositiveIntegerField(default=0, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
-    history = HistoricalRecords()
+    # The theme links are part of a commitment's record: their changes are kept too.
+    history = HistoricalRecords(m2m_fields=[themes])
 
     objects = CommitmentQuerySet.as_manager()
 
@@ -253,8 +255,15 @@ class Commitment(models.Model):
     def __str__(self):
         return self.title
 
+    # The fields the services derive from the trail (see commitment_sync_current_status).
+    DERIVED_FIELDS = ("status", "progress", "last_update_on")
+
     def save(self, *args, **kwargs):
-        if self.pk is not None:
+        # Saving the derived state alone does not bump the version: an editor changing the title in
+        # the admin is not refused because someone posted an update meanwhile (the admin re-reads the
+        # derived state under its row lock instead, see CommitmentAdminForm.clean).
+        update_fields = kwargs.get("update_fields")
+        if self.pk is not None and not (update_fields and set(update_fields) <= set(self.DERIVED_FIELDS)):
             self.version += 1
         super().save(*args, **kwargs)
 
@@ -305,6 +314,19 @@ class Participation(models.Model):
         super().save(*args, **kwargs)
 
 
+FUTURE_DATE_MESSAGE = _("The date cannot be in the future: report what has happened.")
+
+
+def not_in_the_future(day: datetime.date) -> None:
+    """An update reports what has happened: its date may be today (the server's date) at the latest.
+
+    A field validator, so every path that validates the update refuses it with the same message:
+    the page's form, the admin's forms and status_update_create itself (imports and the API call it).
+    """
+    if day > timezone.localdate():
+        raise ValidationError(FUTURE_DATE_MESSAGE, code="future")
+
+
 class StatusUpdateQuerySet(models.QuerySet):
     def counting(self):
         """The updates that count for status, progress, as-of and changes: all but the withdrawn."""
@@ -319,7 +341,9 @@ class StatusUpdate(models.Model):
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="status_updates"
     )
-    reported_on = models.DateField(default=timezone.localdate, help_text="The date the update describes.")
+    reported_on = models.DateField(
+        default=timezone.localdate, validators=[not_in_the_future], help_text="The date the update describes."
+    )
     status = models.CharField(max_length=20, choices=Status.choices)
     progress = models.PositiveSmallIntegerField(validators=[MinValueValidator(0), MaxValueValidator(100)])
     text = models.TextField("what happened")
@@ -335,13 +359,15 @@ class StatusUpdate(models.Model):
         related_name="withdrawn_status_updates",
     )
     withdrawal_reason = models.TextField(blank=True, editable=False)
-    history = HistoricalRecords()
+    # A withdrawal or a restoration keeps its reason in the history too, whatever its length.
+    history = HistoricalRecords(history_change_reason_field=models.TextField(null=True))
 
     objects = StatusUpdateQuerySet.as_manager()
 
     class Meta:
         ordering = ["-reported_on", "-created_at", "-id"]
         get_latest_by = ["reported_on", "created_at", "id"]
+        permissions = [("withdraw_any_statusupdate", "Can withdraw or restore anyone's status update")]
         constraints = [
             models.CheckConstraint(
                 condition=Q(progress__gte=0) & Q(progress__lte=100), name="statusupdate_progress_0_100"
@@ -356,6 +382,17 @@ class StatusUpdate(models.Model):
 
     def __str__(self):
         return f"{self.commitment} — {self.get_status_display()} ({self.progress}%) on {self.reported_on}"
+
+    @property
+    def is_withdrawn(self) -> bool:
+        return self.withdrawn_at is not None
+
+    def may_be_withdrawn_by(self, user) -> bool:
+        """Whether `user` may withdraw this update (or restore it once withdrawn): its author while
+        they may post updates, or anyone trusted to mend the whole trail."""
+        if user.has_perm("tracker.withdraw_any_statusupdate"):
+            return True
+        return user.has_perm("tracker.add_statusupdate") and self.author_id == user.pk
 
 
 class DataStamp(models.Model):

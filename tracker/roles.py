@@ -11,7 +11,9 @@ TRACKER_MODELS = [
     "statusupdate",
 ]
 # Editors edit every tracker record but the trail: status updates are added, never changed.
-# Nobody but an administrator deletes anything.
+# Nobody but an administrator deletes anything. Editors may withdraw (and restore) the updates they
+# posted, which comes with add_statusupdate; withdrawing anyone's (withdraw_any_statusupdate) is kept
+# for administrators or a group given it on purpose: taking back a colleague's report is a bigger call.
 ROLE_PERMISSIONS = {
     "Viewers": [f"view_{model}" for model in TRACKER_MODELS],
     "Editors": [

@@ -2,9 +2,25 @@
 
 import datetime
 
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from .models import Commitment, Status, StatusUpdate
+
+# The same update posted again within this time (a double click, a resent form) is recorded once.
+DUPLICATE_WINDOW = datetime.timedelta(minutes=5)
+REASON_REQUIRED = _("Give a reason: say why, so the record explains itself.")
+ALREADY_WITHDRAWN = _("This update was already withdrawn.")
+NOT_WITHDRAWN = _("This update is not withdrawn: there is nothing to restore.")
+MAY_NOT_WITHDRAW = _("You may withdraw or restore only the updates you posted.")
+
+
+def _locked_commitment(pk: int) -> Commitment:
+    """The commitment, its row locked until the transaction ends: writers to its trail queue here.
+    The whole row, because saving it records every field in its history."""
+    return Commitment.objects.select_for_update().get(pk=pk)
 
 
 @transaction.atomic
@@ -21,9 +37,15 @@ def status_update_create(
     """Append a status update and move the commitment's current status/progress to match.
 
     Both happen in one transaction, so the commitment never disagrees with its trail. The
-    commitment's row is locked first so concurrent posters queue instead of racing.
+    commitment's row is locked first so concurrent posters queue instead of racing. The date may
+    not be after today (StatusUpdate.reported_on's validator).
+
+    The same update by the same author (same date, status, progress, text and evidence link) already
+    recorded within DUPLICATE_WINDOW and not withdrawn is not recorded again: that one is returned,
+    with `already_recorded` set to True (False on a new update). The check runs under the row lock,
+    so two identical posts arriving together cannot both pass it.
     """
-    locked = Commitment.objects.select_for_update().only("pk").get(pk=commitment.pk)
+    locked = _locked_commitment(commitment.pk)
     update = StatusUpdate(
         commitment=locked,
         author=author,
@@ -37,19 +59,86 @@ def status_update_create(
     # Field checks give clear messages; the database enforces the constraints again on insert, and the
     # commitment and author are objects already loaded, so neither needs a query here.
     update.full_clean(exclude=["commitment", "author"], validate_constraints=False)
+    earlier = (
+        StatusUpdate.objects.counting()
+        .filter(
+            commitment_id=locked.pk,
+            author_id=author.pk,
+            reported_on=update.reported_on,
+            status=update.status,
+            progress=update.progress,
+            text=update.text,
+            evidence_url=update.evidence_url,
+            created_at__gte=timezone.now() - DUPLICATE_WINDOW,
+        )
+        .order_by("-created_at", "-id")
+        .first()
+    )
+    if earlier is not None:
+        earlier.already_recorded = True
+        return earlier
     update.save()
-    commitment_sync_current_status(commitment=commitment)
+    update.already_recorded = False
+    commitment_sync_current_status(commitment=locked, by=author)
+    _copy_state(locked, commitment)
     return update
 
 
-def commitment_sync_current_status(*, commitment: Commitment) -> None:
-    """Copy the latest update's status, progress and date onto the commitment.
+@transaction.atomic
+def status_update_withdraw(*, update: StatusUpdate, by, reason: str) -> StatusUpdate:
+    """Withdraw an update that was wrong: it stays in the trail, marked with who withdrew it, when and
+    why, and no longer counts. The commitment's state is re-derived at once, under its row lock.
+
+    Raises ValidationError without a reason or when it is withdrawn already, PermissionDenied when
+    `by` may not withdraw it (StatusUpdate.may_be_withdrawn_by).
+    """
+    return _set_withdrawn(update=update, by=by, reason=reason, withdraw=True)
+
+
+@transaction.atomic
+def status_update_restore(*, update: StatusUpdate, by, reason: str) -> StatusUpdate:
+    """Undo a withdrawal: the update counts again and the commitment's state is re-derived.
+
+    The same people may restore as may withdraw, and they too give a reason. The update's history
+    keeps both steps (who, when and the reason, as the change reason); the trail shows its state now.
+    """
+    return _set_withdrawn(update=update, by=by, reason=reason, withdraw=False)
+
+
+def _set_withdrawn(*, update: StatusUpdate, by, reason: str, withdraw: bool) -> StatusUpdate:
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": REASON_REQUIRED}, code="required")
+    locked = _locked_commitment(update.commitment_id)
+    # Read again under the lock: another request may have withdrawn or restored it meanwhile.
+    current = StatusUpdate.objects.select_related("author").get(pk=update.pk)
+    if not current.may_be_withdrawn_by(by):
+        raise PermissionDenied(MAY_NOT_WITHDRAW)
+    if current.is_withdrawn == withdraw:
+        raise ValidationError(ALREADY_WITHDRAWN if withdraw else NOT_WITHDRAWN, code="invalid")
+    current.withdrawn_at = timezone.now() if withdraw else None
+    current.withdrawn_by = by if withdraw else None
+    current.withdrawal_reason = reason if withdraw else ""
+    current._history_user = by
+    current._change_reason = reason
+    current.save(update_fields=["withdrawn_at", "withdrawn_by", "withdrawal_reason"])
+    commitment_sync_current_status(commitment=locked, by=by)
+    current.commitment = locked
+    return current
+
+
+def commitment_sync_current_status(*, commitment: Commitment, by=None) -> None:
+    """Copy the latest counting update's status, progress and date onto the commitment.
 
     "Latest" is by the date the update describes, so back-dated corrections slot into the trail
-    without overriding a newer report. Uses a queryset update: the update itself is the record.
+    without overriding a newer report; withdrawn updates do not count. Call it with the commitment
+    fully loaded and its row locked. It is saved through the model, only when something changed, so
+    the change is in the commitment's history with `by` (the author, the withdrawer) as its user,
+    and the cached pages are retired by the save signal.
     """
     latest = (
-        StatusUpdate.objects.filter(commitment_id=commitment.pk)
+        StatusUpdate.objects.counting()
+        .filter(commitment_id=commitment.pk)
         .order_by("-reported_on", "-created_at", "-id")
         .values("status", "progress", "reported_on")
         .first()
@@ -59,14 +148,26 @@ def commitment_sync_current_status(*, commitment: Commitment) -> None:
         if latest
         else {"status": Status.NOT_STARTED, "progress": 0, "last_update_on": None}
     )
-    Commitment.objects.filter(pk=commitment.pk).update(**current)
+    if all(getattr(commitment, field) == value for field, value in current.items()):
+        return
     for field, value in current.items():
         setattr(commitment, field, value)
+    if by is not None:
+        commitment._history_user = by
+    commitment.save(update_fields=list(current))
+
+
+def _copy_state(source: Commitment, target: Commitment) -> None:
+    """Let the caller's copy of the commitment see the state just derived."""
+    for field in Commitment.DERIVED_FIELDS:
+        setattr(target, field, getattr(source, field))
 
 
 @transaction.atomic
-def status_update_delete(*, update: StatusUpdate) -> None:
+def status_update_delete(*, update: StatusUpdate, by=None) -> None:
     """Remove an update (administrators only, recorded by history) and re-derive the current status."""
-    commitment = update.commitment
+    locked = _locked_commitment(update.commitment_id)
     update.delete()
-    commitment_sync_current_status(commitment=commitment)
+    commitment_sync_current_status(commitment=locked, by=by)
+    if StatusUpdate.commitment.is_cached(update):
+        _copy_state(locked, update.commitment)

@@ -11,6 +11,16 @@ urlpatterns = [
     path("commitments/export.csv", views.commitment_export, name="commitment_export"),
     path("commitments/<int:pk>/", views.commitment_detail, name="commitment_detail"),
     path("commitments/<int:pk>/updates/", views.statusupdate_create, name="statusupdate_create"),
+    path(
+        "commitments/<int:pk>/updates/<int:update_pk>/withdraw/",
+        views.statusupdate_withdraw,
+        name="statusupdate_withdraw",
+    ),
+    path(
+        "commitments/<int:pk>/updates/<int:update_pk>/restore/",
+        views.statusupdate_restore,
+        name="statusupdate_restore",
+    ),
     path("changes/", views.changes, name="changes"),
     path("changes/export.csv", views.changes_export, name="changes_export"),
     path("agencies/", views.agency_list, name="agency_list"),

@@ -7,9 +7,12 @@ from urllib.parse import urlencode
 
 from django import template
 from django.urls import reverse
-from django.utils import dateformat
+from django.utils import dateformat, timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext
+
+from ..rules import Status
 
 register = template.Library()
 
@@ -67,27 +70,124 @@ def _counts(facet):
     )
 
 
-TRAIL_ENTRY = '<li id="update-{0}"><p class="meta"><time datetime="{1}">{2}</time> · {3}</p><p>'
+TRAIL_ENTRY = '<li id="update-{0}">'
+TRAIL_ENTRY_WITHDRAWN = '<li id="update-{0}" class="withdrawn"><del datetime="{1}">'
+# "Reported for <date> · recorded <date and time> by <name>": the day the update describes, and when
+# it was written down (a back-dated report shows as such).
+TRAIL_META = (
+    '<p class="meta">{0} <time datetime="{1}">{2}</time> · {3} <time datetime="{4}">{5}</time> {6} {7}</p><p>'
+)
 TRAIL_PROGRESS = ' {0}%</p><p class="update-text">{1}</p>'
-EVIDENCE = '<p><a href="{0}" rel="noopener noreferrer">Evidence</a></p>'
+EVIDENCE = '<p class="evidence">{0} <a href="{1}" rel="noopener noreferrer">{1}</a></p>'
+TRAIL_WITHDRAWAL = '</del><p class="withdrawal"><strong>{0}</strong> {1}</p>'
+# The withdraw and restore forms, only on the uncached trail of someone who may use them (TrailControls).
+MEND_START = '<details class="mend"><summary>{0}</summary>'
+MEND_START_OPEN = '<details class="mend" open><summary>{0}</summary>'
+MEND_FORM = (
+    '<form method="post" action="{0}" hx-post="{0}" hx-target="#trail" hx-swap="outerHTML">'
+    '<input type="hidden" name="csrfmiddlewaretoken" value="{1}"><label for="reason-{2}">{3}</label>'
+)
+MEND_ERROR = '<ul class="errorlist" id="reason-{0}-error"><li>{1}</li></ul>'
+MEND_REASON = '<textarea id="reason-{0}" name="reason" rows="2" maxlength="2000" required>{1}</textarea>'
+MEND_REASON_INVALID = (
+    '<textarea id="reason-{0}" name="reason" rows="2" maxlength="2000" required aria-invalid="true"'
+    ' aria-describedby="reason-{0}-error">{1}</textarea>'
+)
+MEND_END = '<button type="submit" class="button">{0}</button></form></details>'
+
+
+def _person(user) -> str:
+    return user.get_full_name() or user.get_username()
+
+
+def _local_time(moment) -> tuple[str, str]:
+    local = timezone.localtime(moment)
+    return local.isoformat(), dateformat.format(local, "j F Y H:i")
 
 
 @register.simple_tag
-def trail_entries(updates):
+def trail_entries(updates, controls=None):
     """A commitment's status updates as list items (a busy commitment has hundreds). The text keeps
-    its line breaks through CSS (white-space: pre-line), so it needs nothing but escaping."""
+    its line breaks through CSS (white-space: pre-line), so it needs nothing but escaping. A withdrawn
+    update stays, struck through, with who withdrew it, when and why.
+
+    `controls` (a TrailControls, never on a cached trail) adds the withdraw or restore form to each
+    update its user may withdraw or restore."""
+    words = {
+        "reported": gettext("Reported for"),
+        "recorded": gettext("recorded"),
+        "by": gettext("by"),
+        "evidence": gettext("Evidence:"),
+        "withdrawn": gettext("Withdrawn"),
+    }
+
+    # Each label translated once per trail: get_status_display() costs far more, per update.
+    labels = {value: str(label) for value, label in Status.choices}
+    mend_words = {
+        "withdraw": (
+            gettext("Withdraw…"),
+            gettext("Why withdraw it? (It stays in the record, struck through.)"),
+            gettext("Withdraw this update"),
+        ),
+        "restore": (gettext("Restore…"), gettext("Why restore it?"), gettext("Restore this update")),
+    }
 
     def pieces(update):
-        author = update.author.get_full_name() or update.author.get_username()
-        day = dateformat.format(update.reported_on, "j F Y")
-        yield TRAIL_ENTRY, (update.pk, update.reported_on.isoformat(), day, author)
-        yield STATUS_BADGE, (update.status, update.get_status_display())
+        recorded_iso, recorded = _local_time(update.created_at)
+        if update.withdrawn_at:
+            yield TRAIL_ENTRY_WITHDRAWN, (update.pk, update.withdrawn_at.isoformat())
+        else:
+            yield TRAIL_ENTRY, (update.pk,)
+        yield (
+            TRAIL_META,
+            (
+                words["reported"],
+                update.reported_on.isoformat(),
+                dateformat.format(update.reported_on, "j F Y"),
+                words["recorded"],
+                recorded_iso,
+                recorded,
+                words["by"],
+                _person(update.author),
+            ),
+        )
+        yield STATUS_BADGE, (update.status, labels.get(update.status, update.status))
         yield TRAIL_PROGRESS, (update.progress, update.text)
         if update.evidence_url:
-            yield EVIDENCE, (update.evidence_url,)
+            yield EVIDENCE, (words["evidence"], update.evidence_url)
+        if update.withdrawn_at:
+            yield (
+                TRAIL_WITHDRAWAL,
+                (
+                    words["withdrawn"],
+                    gettext("on %(when)s by %(who)s: %(reason)s")
+                    % {
+                        "when": _local_time(update.withdrawn_at)[1],
+                        "who": _person(update.withdrawn_by),
+                        "reason": update.withdrawal_reason,
+                    },
+                ),
+            )
+        if controls and controls.allows(update):
+            yield from mend_pieces(update, controls, mend_words)
         yield "</li>", ()
 
     return escaped_markup(piece for update in updates for piece in pieces(update))
+
+
+def mend_pieces(update, controls, words):
+    action = "restore" if update.withdrawn_at else "withdraw"
+    summary, label, button = words[action]
+    url = reverse(f"tracker:statusupdate_{action}", args=[update.commitment_id, update.pk])
+    error = controls.errors.get(update.pk)
+    yield (MEND_START_OPEN if error else MEND_START), (summary,)
+    yield MEND_FORM, (url, controls.csrf_token, update.pk, label)
+    if error:
+        yield MEND_ERROR, (update.pk, error)
+        yield MEND_REASON_INVALID, (update.pk, controls.reason)
+    else:
+        yield MEND_REASON, (update.pk, "")
+    yield MEND_END, (button,)
 
 
 @register.simple_tag
