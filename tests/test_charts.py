@@ -98,10 +98,8 @@ def test_progress_chart_on_a_past_day_ignores_later_updates(viewer_client, trail
 
 
 def test_progress_chart_leaves_out_withdrawn_updates(viewer_client, trail):
-    trail.updates.filter(progress=45).update(withdrawn_at=timezone.now())
-    from tracker.caching import data_changed
-
-    data_changed()
+    withdrawn = trail.updates.get(progress=45)
+    services.status_update_withdraw(update=withdrawn, by=withdrawn.author, reason="Wrong figure")
     [chart] = svgs(viewer_client.get(f"/commitments/{trail.pk}/"))
     assert len([e for e in chart.iter() if e.get("data-vertex") is not None]) == 3
 

@@ -98,7 +98,7 @@ def test_post_an_update_and_see_it_without_a_reload(page, live_server, seed, edi
     form = page.locator("#update-form")
     form.get_by_label("Progress (%)").fill("250")
     form.get_by_role("button", name="Post update").click()
-    expect(page.locator("#id_progress-errors")).to_contain_text("less than or equal to 100")
+    expect(page.locator("#id_progress_error")).to_contain_text("less than or equal to 100")
     expect(page.locator("#trail li")).to_have_count(1)
 
 
