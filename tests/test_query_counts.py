@@ -125,3 +125,102 @@ def test_viewers_get_the_commitment_page_from_the_cache(client, viewer, editor, 
     parent = build(make_commitments, editor, 5)
     queries_for(client, f"/commitments/{parent.pk}/", {})
     assert queries_for(client, f"/commitments/{parent.pk}/", {}) == SERVED_FROM_CACHE + 2
+
+
+# The as-of pages and what changed. Every commitment has updates on both sides of PAST (and the
+# window FROM..TO), and some are announced after PAST, so the past state is really read from the
+# trail: the latest update by then, not today's stored status.
+PAST, FROM, TO = "2025-06-30", "2025-01-01", "2026-06-30"
+TRAIL = (
+    ("2024-03-01", Status.AT_RISK, 10),  # before FROM and PAST
+    ("2025-03-01", Status.OFF_TRACK, 20),  # in the window, before PAST
+    ("2025-09-01", Status.ON_TRACK, 40),  # in the window, after PAST
+    (None, Status.ON_TRACK, 60),  # today: after TO
+)
+
+
+def add_trail(commitments, editor):
+    for c in commitments:
+        for reported_on, status, progress in TRAIL:
+            services.status_update_create(
+                commitment=c,
+                author=editor,
+                status=status,
+                progress=progress,
+                text="x",
+                reported_on=reported_on,
+            )
+
+
+def build_history(make_commitments, editor, n, dialogue=None):
+    """n commitments with the trail above; the first (the parent of the others) has a source, the
+    odd ones are announced between PAST and TO (new in the window, absent as of PAST)."""
+    commitments = make_commitments(n, dialogue=dialogue)
+    parent = Commitment.objects.filter(parent__isnull=True, source__isnull=False).first()
+    if parent is None:
+        parent = commitments[0]
+        source = SourceDocument.objects.create(
+            title="Release", published_on="2024-01-01", text="we will do things"
+        )
+        Commitment.objects.filter(pk=parent.pk).update(source=source, quote="we will")
+    for i, c in enumerate(commitments):
+        if c.pk != parent.pk:
+            announced = "2025-12-01" if i % 2 else "2024-01-01"
+            Commitment.objects.filter(pk=c.pk).update(parent=parent, announced_on=announced)
+    add_trail(commitments, editor)
+    parent.refresh_from_db()
+    return parent
+
+
+# name: (url, headers, queries the first time, queries when asked again with the data unchanged)
+PAST_PAGES = {
+    "overview as of": (lambda p: f"/?as_of={PAST}", {}, 8, SERVED_FROM_CACHE),
+    "list as of": (lambda p: f"/commitments/?as_of={PAST}", {}, 9, SERVED_FROM_CACHE),
+    "list fragment as of": (
+        lambda p: f"/commitments/?theme=t1&status=off_track&sort=-progress&as_of={PAST}",
+        HTMX,
+        9,
+        SERVED_FROM_CACHE,
+    ),
+    "csv as of": (lambda p: f"/commitments/export.csv?country=US&as_of={PAST}", {}, 5, 5),
+    "agencies as of": (lambda p: f"/agencies/?as_of={PAST}", {}, 4, 4),
+    "agency as of": (lambda p: f"/agencies/a0/?as_of={PAST}", {}, 7, 7),
+    "theme as of": (lambda p: f"/themes/t0/?as_of={PAST}", {}, 9, 9),
+    # Read-only in the past: no update form, so none of the permission checks of today's page.
+    "commitment as of": (lambda p: f"/commitments/{p.pk}/?as_of={PAST}", {}, 8, SERVED_FROM_CACHE),
+    "changes": (lambda p: f"/changes/?from={FROM}&to={TO}", {}, 7, 7),
+    "changes fragment": (lambda p: f"/changes/?from={FROM}&to={TO}&theme=t0", HTMX, 7, 7),
+    "changes csv": (lambda p: f"/changes/export.csv?from={FROM}&to={TO}", {}, 6, 6),
+}
+
+
+@pytest.mark.parametrize("name", PAST_PAGES)
+def test_past_pages_query_count_does_not_grow_with_the_data(
+    client, editor, make_commitments, name, django_assert_num_queries
+):
+    url_of, headers, first, again = PAST_PAGES[name]
+    client.force_login(editor)
+    parent = build_history(make_commitments, editor, 5)
+    with django_assert_num_queries(first):
+        client.get(url_of(parent), **headers)
+    with django_assert_num_queries(again):
+        client.get(url_of(parent), **headers)
+    build_history(make_commitments, editor, 45, dialogue=parent.dialogue)  # a write: pages recomputed
+    assert Commitment.objects.count() == 50
+    with django_assert_num_queries(first):
+        client.get(url_of(parent), **headers)
+    with django_assert_num_queries(again):
+        client.get(url_of(parent), **headers)
+
+
+def test_the_past_pages_above_really_read_the_trail(client, editor, make_commitments):
+    """A check on the data the pins above use: as of PAST the list holds only the commitments
+    announced by then, each with the state of its update before PAST, not today's."""
+    client.force_login(editor)
+    build_history(make_commitments, editor, 5)
+    today = client.get("/commitments/").context["browser"]
+    past = client.get(f"/commitments/?as_of={PAST}").context["browser"]
+    assert today.total == 5
+    assert {(c.status, c.progress) for c in today.page} == {(Status.ON_TRACK, 60)}
+    assert past.total == 3  # the parent and the even ones; the odd ones came later
+    assert {(c.status, c.progress) for c in past.page} == {(Status.OFF_TRACK, 20)}
