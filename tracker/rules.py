@@ -112,3 +112,22 @@ def movement(before_status: str, before_progress: int, after_status: str, after_
     if after_progress != before_progress:
         return FORWARD if after_progress > before_progress else SLIPPED
     return UNCHANGED
+
+
+def needs_attention(status: str, due_on, last_update_on, announced_on, day: datetime.date) -> bool:
+    """`needs_attention_q` for an object already loaded."""
+    return status not in CLOSED_STATUSES and (
+        status in TROUBLED_STATUSES
+        or is_overdue(status, due_on, day)
+        or is_stale(status, last_update_on, announced_on, day)
+    )
+
+
+def attention_urgency(status: str, due_on, day: datetime.date) -> int:
+    """How urgently a commitment needing attention wants a look: off track, at risk, overdue, then
+    the rest (stale). The overview orders by it, in SQL today and in Python for a past day."""
+    if status == Status.OFF_TRACK:
+        return 0
+    if status == Status.AT_RISK:
+        return 1
+    return 2 if due_on is not None and due_on < day else 3

@@ -3,9 +3,11 @@
 import datetime
 from dataclasses import dataclass
 
-from django.db.models import Prefetch
+from django.db.models import Case, CharField, OuterRef, Prefetch, Q, Subquery, Value, When
+from django.db.models.functions import Cast, Concat
 
-from ..models import Commitment, Participation, Theme
+from ..models import Commitment, Participation, StatusUpdate, Theme
+from ..rules import Status
 
 
 def commitments_for_listing(day: datetime.date | None):
@@ -31,3 +33,64 @@ class StatusCount:
     value: str
     label: str
     count: int
+
+
+@dataclass(frozen=True)
+class DayState:
+    """A commitment's state on a day, with the dates the rules judge it by."""
+
+    status: str
+    progress: int
+    last_update_on: datetime.date | None
+    due_on: datetime.date | None
+    announced_on: datetime.date
+
+
+SEPARATOR = "|"
+
+
+def states_on(day: datetime.date, commitments=None) -> dict[int, DayState]:
+    """Each of `commitments` (default: all) announced by `day`, keyed by id, in the state it stood in
+    then, read in one query, for pages that judge thousands of commitments in Python.
+
+    The same rule as state_expressions, read more cheaply: a commitment whose latest update of all
+    (its stored columns) is no later than `day` stood then as it stands now, and needs no look at
+    its trail; for the others one subquery brings status, progress and date packed in one string,
+    where state_expressions would look the trail up three times.
+    """
+    latest = (
+        StatusUpdate.objects.counting()
+        .filter(commitment_id=OuterRef("pk"), reported_on__lte=day)
+        .order_by("-reported_on", "-created_at", "-id")
+        .annotate(
+            packed=Concat(
+                "status",
+                Value(SEPARATOR),
+                Cast("progress", CharField()),
+                Value(SEPARATOR),
+                Cast("reported_on", CharField()),
+                output_field=CharField(),
+            )
+        )
+        .values("packed")[:1]
+    )
+    settled = Q(last_update_on__isnull=True) | Q(last_update_on__lte=day)
+    rows = (
+        (commitments if commitments is not None else Commitment.objects.all())
+        .filter(announced_on__lte=day)
+        # CASE runs the subquery only where the stored state is not already the answer.
+        .annotate(
+            then=Case(When(settled, then=Value(None)), default=Subquery(latest), output_field=CharField())
+        )
+        .order_by()
+        .values_list("pk", "status", "progress", "last_update_on", "due_on", "announced_on", "then")
+    )
+    states = {}
+    for pk, status, progress, last_update_on, due_on, announced_on, then in rows:
+        if then is not None:
+            status, progress, reported_on = then.split(SEPARATOR)
+            progress, last_update_on = int(progress), datetime.date.fromisoformat(reported_on)
+        elif last_update_on is not None and last_update_on > day:
+            status, progress, last_update_on = Status.NOT_STARTED, 0, None  # nothing reported by then
+        states[pk] = DayState(status, progress, last_update_on, due_on, announced_on)
+    return states
