@@ -88,18 +88,22 @@ def csv_response(filename: str, header, rows):
     return response
 
 
-def dated_absolute_url(request, path: str) -> str:
-    """`path` as a full link that keeps the request's as-of date."""
-    url = request.build_absolute_uri(path)
-    return f"{url}?as_of={request.as_of.isoformat()}" if request.as_of else url
+def commitment_link_maker(request, day=None):
+    """A function giving a commitment's full link, as of `day` when given: built once, because an
+    export writes thousands of them."""
+    base = request.build_absolute_uri(reverse("tracker:commitment_list"))
+    suffix = f"?as_of={day.isoformat()}" if day else ""
+    return lambda pk: f"{base}{pk}/{suffix}"
 
 
 @require_GET
 @reads_as_of
 def commitment_export(request):
+    link = commitment_link_maker(request, request.as_of)
+
     def rows():
         for *cells, pk in selectors.export_rows(request.GET, request.as_of):
-            yield [*cells, dated_absolute_url(request, reverse("tracker:commitment_detail", args=[pk]))]
+            yield [*cells, link(pk)]
 
     return csv_response(f"commitments-{request.day.isoformat()}.csv", selectors.EXPORT_COLUMNS, rows())
 
@@ -131,7 +135,8 @@ def changes(request):
         "tracker/partials/_changes_response.html",
         {
             "changes": selectors.Changes(request.GET, window),
-            "choices": selectors.filter_choices(),
+            # The filter form's options, for the whole page only: a fragment leaves the form in place.
+            "choices": None if wants_fragment(request) else selectors.filter_choices(),
             "movement_rule": MOVEMENT_RULE,
         },
     )
@@ -146,10 +151,11 @@ def changes_export(request):
     if not changes.valid:
         return render(request, "400.html", {"problem": " ".join(changes.problems)}, status=400)
 
+    link = commitment_link_maker(request, window.end)
+
     def rows():
         for *cells, pk in selectors.change_csv_rows(changes):
-            url = request.build_absolute_uri(reverse("tracker:commitment_detail", args=[pk]))
-            yield [*cells, f"{url}?as_of={window.end.isoformat()}"]
+            yield [*cells, link(pk)]
 
     filename = f"changes-{window.start.isoformat()}-to-{window.end.isoformat()}.csv"
     return csv_response(filename, [*selectors.CHANGES_CSV_COLUMNS, _("url")], rows())

@@ -1,17 +1,24 @@
 """What changed between two days: each commitment's state at the start and at the end of a window,
-classified once (rules.movement), grouped by objective."""
+classified once (rules.movement), grouped by objective.
+
+Built for thousands of commitments: the states come from states_on (one query), the updates in the
+window as plain tuples (one query); titles and the updates' full text are read only for the rows a
+page shows (or the CSV writes).
+"""
 
 import datetime
+from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
-from .. import rules
+from .. import caching, rules
 from ..filters import CommitmentFilter
-from ..models import Commitment, Status, StatusUpdate, Theme, state_expressions
+from ..models import Commitment, Status, StatusUpdate, Theme
 from ..rules import FORWARD, SLIPPED, UNCHANGED
 from ..timeframe import Window
+from .common import states_on
 
 NEW = "new"
 # The kinds of change, in the order the page lists them, with their headings.
@@ -24,8 +31,6 @@ KINDS = {
     "silent": _("Silent (no update in the window)"),
     UNCHANGED: _("Status unchanged"),
 }
-# A row's main kind is one of these; the others are flags it may carry as well.
-MAIN_KINDS = (SLIPPED, FORWARD, NEW, UNCHANGED)
 NO_OBJECTIVE = _("No objective")
 
 
@@ -42,17 +47,19 @@ class State:
 
 @dataclass
 class ChangeRow:
-    """One commitment over the window: where it stood at each end, how it moved, what was reported."""
+    """One commitment over the window: where it stood at each end, how it moved, what was reported.
+    `title`, `dialogue` and `updates` are filled in only for the rows that are shown."""
 
     pk: int
-    title: str
-    dialogue: str
     announced_on: datetime.date
     due_on: datetime.date | None
     start: State | None  # None: not yet announced at the start
     end: State
-    updates: list = field(default_factory=list)
+    n_updates: int = 0
     kinds: list[str] = field(default_factory=list)
+    title: str = ""
+    dialogue: str = ""
+    updates: list = field(default_factory=list)
 
     @property
     def main_kind(self) -> str:
@@ -61,10 +68,6 @@ class ChangeRow:
     @property
     def progress_delta(self) -> int:
         return self.end.progress - (self.start.progress if self.start else 0)
-
-    @property
-    def flags(self) -> list[str]:
-        return self.kinds[1:]
 
 
 def classify(row: ChangeRow, window: Window) -> list[str]:
@@ -80,7 +83,7 @@ def classify(row: ChangeRow, window: Window) -> list[str]:
         start and rules.is_stale(start.status, start.last_update_on, row.announced_on, window.start)
     ):
         kinds.append("became_stale")
-    if end.status not in rules.CLOSED_STATUSES and not row.updates:
+    if end.status not in rules.CLOSED_STATUSES and not row.n_updates:
         kinds.append("silent")
     return kinds
 
@@ -90,114 +93,137 @@ class ObjectiveGroup:
     name: str
     slug: str
     rows: list[ChangeRow]
-    limit: int
-
-    @property
-    def shown(self) -> list[ChangeRow]:
-        return self.rows[: self.limit]
+    shown: list[ChangeRow]
 
 
-class Changes:
+class Changes(caching.CachedPage):
     """The changes page's data: the list's filters applied to the commitments as they stood at the
-    window's end (5 queries)."""
+    window's end. Cached like the list: by the data token, the window and the whole query string."""
 
     # Rows listed per objective on the page (the CSV has them all); one objective shows more.
     ROWS_PER_GROUP, ROWS_ONE_GROUP = 25, 500
 
     def __init__(self, query_dict, window: Window):
+        self.query_dict = query_dict
         self.window = window
         self.filterset = CommitmentFilter(
             query_dict, queryset=Commitment.objects.as_of(window.end), day=window.end
         )
         self.valid = self.filterset.is_valid()
 
+    def cache_parts(self) -> tuple:
+        return (self.window, tuple(sorted(self.query_dict.lists())))
+
     @property
     def problems(self) -> list[str]:
         return self.filterset.problems()
 
     @cached_property
+    def _matching(self):
+        """The ids of the commitments the filters match, as a subquery."""
+        return self.filterset.qs.order_by().values("pk")
+
+    @cached_property
     def rows(self) -> list[ChangeRow]:
-        """Every matching commitment announced by the window's end, oldest first (2 queries)."""
+        """Every matching commitment announced by the window's end, classified (2 queries)."""
         if not self.valid:
             return []
-        start = {f"start_{name}": value for name, value in state_expressions(self.window.start).items()}
-        found = (
-            self.filterset.qs.annotate(**start)
-            .order_by("announced_on", "id")
-            .values_list(
-                "pk",
-                "title",
-                "dialogue__name",
-                "announced_on",
-                "due_on",
-                f"start_{rules.STATE_STATUS}",
-                f"start_{rules.STATE_PROGRESS}",
-                f"start_{rules.STATE_LAST_UPDATE}",
-            )
-        )
-        rows = []
-        for pk, title, dialogue, announced_on, due_on, status, progress, last in found:
-            before = State(status, progress, last) if announced_on <= self.window.start else None
-            rows.append(ChangeRow(pk, title, dialogue, announced_on, due_on, before, before))
-        self._attach_updates(rows)
-        for row in rows:
-            row.kinds = classify(row, self.window)
-        return rows
-
-    def _attach_updates(self, rows: list[ChangeRow]) -> None:
-        """Each row's updates reported in the window, oldest first, and its state at the end: that of
-        the latest of them, or unchanged from the start without any (1 query)."""
-        by_pk = {row.pk: row for row in rows}
-        updates = (
+        start, end = self.window.start, self.window.end
+        states = states_on(start, Commitment.objects.filter(pk__in=self._matching), announced_by=end)
+        moves: dict[int, list] = defaultdict(list)
+        for commitment_id, status, progress, reported_on in (
             StatusUpdate.objects.counting()
-            .filter(
-                commitment__in=self.filterset.qs.order_by().values("pk"),
-                reported_on__gt=self.window.start,
-                reported_on__lte=self.window.end,
-            )
-            .select_related("author")
+            .filter(commitment__in=self._matching, reported_on__gt=start, reported_on__lte=end)
             .order_by("reported_on", "created_at", "id")
-        )
-        for update in updates:
-            if update.commitment_id in by_pk:
-                by_pk[update.commitment_id].updates.append(update)
-        for row in rows:
-            if row.updates:
-                latest = row.updates[-1]
-                row.end = State(latest.status, latest.progress, latest.reported_on)
-            elif row.start is None:
-                row.end = State(Status.NOT_STARTED, 0, None)
+            .values_list("commitment_id", "status", "progress", "reported_on")
+        ):
+            moves[commitment_id].append((status, progress, reported_on))
+        rows = []
+        for pk, state in states.items():
+            before = State(state.status, state.progress, state.last_update_on)
+            reported = moves.get(pk, ())
+            if reported:
+                after = State(*reported[-1])
+            else:
+                after = before if state.announced_on <= start else State(Status.NOT_STARTED, 0, None)
+            row = ChangeRow(
+                pk, state.announced_on, state.due_on, before if state.announced_on <= start else None, after
+            )
+            row.n_updates = len(reported)
+            row.kinds = classify(row, self.window)
+            rows.append(row)
+        return rows
 
     @cached_property
     def counts(self) -> list[tuple[str, str, int]]:
         """(kind, heading, how many commitments) for every kind, in page order."""
-        return [(kind, label, sum(kind in row.kinds for row in self.rows)) for kind, label in KINDS.items()]
+        tally = defaultdict(int)
+        for row in self.rows:
+            for kind in row.kinds:
+                tally[kind] += 1
+        return [(kind, label, tally[kind]) for kind, label in KINDS.items()]
+
+    @cached_property
+    def _by_objective(self) -> list[tuple[str, str, list[ChangeRow]]]:
+        """(name, slug, rows) for each objective the rows belong to, in the objectives' order (2
+        queries). A commitment under two objectives is under both; one under none, in a last group."""
+        by_pk = {row.pk: row for row in self.rows}
+        links: dict[int, list[ChangeRow]] = defaultdict(list)
+        linked = set()
+        for commitment_id, theme_id in Commitment.themes.through.objects.filter(
+            commitment__in=self._matching
+        ).values_list("commitment_id", "theme_id"):
+            if commitment_id in by_pk:
+                links[theme_id].append(by_pk[commitment_id])
+                linked.add(commitment_id)
+        objectives = [
+            (t.name, t.slug, links[t.pk]) for t in Theme.objects.order_by("order", "name") if t.pk in links
+        ]
+        unlinked = [row for row in self.rows if row.pk not in linked]
+        if unlinked:
+            objectives.append((str(NO_OBJECTIVE), "", unlinked))
+        return objectives
+
+    def _groups(self, limit: int | None) -> list[ObjectiveGroup]:
+        """Each objective's rows ordered by kind; the first `limit` of each (all when None) are
+        described and ordered by kind, then title."""
+        order = {kind: i for i, kind in enumerate(KINDS)}
+        groups = []
+        for name, slug, rows in self._by_objective:
+            rows = sorted(rows, key=lambda r: (order[r.main_kind], r.pk))
+            groups.append(ObjectiveGroup(name, slug, rows, rows if limit is None else rows[:limit]))
+        # Every row: name them by the filters' subquery, not by a list of thousands of ids.
+        self._describe({row.pk: row for group in groups for row in group.shown}, everyone=limit is None)
+        for group in groups:
+            group.shown.sort(key=lambda r: (order[r.main_kind], r.title, r.pk))
+        return groups
+
+    def _describe(self, rows: dict[int, ChangeRow], everyone: bool = False) -> None:
+        """Titles, dialogues and the updates in the window, for `rows` only (2 queries)."""
+        ids = self._matching if everyone else list(rows)
+        described = Commitment.objects.filter(pk__in=ids).values_list("pk", "title", "dialogue__name")
+        for pk, title, dialogue in described:
+            if pk in rows:
+                rows[pk].title, rows[pk].dialogue = title, dialogue
+        updates = (
+            StatusUpdate.objects.counting()
+            .filter(commitment__in=ids, reported_on__gt=self.window.start, reported_on__lte=self.window.end)
+            .select_related("author")
+            .order_by("reported_on", "created_at", "id")
+        )
+        for update in updates:
+            if update.commitment_id in rows:
+                rows[update.commitment_id].updates.append(update)
 
     @cached_property
     def groups(self) -> list[ObjectiveGroup]:
-        """The rows under each objective they belong to, in the objectives' order (2 queries); rows
-        ordered by kind, then by title. A commitment under two objectives is listed under both."""
-        by_pk = {row.pk: row for row in self.rows}
-        links: dict[int, list[ChangeRow]] = {}
-        linked = set()
-        for commitment_id, theme_id in Commitment.themes.through.objects.filter(
-            commitment__in=self.filterset.qs.order_by().values("pk")
-        ).values_list("commitment_id", "theme_id"):
-            if commitment_id in by_pk:
-                links.setdefault(theme_id, []).append(by_pk[commitment_id])
-                linked.add(commitment_id)
-        order = {kind: i for i, kind in enumerate(KINDS)}
+        """The groups as the page shows them (4 queries)."""
+        several = len(self._by_objective) > 1
+        return self._groups(self.ROWS_PER_GROUP if several else self.ROWS_ONE_GROUP)
 
-        def ordered(rows):
-            return sorted(rows, key=lambda r: (order[r.main_kind], r.title, r.pk))
-
-        themes = [t for t in Theme.objects.order_by("order", "name") if t.pk in links]
-        limit = self.ROWS_ONE_GROUP if len(themes) <= 1 else self.ROWS_PER_GROUP
-        groups = [ObjectiveGroup(t.name, t.slug, ordered(links[t.pk]), limit) for t in themes]
-        unlinked = [row for row in self.rows if row.pk not in linked]
-        if unlinked:
-            groups.append(ObjectiveGroup(str(NO_OBJECTIVE), "", ordered(unlinked), limit))
-        return groups
+    def all_groups(self) -> list[ObjectiveGroup]:
+        """Every row of every group, described: for the CSV (4 queries)."""
+        return self._groups(None)
 
 
 CHANGES_CSV_COLUMNS = [
@@ -219,25 +245,28 @@ CHANGES_CSV_COLUMNS = [
 
 
 def change_csv_rows(changes: Changes):
-    """The page's rows, every one (no limit per objective), one per objective and commitment; the
-    last cell is the commitment's id, for the caller to turn into a link."""
-    yes, no = _("yes"), _("no")
-    for group in changes.groups:
-        for row in group.rows:
+    """Every row of every objective (no limit), one per objective and commitment, in the page's
+    order; the last cell is the commitment's id, for the caller to turn into a link. Words are
+    translated once, not once per cell: an export has tens of thousands of cells."""
+    yes, no = str(_("yes")), str(_("no"))
+    kinds = {kind: str(label) for kind, label in KINDS.items()}
+    labels = {value: str(label) for value, label in Status.choices}
+    for group in changes.all_groups():
+        for row in group.shown:
             yield [
                 group.name,
                 row.pk,
                 row.dialogue,
                 row.title,
-                KINDS[row.main_kind],
+                kinds[row.main_kind],
                 yes if "became_overdue" in row.kinds else no,
                 yes if "became_stale" in row.kinds else no,
                 yes if "silent" in row.kinds else no,
-                row.start.label if row.start else "",
-                row.end.label,
+                labels[row.start.status] if row.start else "",
+                labels[row.end.status],
                 row.start.progress if row.start else "",
                 row.end.progress,
                 row.progress_delta,
-                len(row.updates),
+                row.n_updates,
                 row.pk,
             ]

@@ -49,9 +49,10 @@ class DayState:
 SEPARATOR = "|"
 
 
-def states_on(day: datetime.date, commitments=None) -> dict[int, DayState]:
-    """Each of `commitments` (default: all) announced by `day`, keyed by id, in the state it stood in
-    then, read in one query, for pages that judge thousands of commitments in Python.
+def states_on(day: datetime.date, commitments=None, announced_by=None) -> dict[int, DayState]:
+    """Each of `commitments` (default: all) announced by `announced_by` (default: `day`), keyed by
+    id, in the state it stood in on `day`, read in one query, for pages that judge thousands of
+    commitments in Python.
 
     The same rule as state_expressions, read more cheaply: a commitment whose latest update of all
     (its stored columns) is no later than `day` stood then as it stands now, and needs no look at
@@ -77,7 +78,7 @@ def states_on(day: datetime.date, commitments=None) -> dict[int, DayState]:
     settled = Q(last_update_on__isnull=True) | Q(last_update_on__lte=day)
     rows = (
         (commitments if commitments is not None else Commitment.objects.all())
-        .filter(announced_on__lte=day)
+        .filter(announced_on__lte=announced_by or day)
         # CASE runs the subquery only where the stored state is not already the answer.
         .annotate(
             then=Case(When(settled, then=Value(None)), default=Subquery(latest), output_field=CharField())

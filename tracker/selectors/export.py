@@ -51,7 +51,9 @@ def export_rows(query_dict, day: datetime.date | None = None):
     ):
         themes.setdefault(commitment_id, []).append(name)
     judged_on = day or timezone.localdate()
-    labels = dict(Status.choices)
+    # Translated once, not once per cell: an export has thousands of rows.
+    labels = {value: str(label) for value, label in Status.choices}
+    yes, no = str(YES), str(NO)
     columns = (
         "pk",
         "dialogue__name",
@@ -74,8 +76,8 @@ def export_rows(query_dict, day: datetime.date | None = None):
             progress,
             due_on or "",
             last_update_on or "",
-            YES if rules.is_overdue(status, due_on, judged_on) else NO,
-            YES if rules.is_stale(status, last_update_on, announced_on, judged_on) else NO,
+            yes if rules.is_overdue(status, due_on, judged_on) else no,
+            yes if rules.is_stale(status, last_update_on, announced_on, judged_on) else no,
             "; ".join(roles[Role.LEAD]),
             "; ".join(roles[Role.PARTNER]),
             "; ".join(themes.get(pk, [])),
