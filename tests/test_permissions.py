@@ -18,6 +18,10 @@ def url_of(name):
         "overview": "/",
         "list": "/commitments/",
         "csv": "/commitments/export.csv",
+        "overview as of": "/?as_of=2022-06-30",
+        "overview charts": "/overview/charts/",
+        "changes": "/changes/",
+        "changes csv": "/changes/export.csv",
         "commitment": commitment.get_absolute_url(),
         "post update": reverse("tracker:statusupdate_create", args=[commitment.pk]),
         "withdraw update": reverse("tracker:statusupdate_withdraw", args=[commitment.pk, update.pk]),
@@ -48,11 +52,24 @@ REASON = {"reason": "Posted twice."}
 MATRIX = {
     **{
         (page, "GET"): (LOGIN, OK, OK, OK)
-        for page in ["overview", "list", "csv", "commitment", "agencies", "agency", "theme", "source"]
+        for page in [
+            "overview",
+            "overview as of",
+            "overview charts",
+            "list",
+            "csv",
+            "changes",
+            "changes csv",
+            "commitment",
+            "agencies",
+            "agency",
+            "theme",
+            "source",
+        ]
     },
     **{
         (page, "POST"): (LOGIN, NOT_ALLOWED, NOT_ALLOWED, NOT_ALLOWED)
-        for page in ["overview", "list", "commitment"]
+        for page in ["overview", "overview charts", "list", "changes", "commitment"]
     },
     ("post update", "GET"): (LOGIN, NOT_ALLOWED, NOT_ALLOWED, NOT_ALLOWED),
     ("post update", "POST"): (LOGIN, FORBIDDEN, REDIRECT, REDIRECT),
