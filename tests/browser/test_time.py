@@ -33,15 +33,19 @@ def test_choose_a_past_day_follow_links_in_it_and_go_back(page, live_server, see
     page.get_by_role("button", name="Show", exact=True).click()
     expect(page).to_have_url(re.compile(r"/\?as_of=2022-06-30$"))
     expect(page.locator(".as-of-banner")).to_contain_text("As it stood on 30 June 2022")
+    # Each card's chart arrives after the page, swapped into its slot.
+    expect(page.locator(".chart-slot figure")).to_have_count(6)
     screenshot("overview-as-of")
 
     page.get_by_role("link", name="Addressing the climate crisis").first.click()
     expect(page).to_have_url(re.compile(r"/themes/climate-crisis/\?as_of=2022-06-30$"))
     expect(page.locator(".as-of-banner")).to_be_visible()
+    screenshot("theme-as-of")
     page.get_by_role("link", name=climate.title).first.click()
     expect(page).to_have_url(re.compile(rf"/commitments/{climate.pk}/\?as_of=2022-06-30$"))
     expect(page.locator("#commitment-status")).to_contain_text("At risk")
     expect(page.locator("#trail")).not_to_contain_text("Exchanging data.")
+    screenshot("commitment-as-of")
 
     page.go_back()
     expect(page).to_have_url(re.compile(r"/themes/climate-crisis/\?as_of=2022-06-30$"))
