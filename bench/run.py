@@ -265,7 +265,7 @@ def percentile(values, p):
 
 
 # Pages whose body is cached until the data changes (tracker/caching.py): measured both ways.
-CACHED_KINDS = ("overview", "list", "fragment", "detail")
+CACHED_KINDS = ("overview", "list", "fragment", "detail", "changes")
 
 
 def measure(args):
@@ -348,7 +348,7 @@ def query_limit(row):
 
 def computed_ms(row):
     """The page computed afresh: measured with the cache emptied, or every time for a page
-    without a cached body (theme, changes, CSV)."""
+    without a cached body (theme, CSV)."""
     return row["cold_p50_ms"] if row["cold_p50_ms"] is not None else row["p50_ms"]
 
 
@@ -371,7 +371,8 @@ def time_checks(rows):
                 )
             )
         if row["kind"] == "changes":
-            checks.append((f"{row['case']}: p50 <= 150 ms", row["p50_ms"] <= 150, f"{row['p50_ms']:.1f} ms"))
+            computed = computed_ms(row)
+            checks.append((f"{row['case']}: computed p50 <= 150 ms", computed <= 150, f"{computed:.1f} ms"))
         if row["kind"] in CACHED_KINDS:
             checks.append(
                 (
@@ -425,7 +426,7 @@ def print_table(rows, title):
     print(f"\n{title}")
     print("p50/p95: served again with the data unchanged; cold: computed, with the cache emptied first.")
     print("queries: served again / cold. SQL: the cold page's own SQL replayed alone.")
-    print("Pages without a cached body (theme, changes, CSV) are computed every time: no cold column.")
+    print("Pages without a cached body (theme, CSV) are computed every time: no cold column.")
     header = (
         f"{'case':44} {'p50':>6} {'p95':>6} {'cold p50':>8} {'queries':>7} {'SQL':>6}"
         f" {'admin p50':>9} {'admin/ours':>10} {'admin/cold':>10}"

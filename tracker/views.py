@@ -207,7 +207,6 @@ def _detail_context(request, page, form=None, controls=None):
     # everyone else keeps the cached trail.
     if today and may_mend_trail(request.user):
         context["trail_controls"] = controls or TrailControls(request.user, get_token(request))
-        context["trail"] = selectors.commitment_trail(page.pk)
     return context
 
 

@@ -94,6 +94,15 @@ class CommitmentPage(caching.CachedPage):
             or None
         )
 
+    @property
+    def trail(self):
+        """The trail up to the page's day, for a copy rendered outside the cache: the commitment's
+        own when a cached part already loaded it on this request (no second query), else read alone
+        (1 query)."""
+        if self.__dict__.get("commitment") is not None:
+            return self.commitment.updates.all()
+        return commitment_trail(self.pk, self.day)
+
     @cached_property
     def rollup(self) -> Rollup | None:
         return children_rollup(self.commitment.children.all())
