@@ -62,7 +62,7 @@ class StatusUpdateInline(admin.TabularInline):
 
     model = StatusUpdate
     extra = 1
-    fields = ["reported_on", "status", "progress", "text", "evidence_url", "author"]
+    fields = ["reported_on", "status", "progress", "text", "evidence_url", "reason", "reason_note", "author"]
     readonly_fields = ["author"]
     ordering = ["-reported_on", "-created_at", "-id"]
 

@@ -10,12 +10,13 @@ class StatusUpdateForm(forms.ModelForm):
 
     class Meta:
         model = StatusUpdate
-        fields = ["reported_on", "status", "progress", "text", "evidence_url"]
+        fields = ["reported_on", "status", "progress", "text", "evidence_url", "reason", "reason_note"]
         widgets = {
             # A native date picker needs ISO dates whatever the locale.
             "reported_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
             "progress": forms.NumberInput(attrs={"min": 0, "max": 100, "step": 1}),
             "text": forms.Textarea(attrs={"rows": 3}),
+            "reason_note": forms.Textarea(attrs={"rows": 2}),
         }
         labels = {"reported_on": "Date", "progress": "Progress (%)"}
         help_texts = {"reported_on": "", "evidence_url": "Optional: a link to a record that shows it."}
@@ -39,4 +40,10 @@ class WithdrawalForm(forms.Form):
 
 def status_update_form_for(commitment) -> StatusUpdateForm:
     """A blank form that starts from where the commitment stands now."""
-    return StatusUpdateForm(initial={"status": commitment.status, "progress": commitment.progress})
+    return StatusUpdateForm(
+        initial={
+            "status": commitment.status,
+            "progress": commitment.progress,
+            "reason": commitment.slip_reason,
+        }
+    )

@@ -14,7 +14,7 @@ from pathlib import Path
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from .models import Agency, Commitment, Dialogue, Participation, Role, SourceDocument, Theme
+from .models import Agency, Commitment, Dialogue, Participation, Role, SourceDocument, Theme, ThemeKind
 
 DEFAULT_DIALOGUE_FILE = Path(__file__).resolve().parent / "data" / "us_france_space_dialogue_2021.json"
 
@@ -197,13 +197,30 @@ def _load_dialogue_and_source(data: dict, counts: Counter) -> tuple[Dialogue, So
     return dialogue, source
 
 
-def _load_themes(data: dict, counts: Counter) -> None:
+def _load_themes(data: dict, dialogue: Dialogue, counts: Counter) -> None:
     for index, record in enumerate(data["themes"]):
         where = _where("themes", index, record)
+        other = (
+            Theme.objects.filter(slug=record["slug"])
+            .exclude(dialogue=dialogue)
+            .exclude(dialogue=None)
+            .first()
+        )
+        if other is not None:
+            # Theme addresses (/themes/<slug>/) are shared by all dialogues: a slug names one objective.
+            raise DialogueFileError(
+                f"{where}: the theme '{other.slug}' is an objective of another dialogue ({other.dialogue}); "
+                "give this one its own slug"
+            )
+        kind = _field(record, "kind", where, required=False, default=ThemeKind.OBJECTIVE)
+        if kind not in ThemeKind.values:
+            raise DialogueFileError(f"{where}: 'kind' must be one of {', '.join(ThemeKind.values)}")
         _upsert(
             Theme,
             {"slug": record["slug"]},
             {
+                "dialogue": dialogue,
+                "kind": kind,
                 "name": _field(record, "name", where),
                 "description": _field(record, "description", where, required=False, default=""),
                 "order": _field(record, "order", where, kind=int, required=False, default=index),
@@ -314,7 +331,7 @@ def dialogue_load(*, data: dict) -> Counter:
     check_dialogue_data(data)
     counts: Counter = Counter()
     dialogue, source = _load_dialogue_and_source(data, counts)
-    _load_themes(data, counts)
+    _load_themes(data, dialogue, counts)
     _load_agencies(data, counts)
     _load_commitments(data, dialogue, source, counts)
     return counts

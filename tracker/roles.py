@@ -9,8 +9,12 @@ TRACKER_MODELS = [
     "commitment",
     "participation",
     "statusupdate",
+    "round",
+    "assessment",
 ]
-# Editors edit every tracker record but the trail: status updates are added, never changed.
+# Append-only records: added, never changed (a correction is a new one).
+APPEND_ONLY_MODELS = {"statusupdate", "assessment"}
+# Editors edit every tracker record but the trail and the assessments: those are added, never changed.
 # Nobody but an administrator deletes anything. Editors may withdraw (and restore) the updates they
 # posted, which comes with add_statusupdate; withdrawing anyone's (withdraw_any_statusupdate) is kept
 # for administrators or a group given it on purpose: taking back a colleague's report is a bigger call.
@@ -20,7 +24,7 @@ ROLE_PERMISSIONS = {
         f"{action}_{model}"
         for model in TRACKER_MODELS
         for action in ("view", "add", "change")
-        if not (model == "statusupdate" and action == "change")
+        if not (model in APPEND_ONLY_MODELS and action == "change")
     ],
 }
 

@@ -9,6 +9,8 @@ annotates: the stored columns for today, the trail's latest update reported by t
 """
 
 import datetime
+from collections.abc import Iterable
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import models
@@ -32,6 +34,44 @@ TROUBLED_STATUSES = (Status.AT_RISK, Status.OFF_TRACK)
 
 # The names `Commitment.objects.as_of(day)` gives a commitment's state on that day.
 STATE_STATUS, STATE_PROGRESS, STATE_LAST_UPDATE = "state_status", "state_progress", "state_last_update_on"
+STATE_REASON = "state_slip_reason"
+
+
+# --- why things slip ----------------------------------------------------------------------------
+
+
+class SlipReason(models.TextChoices):
+    FUNDING = "funding", _("Funding")
+    LEGAL = "legal", _("Legal or regulatory")
+    TECHNICAL = "technical", _("Technical")
+    POLITICAL = "political", _("Political priorities")
+    COORDINATION = "coordination", _("Coordination between agencies")
+    EXTERNAL = "external", _("External events")
+    OTHER = "other", _("Other")
+
+
+# An update that puts a commitment in one of these states says why, with a SlipReason.
+SLIP_STATUSES = (Status.AT_RISK, Status.OFF_TRACK, Status.DISCONTINUED)
+
+REASON_NEEDED = _(
+    "Say why it slipped: choose a reason for an update that is at risk, off track or discontinued."
+)
+REASON_NOTE_NEEDED = _("Say in a few words what the other reason is.")
+
+
+def slip_reason_problems(status: str, reason: str, note: str) -> dict:
+    """What is wrong with an update's reason for slippage, by field name ({} when nothing is).
+
+    An update at risk, off track or discontinued gives a reason; "other" comes with a note. Every
+    path that records an update (page, admin, loader, import) validates the model, which asks here.
+    """
+    if status not in SLIP_STATUSES:
+        return {}
+    if not reason:
+        return {"reason": REASON_NEEDED}
+    if reason == SlipReason.OTHER and not (note or "").strip():
+        return {"reason_note": REASON_NOTE_NEEDED}
+    return {}
 
 
 def stale_cutoff(day: datetime.date) -> datetime.date:
@@ -66,6 +106,22 @@ def stale_q(day: datetime.date) -> Q:
     return ~Q(**{f"{STATE_STATUS}__in": CLOSED_STATUSES}) & (
         Q(**{f"{STATE_LAST_UPDATE}__lt": cutoff})
         | Q(**{f"{STATE_LAST_UPDATE}__isnull": True}, announced_on__lt=cutoff)
+    )
+
+
+# --- blocked ------------------------------------------------------------------------------------
+
+
+def is_troubling_blocker(status: str, due_on, day: datetime.date) -> bool:
+    """A blocker holds up what depends on it when it is off track, at risk or overdue on `day`."""
+    return status in TROUBLED_STATUSES or is_overdue(status, due_on, day)
+
+
+def troubling_blocker_q(day: datetime.date, due_on: str = "due_on") -> Q:
+    """`is_troubling_blocker` for the database, over the state fields; `due_on` names the blocker's
+    due date from the rows being queried."""
+    return Q(**{f"{STATE_STATUS}__in": TROUBLED_STATUSES}) | (
+        ~Q(**{f"{STATE_STATUS}__in": CLOSED_STATUSES}) & Q(**{f"{due_on}__lt": day})
     )
 
 
@@ -131,3 +187,48 @@ def attention_urgency(status: str, due_on, day: datetime.date) -> int:
     if status == Status.AT_RISK:
         return 1
     return 2 if due_on is not None and due_on < day else 3
+
+
+# --- compliance scores --------------------------------------------------------------------------
+
+# A scorecard cell is a score (+1, 0, −1), or one of these two answers, which no average counts.
+NO_EVIDENCE, UNASSESSED = "no_evidence", "unassessed"
+
+PERCENTAGE_RULE = _(
+    "Averages are on the scale −1 to +1. As a percentage, (average + 1) / 2: −1 is 0 %, 0 is 50 % and "
+    "+1 is 100 %. “No evidence available” and cells not assessed are left out of every average and "
+    "counted beside it: some published score tables count a cell not assessed as 0; this one does not."
+)
+
+
+@dataclass(frozen=True)
+class ScoreSummary:
+    """The average of a row, column or whole scorecard, and what it leaves out."""
+
+    mean: float | None
+    scored: int
+    no_evidence: int
+    unassessed: int
+
+    @property
+    def percentage(self) -> float | None:
+        """The average on 0..100: (mean + 1) / 2, so −1 is 0 % and +1 is 100 %."""
+        return None if self.mean is None else (self.mean + 1) / 2 * 100
+
+    @property
+    def left_out(self) -> int:
+        return self.no_evidence + self.unassessed
+
+
+def summarize_scores(cells: Iterable) -> ScoreSummary:
+    """Average the scores among `cells`, leaving out NO_EVIDENCE and UNASSESSED (counted apart)."""
+    scores, no_evidence, unassessed = [], 0, 0
+    for cell in cells:
+        if cell == NO_EVIDENCE:
+            no_evidence += 1
+        elif cell == UNASSESSED:
+            unassessed += 1
+        else:
+            scores.append(cell)
+    mean = sum(scores) / len(scores) if scores else None
+    return ScoreSummary(mean=mean, scored=len(scores), no_evidence=no_evidence, unassessed=unassessed)

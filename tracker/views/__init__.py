@@ -2,6 +2,9 @@
 
 Every view needs a login (LoginRequiredMiddleware); reading needs nothing more, writing checks the
 model permission here in the view, because a fragment URL can be requested directly.
+
+The pages of the first capabilities live here; each later capability gets its own module beside this
+one (dialogues.py: dialogues, rounds and scorecards; assessments.py: posting assessments).
 """
 
 import csv
@@ -21,12 +24,12 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from . import selectors, services, timeframe
-from .forms import StatusUpdateForm, WithdrawalForm, status_update_form_for
-from .models import Agency, Commitment, SourceDocument, Status, StatusUpdate, Theme
-from .quotes import highlighted_segments
-from .rules import MOVEMENT_RULE
-from .timeframe import reads_as_of
+from .. import selectors, services, timeframe
+from ..forms import StatusUpdateForm, WithdrawalForm, status_update_form_for
+from ..models import Agency, Commitment, SourceDocument, Status, StatusUpdate, Theme
+from ..quotes import highlighted_segments
+from ..rules import MOVEMENT_RULE
+from ..timeframe import reads_as_of
 
 
 def wants_fragment(request) -> bool:

@@ -1,13 +1,13 @@
-"""The tracker's data: dialogues, the documents that announced them, their objectives (themes),
-the agencies behind them, the commitments made, and the append-only trail of status updates."""
+"""The commitments made in a dialogue, the agencies' part in each, and the append-only trail of
+status updates from which each commitment's state is derived."""
 
 import datetime
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Avg, F, OuterRef, Q, Subquery, Value
+from django.db.models import Avg, Exists, F, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.db.models.query import ModelIterable
 from django.urls import reverse
@@ -15,114 +15,23 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from . import rules
-from .rules import CLOSED_STATUSES, STATE_LAST_UPDATE, STATE_PROGRESS, STATE_STATUS, Status  # noqa: F401
-
-country_code_validator = RegexValidator(
-    r"^[A-Z]{2}$", "Use a two-letter ISO 3166-1 code in capitals, e.g. US."
+from .. import rules
+from ..rules import (  # noqa: F401
+    CLOSED_STATUSES,
+    STATE_LAST_UPDATE,
+    STATE_PROGRESS,
+    STATE_REASON,
+    STATE_STATUS,
+    SlipReason,
+    Status,
 )
-party_codes_validator = RegexValidator(
-    r"^[A-Z]{2}(,[A-Z]{2})+$", "List two or more ISO 3166-1 codes separated by commas, e.g. US,FR."
-)
+from .agency import Agency
+from .dialogue import Dialogue, Round, SourceDocument, Theme
 
 
 class Role(models.TextChoices):
     LEAD = "lead", _("Lead")
     PARTNER = "partner", _("Partner")
-
-
-class Dialogue(models.Model):
-    name = models.CharField(max_length=200, unique=True)
-    slug = models.SlugField(max_length=100, unique=True)
-    parties = models.CharField(
-        max_length=100, validators=[party_codes_validator], help_text="Country codes, e.g. US,FR."
-    )
-    announced_on = models.DateField()
-    description = models.TextField(blank=True)
-    history = HistoricalRecords()
-
-    class Meta:
-        ordering = ["-announced_on", "name"]
-
-    def __str__(self):
-        return self.name
-
-    @property
-    def party_codes(self) -> list[str]:
-        return self.parties.split(",")
-
-
-class SourceDocument(models.Model):
-    title = models.CharField(max_length=300)
-    publisher = models.CharField(max_length=200, blank=True)
-    published_on = models.DateField()
-    url = models.URLField(max_length=500, blank=True)
-    text = models.TextField(help_text="The document's full text; every quote must appear in it verbatim.")
-    history = HistoricalRecords()
-
-    class Meta:
-        ordering = ["-published_on", "title"]
-        constraints = [
-            models.UniqueConstraint(fields=["title", "published_on"], name="source_unique_title_date"),
-        ]
-
-    def __str__(self):
-        return f"{self.title} ({self.published_on:%d %b %Y})"
-
-    def get_absolute_url(self):
-        return reverse("tracker:source_detail", args=[self.pk])
-
-
-class Theme(models.Model):
-    name = models.CharField(max_length=200, unique=True)
-    slug = models.SlugField(max_length=100, unique=True)
-    description = models.TextField(blank=True)
-    order = models.PositiveSmallIntegerField(default=0, help_text="Position on the overview.")
-    history = HistoricalRecords()
-
-    class Meta:
-        ordering = ["order", "name"]
-
-    def __str__(self):
-        return self.name
-
-    def get_absolute_url(self):
-        return reverse("tracker:theme_detail", args=[self.slug])
-
-
-class Agency(models.Model):
-    name = models.CharField(max_length=200)
-    acronym = models.CharField(max_length=30, blank=True)
-    slug = models.SlugField(max_length=100, unique=True)
-    country = models.CharField(max_length=2, validators=[country_code_validator], db_index=True)
-    parent = models.ForeignKey(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="children"
-    )
-    named_in_source = models.BooleanField(
-        default=True,
-        help_text="Unticked when the source document does not name this body and it was added by staff.",
-    )
-    description = models.TextField(blank=True)
-    history = HistoricalRecords()
-
-    class Meta:
-        ordering = ["country", "name"]
-        verbose_name_plural = "agencies"
-        constraints = [
-            models.UniqueConstraint(fields=["country", "name"], name="agency_unique_name_per_country"),
-        ]
-
-    def __str__(self):
-        label = f"{self.name} ({self.acronym})" if self.acronym else self.name
-        return f"{label} · {self.country}"
-
-    def save(self, *args, **kwargs):
-        super().save(*args, **kwargs)
-        # Participations keep a copy of the country (see Participation.country).
-        self.participations.exclude(country=self.country).update(country=self.country)
-
-    def get_absolute_url(self):
-        return reverse("tracker:agency_detail", args=[self.slug])
 
 
 def is_past(day: datetime.date | None) -> bool:
@@ -145,6 +54,7 @@ def state_expressions(day: datetime.date | None, commitment: str = "") -> dict:
             STATE_STATUS: F(f"{prefix}status"),
             STATE_PROGRESS: F(f"{prefix}progress"),
             STATE_LAST_UPDATE: F(f"{prefix}last_update_on"),
+            STATE_REASON: F(f"{prefix}slip_reason"),
         }
     latest = (
         StatusUpdate.objects.counting()
@@ -155,6 +65,7 @@ def state_expressions(day: datetime.date | None, commitment: str = "") -> dict:
         STATE_STATUS: Coalesce(Subquery(latest.values("status")[:1]), Value(Status.NOT_STARTED)),
         STATE_PROGRESS: Coalesce(Subquery(latest.values("progress")[:1]), Value(0)),
         STATE_LAST_UPDATE: Subquery(latest.values("reported_on")[:1]),
+        STATE_REASON: Coalesce(Subquery(latest.values("reason")[:1]), Value("")),
     }
 
 
@@ -176,6 +87,7 @@ class CommitmentStateIterable(ModelIterable):
             commitment.status = getattr(commitment, STATE_STATUS)
             commitment.progress = getattr(commitment, STATE_PROGRESS)
             commitment.last_update_on = getattr(commitment, STATE_LAST_UPDATE)
+            commitment.slip_reason = getattr(commitment, STATE_REASON)
             commitment.judged_on = self.day
             yield commitment
 
@@ -205,6 +117,26 @@ class CommitmentQuerySet(models.QuerySet):
         """Overdue, at risk, off track or stale: what the overview asks staff to look at."""
         return self.filter(rules.needs_attention_q(day))
 
+    def with_blocked(self, day: datetime.date | None):
+        """Annotate `is_blocked`: whether one of its blockers was in trouble on `day` (see
+        blocked_expression)."""
+        return self.annotate(is_blocked=blocked_expression(day))
+
+    def blocked(self, day: datetime.date | None):
+        return self.filter(blocked_expression(day))
+
+
+def blocked_expression(day: datetime.date | None) -> Exists:
+    """Whether a commitment is blocked on `day`: one of the commitments it is blocked by was off
+    track, at risk or overdue then (rules.is_troubling_blocker), read as that blocker stood on that day."""
+    judged = day or timezone.localdate()
+    blockers = (
+        Commitment.blocked_by.through.objects.filter(from_commitment_id=OuterRef("pk"))
+        .annotate(**state_expressions(day, commitment="to_commitment"))
+        .filter(rules.troubling_blocker_q(judged, due_on="to_commitment__due_on"))
+    )
+    return Exists(blockers)
+
 
 class Commitment(models.Model):
     dialogue = models.ForeignKey(Dialogue, on_delete=models.PROTECT, related_name="commitments")
@@ -222,6 +154,23 @@ class Commitment(models.Model):
         SourceDocument, on_delete=models.PROTECT, null=True, blank=True, related_name="commitments"
     )
     quote = models.TextField(blank=True, help_text="The commitment's words, verbatim from the source.")
+    made_in_round = models.ForeignKey(
+        Round,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="commitments_made",
+        verbose_name=_("made at round"),
+        help_text=_("The round of the dialogue that made it; empty for the founding announcement."),
+    )
+    blocked_by = models.ManyToManyField(
+        "self",
+        symmetrical=False,
+        blank=True,
+        related_name="blocks",
+        verbose_name=_("blocked by"),
+        help_text=_("Commitments that must move before this one can."),
+    )
     # Current state: always that of the latest status update, kept in step by
     # tracker.services.status_update_create. Stored here so lists filter and sort without joins.
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.NOT_STARTED)
@@ -229,11 +178,15 @@ class Commitment(models.Model):
         default=0, validators=[MinValueValidator(0), MaxValueValidator(100)]
     )
     last_update_on = models.DateField(null=True, blank=True, db_index=True, editable=False)
+    # Why it slipped, when its latest update says it did (see rules.SlipReason); "" otherwise.
+    slip_reason = models.CharField(
+        _("reason for slippage"), max_length=20, choices=SlipReason.choices, blank=True, editable=False
+    )
     # Bumped by every save: the admin refuses a save made from an out-of-date form (see admin.py).
     version = models.PositiveIntegerField(default=0, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     # The theme links are part of a commitment's record: their changes are kept too.
-    history = HistoricalRecords(m2m_fields=[themes])
+    history = HistoricalRecords(m2m_fields=[themes, blocked_by])
 
     objects = CommitmentQuerySet.as_manager()
 
@@ -256,7 +209,7 @@ class Commitment(models.Model):
         return self.title
 
     # The fields the services derive from the trail (see commitment_sync_current_status).
-    DERIVED_FIELDS = ("status", "progress", "last_update_on")
+    DERIVED_FIELDS = ("status", "progress", "last_update_on", "slip_reason")
 
     def save(self, *args, **kwargs):
         # Saving the derived state alone does not bump the version: an editor changing the title in
@@ -269,6 +222,14 @@ class Commitment(models.Model):
 
     def get_absolute_url(self):
         return reverse("tracker:commitment_detail", args=[self.pk])
+
+    def clean(self):
+        if self.made_in_round_id is not None and self.dialogue_id is not None:
+            if self.made_in_round.dialogue_id != self.dialogue_id:
+                raise ValidationError(
+                    {"made_in_round": _("Choose a round of this commitment's own dialogue.")},
+                    code="other_dialogue",
+                )
 
     # The day this commitment's state is judged on; set by CommitmentQuerySet.as_of(), else today.
     judged_on: datetime.date | None = None
@@ -348,6 +309,16 @@ class StatusUpdate(models.Model):
     progress = models.PositiveSmallIntegerField(validators=[MinValueValidator(0), MaxValueValidator(100)])
     text = models.TextField("what happened")
     evidence_url = models.URLField("evidence link", max_length=500, blank=True)
+    reason = models.CharField(
+        _("reason for slippage"),
+        max_length=20,
+        choices=SlipReason.choices,
+        blank=True,
+        help_text=_("Required when the status is at risk, off track or discontinued."),
+    )
+    reason_note = models.TextField(
+        _("reason, in a few words"), blank=True, help_text=_("Required when the reason is “other”.")
+    )
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     withdrawn_at = models.DateTimeField(null=True, blank=True, editable=False)
     withdrawn_by = models.ForeignKey(
@@ -373,6 +344,9 @@ class StatusUpdate(models.Model):
                 condition=Q(progress__gte=0) & Q(progress__lte=100), name="statusupdate_progress_0_100"
             ),
             models.CheckConstraint(condition=Q(status__in=Status.values), name="statusupdate_status_valid"),
+            models.CheckConstraint(
+                condition=Q(reason__in=["", *SlipReason.values]), name="statusupdate_reason_valid"
+            ),
         ]
         indexes = [
             models.Index(
@@ -382,6 +356,14 @@ class StatusUpdate(models.Model):
 
     def __str__(self):
         return f"{self.commitment} — {self.get_status_display()} ({self.progress}%) on {self.reported_on}"
+
+    def clean(self):
+        if self.status not in rules.SLIP_STATUSES:
+            # A reason for slippage belongs to a slip only: one left chosen in a form is dropped.
+            self.reason, self.reason_note = "", ""
+        problems = rules.slip_reason_problems(self.status, self.reason, self.reason_note)
+        if problems:
+            raise ValidationError(problems)
 
     @property
     def is_withdrawn(self) -> bool:
@@ -393,18 +375,3 @@ class StatusUpdate(models.Model):
         if user.has_perm("tracker.withdraw_any_statusupdate"):
             return True
         return user.has_perm("tracker.add_statusupdate") and self.author_id == user.pk
-
-
-class DataStamp(models.Model):
-    """One row whose token changes with every write to the tracker's data (see tracker/caching.py).
-
-    Cached page data is filed under the current token, so a write makes every cached answer
-    unreachable at once, in every process. A token rather than a counter: a write that is rolled
-    back must never leave a number that the next write would reuse.
-    """
-
-    token = models.CharField(max_length=32)
-    changed_at = models.DateTimeField()
-
-    def __str__(self):
-        return f"data changed {self.changed_at:%Y-%m-%d %H:%M:%S}"

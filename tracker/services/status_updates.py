@@ -1,4 +1,5 @@
-"""Writes with side effects. Views, the admin and management commands all go through these."""
+"""Writing the trail: posting, withdrawing and restoring status updates, and keeping each
+commitment's current state in step with its trail."""
 
 import datetime
 
@@ -7,7 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .models import Commitment, Status, StatusUpdate
+from ..models import Commitment, Status, StatusUpdate
 
 # The same update posted again within this time (a double click, a resent form) is recorded once.
 DUPLICATE_WINDOW = datetime.timedelta(minutes=5)
@@ -33,12 +34,15 @@ def status_update_create(
     text: str,
     reported_on: datetime.date | None = None,
     evidence_url: str = "",
+    reason: str = "",
+    reason_note: str = "",
 ) -> StatusUpdate:
     """Append a status update and move the commitment's current status/progress to match.
 
     Both happen in one transaction, so the commitment never disagrees with its trail. The
     commitment's row is locked first so concurrent posters queue instead of racing. The date may
-    not be after today (StatusUpdate.reported_on's validator).
+    not be after today (StatusUpdate.reported_on's validator), and an update at risk, off track or
+    discontinued gives a reason for slippage (StatusUpdate.clean, rules.slip_reason_problems).
 
     The same update by the same author (same date, status, progress, text and evidence link) already
     recorded within DUPLICATE_WINDOW and not withdrawn is not recorded again: that one is returned,
@@ -53,6 +57,8 @@ def status_update_create(
         progress=progress,
         text=text,
         evidence_url=evidence_url,
+        reason=reason,
+        reason_note=reason_note,
     )
     if reported_on is not None:
         update.reported_on = reported_on
@@ -69,6 +75,7 @@ def status_update_create(
             progress=update.progress,
             text=update.text,
             evidence_url=update.evidence_url,
+            reason=update.reason,
             created_at__gte=timezone.now() - DUPLICATE_WINDOW,
         )
         .order_by("-created_at", "-id")
@@ -140,13 +147,18 @@ def commitment_sync_current_status(*, commitment: Commitment, by=None) -> None:
         StatusUpdate.objects.counting()
         .filter(commitment_id=commitment.pk)
         .order_by("-reported_on", "-created_at", "-id")
-        .values("status", "progress", "reported_on")
+        .values("status", "progress", "reported_on", "reason")
         .first()
     )
     current = (
-        {"status": latest["status"], "progress": latest["progress"], "last_update_on": latest["reported_on"]}
+        {
+            "status": latest["status"],
+            "progress": latest["progress"],
+            "last_update_on": latest["reported_on"],
+            "slip_reason": latest["reason"],
+        }
         if latest
-        else {"status": Status.NOT_STARTED, "progress": 0, "last_update_on": None}
+        else {"status": Status.NOT_STARTED, "progress": 0, "last_update_on": None, "slip_reason": ""}
     )
     if all(getattr(commitment, field) == value for field, value in current.items()):
         return

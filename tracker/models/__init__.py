@@ -1,0 +1,79 @@
+"""The tracker's data, one module per aggregate:
+
+- dialogue: Dialogue, SourceDocument, Theme, Round
+- agency: Agency
+- commitment: Commitment, Participation, StatusUpdate, and the as-of state expressions
+- assessment: Assessment (per-side scores at each round)
+- stamp: DataStamp (what retires cached pages)
+"""
+
+from ..rules import (
+    CLOSED_STATUSES,
+    STATE_LAST_UPDATE,
+    STATE_PROGRESS,
+    STATE_REASON,
+    STATE_STATUS,
+    SlipReason,
+    Status,
+)
+from .agency import Agency, country_name
+from .assessment import NO_EVIDENCE_LABEL, Assessment, Score
+from .commitment import (
+    FUTURE_DATE_MESSAGE,
+    Commitment,
+    CommitmentQuerySet,
+    CommitmentStateIterable,
+    Participation,
+    Role,
+    StatusUpdate,
+    blocked_expression,
+    children_mean_progress,
+    is_past,
+    not_in_the_future,
+    state_expressions,
+)
+from .dialogue import (
+    Dialogue,
+    Round,
+    SourceDocument,
+    Theme,
+    ThemeKind,
+    country_code_validator,
+    party_codes_validator,
+)
+from .stamp import DataStamp
+
+__all__ = [
+    "CLOSED_STATUSES",
+    "FUTURE_DATE_MESSAGE",
+    "NO_EVIDENCE_LABEL",
+    "STATE_LAST_UPDATE",
+    "STATE_PROGRESS",
+    "STATE_REASON",
+    "STATE_STATUS",
+    "Agency",
+    "Assessment",
+    "Commitment",
+    "CommitmentQuerySet",
+    "CommitmentStateIterable",
+    "DataStamp",
+    "Dialogue",
+    "Participation",
+    "Role",
+    "Round",
+    "Score",
+    "SlipReason",
+    "SourceDocument",
+    "Status",
+    "StatusUpdate",
+    "Theme",
+    "ThemeKind",
+    "blocked_expression",
+    "children_mean_progress",
+    "country_code_validator",
+    "country_name",
+    "is_past",
+    "not_in_the_future",
+    "party_codes_validator",
+    "state_expressions",
+]

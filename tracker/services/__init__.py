@@ -1,0 +1,34 @@
+"""Writes with side effects, one module per aggregate. Views, the admin, loaders and commands all go
+through these, so every path applies the same rules and keeps the same history."""
+
+from .assessments import assessment_create
+from .dependencies import blocking_chain, check_no_blocking_cycle, commitment_set_blockers
+from .status_updates import (
+    ALREADY_WITHDRAWN,
+    DUPLICATE_WINDOW,
+    MAY_NOT_WITHDRAW,
+    NOT_WITHDRAWN,
+    REASON_REQUIRED,
+    commitment_sync_current_status,
+    status_update_create,
+    status_update_delete,
+    status_update_restore,
+    status_update_withdraw,
+)
+
+__all__ = [
+    "ALREADY_WITHDRAWN",
+    "DUPLICATE_WINDOW",
+    "MAY_NOT_WITHDRAW",
+    "NOT_WITHDRAWN",
+    "REASON_REQUIRED",
+    "assessment_create",
+    "blocking_chain",
+    "check_no_blocking_cycle",
+    "commitment_set_blockers",
+    "commitment_sync_current_status",
+    "status_update_create",
+    "status_update_delete",
+    "status_update_restore",
+    "status_update_withdraw",
+]
