@@ -9,9 +9,11 @@ each page's reads in a fixed number of SQL statements whatever the data size.
     agencies.py         the agency scorecards
     themes.py           one objective's page
     changes.py          what changed between two days
+    assessments.py      which assessment counts, and the rounds held
 """
 
 from .agencies import agency_scorecard, agency_scorecards
+from .assessments import latest_assessments, rounds_held
 from .changes import CHANGES_CSV_COLUMNS, Changes, change_csv_rows
 from .commitment import CommitmentPage, commitment_trail
 from .commitment_list import CommitmentBrowser, filter_choices
@@ -31,6 +33,8 @@ __all__ = [
     "agency_scorecard",
     "agency_scorecards",
     "commitment_trail",
+    "latest_assessments",
+    "rounds_held",
     "export_rows",
     "theme_summary",
 ]
