@@ -55,6 +55,7 @@ def test_editor_adds_an_update_in_the_admin_and_the_commitment_follows(client, e
             "commitment": commitment.pk,
             "reported_on": "2022-03-01",
             "status": "at_risk",
+            "reason": "funding",
             "progress": "15",
             "text": "Funding delayed.",
             "evidence_url": "",

@@ -6,6 +6,7 @@ import pytest
 from django.contrib.auth.models import User
 
 from tests.conftest import PASSWORD
+from tests.factories import reason_for
 from tracker import caching, services
 from tracker.loader import DEFAULT_DIALOGUE_FILE, dialogue_load, read_dialogue_file
 from tracker.models import Agency, Commitment, Participation, Status, StatusUpdate, Theme
@@ -19,7 +20,12 @@ def first_commitment():
 
 def post(author, status=Status.OFF_TRACK):
     return services.status_update_create(
-        commitment=first_commitment(), author=author, status=status, progress=10, text="Reported."
+        commitment=first_commitment(),
+        author=author,
+        status=status,
+        **reason_for(status),
+        progress=10,
+        text="Reported.",
     )
 
 

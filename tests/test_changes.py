@@ -6,6 +6,7 @@ import io
 
 import pytest
 
+from tests.factories import reason_for
 from tracker import services
 from tracker.models import Commitment, Dialogue, Status, Theme
 
@@ -42,6 +43,7 @@ def commit(dialogue, theme, editor):
                 commitment=c,
                 author=editor,
                 status=status,
+                **reason_for(status),
                 progress=progress,
                 text=f"{title} news",
                 reported_on=day,

@@ -8,6 +8,7 @@ import xml.etree.ElementTree as ET
 import pytest
 from django.utils import timezone
 
+from tests.factories import reason_for
 from tracker import services
 from tracker.models import Status, Theme
 from tracker.selectors.charts import month_ends, theme_months
@@ -38,6 +39,7 @@ def post(commitment, user, days, status, progress):
         commitment=commitment,
         author=user,
         status=status,
+        **reason_for(status),
         progress=progress,
         text="Reported.",
         reported_on=days_ago(days),
@@ -133,6 +135,7 @@ def test_theme_months_count_each_commitment_as_it_stood_at_each_month_end(make_c
             commitment=first,
             author=editor,
             status=status,
+            **reason_for(status),
             progress=progress,
             text="x",
             reported_on=reported_on,

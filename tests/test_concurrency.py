@@ -5,6 +5,7 @@ import threading
 import pytest
 from django.db import close_old_connections, connection
 
+from tests.factories import reason_for
 from tracker import services
 from tracker.models import Commitment, Status, StatusUpdate
 
@@ -24,6 +25,7 @@ def test_eight_writers_lose_no_update(seed, editor):
                     commitment=commitment,
                     author=editor,
                     status=statuses[(n + i) % 3],
+                    **reason_for(statuses[(n + i) % 3]),
                     progress=(n * UPDATES_EACH + i) % 101,
                     text=f"writer {n}, update {i}",
                 )

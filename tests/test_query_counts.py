@@ -11,6 +11,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from tests.factories import reason_for
 from tracker import services
 from tracker.models import Agency, Commitment, SourceDocument, Status
 
@@ -95,7 +96,13 @@ def test_posting_an_update_has_a_fixed_query_count(
 ):
     client.force_login(editor)
     parent = build(make_commitments, editor, 5)
-    data = {"reported_on": "2024-02-01", "status": "at_risk", "progress": "30", "text": "Slipping."}
+    data = {
+        "reported_on": "2024-02-01",
+        "status": "at_risk",
+        "reason": "funding",
+        "progress": "30",
+        "text": "Slipping.",
+    }
     # Auth and permissions 4, the form's constraint checks 6 (with savepoints), the service 8 (with
     # the duplicate check and the new data token), the trail 1.
     with django_assert_num_queries(20):
@@ -111,6 +118,7 @@ def test_posting_an_update_that_moves_the_status_has_a_fixed_query_count(
     data = {
         "reported_on": timezone.localdate().isoformat(),
         "status": "at_risk",
+        "reason": "funding",
         "progress": "30",
         "text": "Slip.",
     }
@@ -147,6 +155,7 @@ def add_trail(commitments, editor):
                 commitment=c,
                 author=editor,
                 status=status,
+                **reason_for(status),
                 progress=progress,
                 text="x",
                 reported_on=reported_on,

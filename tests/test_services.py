@@ -3,6 +3,7 @@ import datetime
 import pytest
 from django.core.exceptions import ValidationError
 
+from tests.factories import reason_for
 from tracker import services
 from tracker.models import Commitment, Status, StatusUpdate
 
@@ -17,6 +18,7 @@ def post(commitment, author, status, progress, day):
         commitment=commitment,
         author=author,
         status=status,
+        **reason_for(status),
         progress=progress,
         text=f"{status} at {progress}%",
         reported_on=datetime.date(2022, 1, day),

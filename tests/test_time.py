@@ -10,6 +10,7 @@ from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.factories import reason_for
 from tracker import services
 from tracker.models import Agency, Commitment, Dialogue, Participation, Role, Status, StatusUpdate, Theme
 
@@ -52,7 +53,13 @@ def commit(world):
 
 def report(commitment, author, day, status, progress, text="Reported."):
     return services.status_update_create(
-        commitment=commitment, author=author, status=status, progress=progress, text=text, reported_on=day
+        commitment=commitment,
+        author=author,
+        status=status,
+        **reason_for(status),
+        progress=progress,
+        text=text,
+        reported_on=day,
     )
 
 

@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
+from tests.factories import reason_for
 from tracker import services
 from tracker.models import Commitment, Status, StatusUpdate, Theme
 
@@ -35,6 +36,7 @@ def post(commitment, author, status=Status.ON_TRACK, progress=10, days_ago=0, te
         commitment=commitment,
         author=author,
         status=status,
+        **reason_for(status),
         progress=progress,
         text=text,
         reported_on=timezone.localdate() - datetime.timedelta(days=days_ago),
@@ -330,7 +332,8 @@ def test_the_service_returns_the_update_already_recorded(commitment, editor):
 
 
 @pytest.mark.parametrize(
-    "change", [{"text": "Working group met again."}, {"progress": "26"}, {"status": "at_risk"}]
+    "change",
+    [{"text": "Working group met again."}, {"progress": "26"}, {"status": "at_risk", "reason": "funding"}],
 )
 def test_a_different_update_is_recorded(editor_client, commitment, change):
     url = reverse("tracker:statusupdate_create", args=[commitment.pk])

@@ -7,6 +7,7 @@ import io
 import pytest
 from django.urls import reverse
 
+from tests.factories import reason_for
 from tracker import services
 from tracker.models import Agency, Commitment, Dialogue, Status, StatusUpdate
 
@@ -22,6 +23,7 @@ def post_update(slug, author, status, progress, days_ago=0):
         commitment=commitment(slug),
         author=author,
         status=status,
+        **reason_for(status),
         progress=progress,
         text="Reported.",
         reported_on=datetime.date.today() - datetime.timedelta(days=days_ago),

@@ -170,6 +170,8 @@ class CommitmentAdmin(SimpleHistoryAdmin):
                 text=data["text"],
                 reported_on=data["reported_on"],
                 evidence_url=data.get("evidence_url", ""),
+                reason=data.get("reason", ""),
+                reason_note=data.get("reason_note", ""),
             )
             for data in (f.cleaned_data for f in formset.extra_forms if f.has_changed())
         ]
@@ -194,7 +196,16 @@ class StatusUpdateAdmin(SimpleHistoryAdmin):
     list_select_related = ["commitment", "author"]
     search_fields = ["text", "commitment__title"]
     autocomplete_fields = ["commitment"]
-    fields = ["commitment", "reported_on", "status", "progress", "text", "evidence_url"]
+    fields = [
+        "commitment",
+        "reported_on",
+        "status",
+        "progress",
+        "text",
+        "evidence_url",
+        "reason",
+        "reason_note",
+    ]
     date_hierarchy = "reported_on"
 
     def has_change_permission(self, request, obj=None):
@@ -212,6 +223,8 @@ class StatusUpdateAdmin(SimpleHistoryAdmin):
             text=obj.text,
             reported_on=obj.reported_on,
             evidence_url=obj.evidence_url,
+            reason=obj.reason,
+            reason_note=obj.reason_note,
         )
         obj.pk, obj.author, obj.created_at = created.pk, created.author, created.created_at
 

@@ -82,6 +82,7 @@ def test_post_an_update_and_see_it_without_a_reload(page, live_server, seed, edi
 
     form = page.locator("#update-form")
     form.get_by_label("Status").select_option("at_risk")
+    form.get_by_label("Reason for slippage").select_option("funding")
     form.get_by_label("Progress (%)").fill("35")
     form.get_by_label("What happened").fill("Data-sharing agreement drafted; signature delayed.")
     form.get_by_role("button", name="Post update").click()

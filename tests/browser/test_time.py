@@ -8,6 +8,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from tests.browser.test_dashboard import assert_no_page_load, log_in, mark_page
+from tests.factories import reason_for
 from tracker import services
 from tracker.models import Commitment, Status
 
@@ -20,6 +21,7 @@ def test_choose_a_past_day_follow_links_in_it_and_go_back(page, live_server, see
         commitment=climate,
         author=editor,
         status=Status.AT_RISK,
+        **reason_for(Status.AT_RISK),
         progress=30,
         text="Data formats disagree.",
         reported_on=datetime.date(2022, 3, 1),
@@ -77,6 +79,7 @@ def test_what_changed_filters_live(page, live_server, seed, editor, screenshot):
             commitment=Commitment.objects.get(slug=slug),
             author=editor,
             status=status,
+            **reason_for(status),
             progress=40,
             text="Moved.",
             reported_on=today - datetime.timedelta(days=3),
