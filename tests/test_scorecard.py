@@ -48,6 +48,10 @@ def assess(commitment, round_, party, score, assessor, rationale="Seen in the jo
 
 @pytest.fixture
 def alpha(db, editor):
+    return build_alpha(editor)
+
+
+def build_alpha(editor):
     """A trilateral dialogue with two objectives, a governance theme (first in order, still shown
     apart), two rounds and the assessments tabled above."""
     dialogue = Dialogue.objects.create(
