@@ -331,3 +331,15 @@ def test_a_new_assessment_shows_at_once_on_the_cached_scorecard(viewer_client, a
     assess(commitments["loose-end"], rounds[1], "DE", -1, editor)
     response, _ = scorecard_of(viewer_client)
     assert response.content.decode().count("No compliance</a>") == 3
+
+
+def test_the_round_picker_and_the_csv_link_keep_the_filters_and_the_day(viewer_client, alpha):
+    response, _ = scorecard_of(viewer_client, "?theme=alpha-climate&as_of=2025-12-01&junk=1")
+    page = response.content.decode()
+    assert 'href="?theme=alpha-climate&amp;as_of=2025-12-01&amp;round=1"' in page
+    assert (
+        'href="/dialogues/alpha/scorecard/export.csv?theme=alpha-climate&amp;as_of=2025-12-01&amp;round=2"'
+        in page
+    )
+    # (The as-of banner's "back to today" link, outside the cached body, keeps the whole query.)
+    assert "junk" not in page.split("<h1>")[1]

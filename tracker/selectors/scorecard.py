@@ -278,6 +278,15 @@ class Scorecard(caching.CachedPage):
         return any(values for _, values in self.chosen_filters)
 
     @cached_property
+    def link_query(self) -> QueryDict:
+        """The query string the page's links keep (the filters as typed and the day), built from
+        what the cache key holds, so a cached page never carries another request's extra parameters."""
+        query = filter_data(self.query_dict) if self.filterable else QueryDict(mutable=True)
+        if self.day:
+            query["as_of"] = self.day.isoformat()
+        return query
+
+    @cached_property
     def problems(self) -> list[str]:
         """Filters that could not be used (a value no slug can be), as the list words them."""
         return [] if self.valid else self.filterset.problems()
