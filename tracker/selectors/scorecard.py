@@ -15,6 +15,7 @@ import datetime
 from dataclasses import dataclass, field
 
 from django.http import QueryDict
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.functional import cached_property
@@ -205,6 +206,7 @@ class Row:
     commitment: Commitment
     cells: list[Cell]
     summary: Summary
+    url: str  # the commitment's page, as of the scorecard's day
 
 
 @dataclass
@@ -212,6 +214,14 @@ class Column:
     party: str
     name: str
     summary: Summary
+
+
+def commitment_link_maker(day: datetime.date | None):
+    """A function giving a commitment's page (as of `day`) from its id: the URL reversed once,
+    where a scorecard links hundreds of rows."""
+    base = reverse("tracker:commitment_list")
+    suffix = f"?as_of={day.isoformat()}" if day else ""
+    return lambda pk: f"{base}{pk}/{suffix}"
 
 
 # --- the scorecard ------------------------------------------------------------------------------
@@ -299,6 +309,11 @@ class Scorecard(caching.CachedPage):
     def themes(self) -> list[Theme]:
         return dialogue_themes(self.dialogue)
 
+    @property
+    def theme_choices(self) -> list[Theme]:
+        """The themes the filter offers, as the page orders them: objectives, then governance."""
+        return [t for t in self.themes if not t.is_governance] + [t for t in self.themes if t.is_governance]
+
     @cached_property
     def agencies(self) -> list[Agency]:
         """The agencies taking part in the dialogue's commitments, for the filter form (1 query)."""
@@ -340,6 +355,7 @@ class Scorecard(caching.CachedPage):
             else {}
         )
         round_id = self.round.pk if self.round else None
+        link = commitment_link_maker(self.day)
         rows = []
         for commitment in self.commitments:
             cells = []
@@ -347,7 +363,7 @@ class Scorecard(caching.CachedPage):
                 assessment = latest.get((commitment.pk, party, round_id))
                 value = rules.UNASSESSED if assessment is None else assessment.cell
                 cells.append(Cell(party, value, faces[value], assessment))
-            rows.append(Row(commitment, cells, summarize(cells)))
+            rows.append(Row(commitment, cells, summarize(cells), link(commitment.pk)))
         return rows
 
     @cached_property
