@@ -64,6 +64,10 @@ def encoded(value: str) -> str:
         "/changes/",
         "/changes/export.csv",
         "/themes/climate-crisis/",
+        "/dialogues/",
+        "/dialogues/us-france-space-dialogue/",
+        "/dialogues/us-france-space-dialogue/scorecard/",
+        "/dialogues/us-france-space-dialogue/scorecard/export.csv",
     ],
 )
 def test_generated_query_strings_never_cause_a_server_error(viewer_client, seed, path, pairs, htmx):
@@ -92,7 +96,16 @@ def test_generated_update_forms_are_saved_or_refused_never_a_server_error(editor
 
 
 @pytest.mark.parametrize(
-    "url", ["/commitments/0/", "/commitments/99999999999/", "/agencies/%00/", "/sources/abc/"]
+    "url",
+    [
+        "/commitments/0/",
+        "/commitments/99999999999/",
+        "/agencies/%00/",
+        "/sources/abc/",
+        "/dialogues/no-such-dialogue/",
+        "/dialogues/no-such-dialogue/scorecard/",
+        "/dialogues/us-france-space-dialogue/scorecard/?round=99",
+    ],
 )
 def test_unknown_ids_are_404(viewer_client, seed, url):
     assert viewer_client.get(url).status_code == 404

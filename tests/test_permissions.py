@@ -30,6 +30,10 @@ def url_of(name):
         "agency": "/agencies/nasa/",
         "theme": "/themes/climate-crisis/",
         "source": f"/sources/{commitment.source_id}/",
+        "dialogues": "/dialogues/",
+        "dialogue": "/dialogues/us-france-space-dialogue/",
+        "scorecard": "/dialogues/us-france-space-dialogue/scorecard/",
+        "scorecard csv": "/dialogues/us-france-space-dialogue/scorecard/export.csv",
         "admin index": "/admin/",
         "admin commitments": "/admin/tracker/commitment/",
         "admin change commitment": f"/admin/tracker/commitment/{commitment.pk}/change/",
@@ -65,11 +69,25 @@ MATRIX = {
             "agency",
             "theme",
             "source",
+            "dialogues",
+            "dialogue",
+            "scorecard",
+            "scorecard csv",
         ]
     },
     **{
         (page, "POST"): (LOGIN, NOT_ALLOWED, NOT_ALLOWED, NOT_ALLOWED)
-        for page in ["overview", "overview charts", "list", "changes", "commitment"]
+        for page in [
+            "overview",
+            "overview charts",
+            "list",
+            "changes",
+            "commitment",
+            "dialogues",
+            "dialogue",
+            "scorecard",
+            "scorecard csv",
+        ]
     },
     ("post update", "GET"): (LOGIN, NOT_ALLOWED, NOT_ALLOWED, NOT_ALLOWED),
     ("post update", "POST"): (LOGIN, FORBIDDEN, REDIRECT, REDIRECT),

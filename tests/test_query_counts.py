@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from tests.factories import reason_for
 from tracker import services
-from tracker.models import Agency, Commitment, SourceDocument, Status
+from tracker.models import Agency, Commitment, Round, SourceDocument, Status
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
@@ -32,8 +32,21 @@ def build(make_commitments, editor, n):
             services.status_update_create(
                 commitment=c, author=editor, status=Status.ON_TRACK, progress=progress, text="x"
             )
+    assess_at_a_round(commitments, editor)
     parent.refresh_from_db()
+    parent.dialogue  # noqa: B018 -- loaded here, so the pins count only the page's queries
     return parent
+
+
+def assess_at_a_round(commitments, editor):
+    """A round of the commitments' dialogue, each side assessed on each: +1 for one, no evidence for
+    the other (the scorecard's and the dialogue page's cells)."""
+    round_ = Round.objects.create(dialogue=commitments[0].dialogue, number=1, held_on="2024-06-01")
+    for c in commitments:
+        for party, score in (("US", 1), ("FR", None)):
+            services.assessment_create(
+                commitment=c, round=round_, party=party, score=score, rationale="Seen.", assessor=editor
+            )
 
 
 SERVED_FROM_CACHE = 3
@@ -58,6 +71,20 @@ PAGES = {
     # loaded; from the cache, it is read on its own (+1).
     "commitment": (lambda p: f"/commitments/{p.pk}/", {}, 10, SERVED_FROM_CACHE + 3),
     "source": (lambda p: f"/sources/{p.source_id}/", {}, 4, 4),
+    # Dialogues and rounds (2).
+    "dialogues": (lambda p: "/dialogues/", {}, 4, 4),
+    # The dialogue and its rounds, outside the cached body (2); computed: its themes, commitments,
+    # their theme links and the assessments of the latest round (4).
+    "dialogue": (lambda p: f"/dialogues/{p.dialogue.slug}/", {}, 9, SERVED_FROM_CACHE + 2),
+    # As the dialogue page, and the agencies for the filter form (1).
+    "scorecard": (lambda p: f"/dialogues/{p.dialogue.slug}/scorecard/", {}, 10, SERVED_FROM_CACHE + 2),
+    "scorecard filtered": (
+        lambda p: f"/dialogues/{p.dialogue.slug}/scorecard/?round=1&theme=t0&agency=a0",
+        {},
+        10,
+        SERVED_FROM_CACHE + 2,
+    ),
+    "scorecard csv": (lambda p: f"/dialogues/{p.dialogue.slug}/scorecard/export.csv?theme=t1", {}, 8, 8),
 }
 
 

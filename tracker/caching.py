@@ -26,16 +26,29 @@ from django.utils.functional import cached_property
 
 from .models import (
     Agency,
+    Assessment,
     Commitment,
     DataStamp,
     Dialogue,
     Participation,
+    Round,
     SourceDocument,
     StatusUpdate,
     Theme,
 )
 
-TRACKED_MODELS = (Dialogue, SourceDocument, Theme, Agency, Commitment, Participation, StatusUpdate)
+# Rounds and assessments too: the dialogue page and the scorecard show them.
+TRACKED_MODELS = (
+    Dialogue,
+    SourceDocument,
+    Theme,
+    Round,
+    Agency,
+    Commitment,
+    Participation,
+    StatusUpdate,
+    Assessment,
+)
 STAMP_ID = 1
 
 

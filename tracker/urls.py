@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import views
+from .views import dialogues
 
 app_name = "tracker"
 
@@ -26,6 +27,14 @@ urlpatterns = [
     path("agencies/", views.agency_list, name="agency_list"),
     path("agencies/<slug:slug>/", views.agency_detail, name="agency_detail"),
     path("themes/<slug:slug>/", views.theme_detail, name="theme_detail"),
+    path("dialogues/", dialogues.dialogue_list, name="dialogue_list"),
+    path("dialogues/<slug:slug>/", dialogues.dialogue_detail, name="dialogue_detail"),
+    path("dialogues/<slug:slug>/scorecard/", dialogues.dialogue_scorecard, name="dialogue_scorecard"),
+    path(
+        "dialogues/<slug:slug>/scorecard/export.csv",
+        dialogues.dialogue_scorecard_export,
+        name="dialogue_scorecard_export",
+    ),
     path("sources/<int:pk>/", views.source_detail, name="source_detail"),
     path("healthz", views.healthz, name="healthz"),
 ]

@@ -10,6 +10,8 @@ each page's reads in a fixed number of SQL statements whatever the data size.
     themes.py           one objective's page
     changes.py          what changed between two days
     assessments.py      which assessment counts, and the rounds held
+    scorecard.py        a dialogue's commitments × parties at a round, with averages
+    dialogues.py        the dialogues' index and one dialogue's own overview
 """
 
 from .agencies import agency_scorecard, agency_scorecards
@@ -17,8 +19,10 @@ from .assessments import latest_assessments, rounds_held
 from .changes import CHANGES_CSV_COLUMNS, Changes, change_csv_rows
 from .commitment import CommitmentPage, commitment_trail
 from .commitment_list import CommitmentBrowser, filter_choices
+from .dialogues import DialoguePage, dialogue_index
 from .export import EXPORT_COLUMNS, export_rows
 from .overview import Overview
+from .scorecard import Scorecard
 from .themes import theme_summary
 
 __all__ = [
@@ -30,6 +34,9 @@ __all__ = [
     "CommitmentPage",
     "EXPORT_COLUMNS",
     "Overview",
+    "DialoguePage",
+    "Scorecard",
+    "dialogue_index",
     "agency_scorecard",
     "agency_scorecards",
     "commitment_trail",
