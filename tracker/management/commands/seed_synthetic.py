@@ -125,8 +125,13 @@ class SyntheticData:
         rounds_of = self.rounds(dialogues)
         agency_rows = self.agencies(agencies)
         commitment_rows = self.commitments(commitments, dialogues)
+        # The trail is planned before the commitments are saved, so each is inserted with the state
+        # of its latest update already set (no second pass updating 10,000 rows).
+        update_rows = self.updates(commitment_rows, updates, author)
+        commitment_rows = bulk_create_with_history(commitment_rows, Commitment, batch_size=1000)
+        bulk_create_with_history(update_rows, StatusUpdate, batch_size=5000)
+        update_count = len(update_rows)
         links = self.themes_and_agencies(commitment_rows, themes_of, agency_rows)
-        update_count = self.updates(commitment_rows, updates, author)
         return {
             "dialogues": len(dialogues),
             "themes": sum(len(rows) for rows in themes_of.values()),
@@ -225,7 +230,7 @@ class SyntheticData:
                     quote=f"we will {self.title().lower()}",
                 )
             )
-        return bulk_create_with_history(rows, Commitment, batch_size=1000)
+        return rows
 
     def themes_and_agencies(self, commitments, themes_of, agencies):
         through = Commitment.themes.through
@@ -245,15 +250,16 @@ class SyntheticData:
         return {"theme links": len(theme_links), "participations": len(participations)}
 
     def updates(self, commitments, total, author):
-        """Spread `total` updates with a long tail (a few commitments get many), then set each
-        commitment's current status from its latest one, as the update service would."""
+        """Spread `total` updates with a long tail (a few commitments get many) over the commitments
+        (not saved yet), and set each commitment's current state from its latest update, as the
+        update service would. Returns the updates, to insert once the commitments are."""
         weights = [self.rng.paretovariate(1.2) for _ in commitments]
         scale = total / sum(weights)
         per_commitment = [int(w * scale) for w in weights]
         for i in self.rng.sample(range(len(commitments)), total - sum(per_commitment)):
             per_commitment[i] += 1  # make the total exact
         statuses, status_weights = list(STATUS_WEIGHTS), list(STATUS_WEIGHTS.values())
-        rows, current = [], []
+        rows = []
         for commitment, n in zip(commitments, per_commitment, strict=True):
             if n == 0:
                 continue
@@ -269,7 +275,7 @@ class SyntheticData:
                 status = self.rng.choices(statuses, status_weights)[0]
                 rows.append(
                     StatusUpdate(
-                        commitment_id=commitment.pk,
+                        commitment=commitment,
                         author=author,
                         reported_on=reported,
                         status=status,
@@ -285,12 +291,7 @@ class SyntheticData:
                 latest.reported_on,
                 latest.reason,
             )
-            current.append(commitment)
-        bulk_create_with_history(rows, StatusUpdate, batch_size=5000)
-        Commitment.objects.bulk_update(
-            current, ["status", "progress", "last_update_on", "slip_reason"], batch_size=1000
-        )
-        return len(rows)
+        return rows
 
     def slip_reason(self, status) -> dict:
         """A reason for an update that slips, as rules.slip_reason_problems asks ("other" with a note)."""
