@@ -1,5 +1,7 @@
-"""A deterministic synthetic dataset for the benchmark: many dialogues, themes, agencies,
-commitments and a skewed trail of updates, written with bulk inserts."""
+"""A deterministic synthetic dataset for the benchmark: many dialogues (each with its own themes
+and four rounds), agencies, commitments, a skewed trail of updates (slips with their reasons), a
+few hundred dependencies and an assessment of every party on every commitment at each round,
+written with bulk inserts."""
 
 import datetime
 import random
@@ -12,7 +14,21 @@ from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
 from tracker.caching import data_changed
-from tracker.models import Agency, Commitment, Dialogue, Participation, Role, Status, StatusUpdate, Theme
+from tracker.models import (
+    Agency,
+    Assessment,
+    Commitment,
+    Dialogue,
+    Participation,
+    Role,
+    Round,
+    SlipReason,
+    Status,
+    StatusUpdate,
+    Theme,
+    ThemeKind,
+)
+from tracker.rules import SLIP_STATUSES
 
 PREFIX = "synthetic-"  # every slug this command writes starts with it: how it tells its data from real data
 COUNTRIES = ["US", "FR", "GB", "DE", "JP", "IN", "BR", "CA", "AU", "KR"]
@@ -29,6 +45,21 @@ STATUS_WEIGHTS = {
     Status.COMPLETED: 20,
     Status.DISCONTINUED: 4,
 }
+ROUNDS_PER_DIALOGUE = 4
+# How each party scored at a round, by the commitment's latest status: (+1, 0, -1) weights. Scores
+# follow how the commitment is going, so the scorecard's averages differ from dialogue to dialogue.
+SCORE_WEIGHTS = {
+    Status.NOT_STARTED: (1, 3, 6),
+    Status.ON_TRACK: (4, 5, 1),
+    Status.AT_RISK: (1, 4, 5),
+    Status.OFF_TRACK: (1, 2, 7),
+    Status.COMPLETED: (7, 2, 1),
+    Status.DISCONTINUED: (0, 2, 8),
+}
+NO_EVIDENCE_SHARE = 0.07  # "no evidence available": its own answer, never a zero
+UNASSESSED_SHARE = 0.02  # cells nobody has assessed yet
+CORRECTED_SHARE = 0.01  # cells assessed twice: the later one counts
+DEPENDENCY_SHARE = 1 / 30  # a few hundred "blocked by" links at 10,000 commitments
 
 
 class Command(BaseCommand):
@@ -38,7 +69,13 @@ class Command(BaseCommand):
         parser.add_argument("--commitments", type=int, default=10_000)
         parser.add_argument("--updates", type=int, default=100_000)
         parser.add_argument("--agencies", type=int, default=200)
-        parser.add_argument("--themes", type=int, default=12)
+        parser.add_argument(
+            "--themes",
+            type=int,
+            default=6,
+            help="themes per dialogue, its governance theme included (default: %(default)s, as the "
+            "U.S.-France dialogue: five objectives and its governance)",
+        )
         parser.add_argument("--seed", type=int, default=1)
         parser.add_argument(
             "--allow-real-data",
@@ -79,20 +116,32 @@ class SyntheticData:
         return " ".join(self.rng.choice(WORDS) for _ in range(4)).capitalize()
 
     def write(self, *, commitments, updates, agencies, themes):
-        author, _ = get_user_model().objects.get_or_create(username=f"{PREFIX}reporter")
+        users = get_user_model().objects
+        author, _ = users.get_or_create(username=f"{PREFIX}reporter")
+        assessor, _ = users.get_or_create(username=f"{PREFIX}assessor")
+        # About 500 commitments a dialogue: the size the scorecard's budget is set for.
         dialogues = self.dialogues(max(1, commitments // 500))
-        theme_rows = self.themes(themes)
+        themes_of = self.themes(dialogues, themes)
+        rounds_of = self.rounds(dialogues)
         agency_rows = self.agencies(agencies)
         commitment_rows = self.commitments(commitments, dialogues)
-        links = self.themes_and_agencies(commitment_rows, theme_rows, agency_rows)
-        update_count = self.updates(commitment_rows, updates, author)
+        # The trail is planned before the commitments are saved, so each is inserted with the state
+        # of its latest update already set (no second pass updating 10,000 rows).
+        update_rows = self.updates(commitment_rows, updates, author)
+        commitment_rows = bulk_create_with_history(commitment_rows, Commitment, batch_size=1000)
+        bulk_create_with_history(update_rows, StatusUpdate, batch_size=5000)
+        update_count = len(update_rows)
+        links = self.themes_and_agencies(commitment_rows, themes_of, agency_rows)
         return {
             "dialogues": len(dialogues),
-            "themes": len(theme_rows),
+            "themes": sum(len(rows) for rows in themes_of.values()),
+            "rounds": sum(len(rows) for rows in rounds_of.values()),
             "agencies": len(agency_rows),
             "commitments": len(commitment_rows),
             **links,
             "status updates": update_count,
+            "dependencies": self.dependencies(commitment_rows),
+            "assessments": self.assessments(commitment_rows, dialogues, rounds_of, assessor),
         }
 
     def dialogues(self, n):
@@ -107,11 +156,47 @@ class SyntheticData:
         ]
         return bulk_create_with_history(rows, Dialogue)
 
-    def themes(self, n):
-        rows = [
-            Theme(name=f"Synthetic theme {i + 1}", slug=f"{PREFIX}theme-{i + 1}", order=i) for i in range(n)
-        ]
-        return bulk_create_with_history(rows, Theme)
+    def themes(self, dialogues, per_dialogue):
+        """Each dialogue's own themes: its objectives, and (given two or more) its governance last."""
+        rows = []
+        for d, dialogue in enumerate(dialogues, start=1):
+            for i in range(per_dialogue):
+                governance = per_dialogue > 1 and i == per_dialogue - 1
+                rows.append(
+                    Theme(
+                        dialogue=dialogue,
+                        kind=ThemeKind.GOVERNANCE if governance else ThemeKind.OBJECTIVE,
+                        name="Dialogue governance" if governance else f"Synthetic theme {i + 1}",
+                        slug=f"{PREFIX}d{d}-theme-{i + 1}",
+                        order=i,
+                    )
+                )
+        themes_of: dict[int, list[Theme]] = {}
+        for theme in bulk_create_with_history(rows, Theme):
+            themes_of.setdefault(theme.dialogue_id, []).append(theme)
+        return themes_of
+
+    def rounds(self, dialogues):
+        """Four rounds a dialogue, spread evenly from when all its commitments were announced (60
+        days after the dialogue) to a week ago."""
+        rows = []
+        for dialogue in dialogues:
+            first = dialogue.announced_on + datetime.timedelta(days=61)
+            span = (self.today - datetime.timedelta(days=7) - first).days
+            for number in range(1, ROUNDS_PER_DIALOGUE + 1):
+                rows.append(
+                    Round(
+                        dialogue=dialogue,
+                        number=number,
+                        held_on=first + datetime.timedelta(days=span * number // ROUNDS_PER_DIALOGUE),
+                        place=self.rng.choice(["Paris", "Washington", "Tokyo", "Berlin", "Ottawa"]),
+                        title=f"Round {number}",
+                    )
+                )
+        rounds_of: dict[int, list[Round]] = {}
+        for round_ in bulk_create_with_history(rows, Round):
+            rounds_of.setdefault(round_.dialogue_id, []).append(round_)
+        return rounds_of
 
     def agencies(self, n):
         rows = [
@@ -145,12 +230,13 @@ class SyntheticData:
                     quote=f"we will {self.title().lower()}",
                 )
             )
-        return bulk_create_with_history(rows, Commitment, batch_size=1000)
+        return rows
 
-    def themes_and_agencies(self, commitments, themes, agencies):
+    def themes_and_agencies(self, commitments, themes_of, agencies):
         through = Commitment.themes.through
         theme_links, participations = [], []
         for c in commitments:
+            themes = themes_of[c.dialogue_id]
             for theme in self.rng.sample(themes, min(len(themes), self.rng.randint(1, 4))):
                 theme_links.append(through(commitment_id=c.pk, theme_id=theme.pk))
             chosen = self.rng.sample(agencies, min(len(agencies), self.rng.randint(1, 6)))
@@ -164,15 +250,16 @@ class SyntheticData:
         return {"theme links": len(theme_links), "participations": len(participations)}
 
     def updates(self, commitments, total, author):
-        """Spread `total` updates with a long tail (a few commitments get many), then set each
-        commitment's current status from its latest one, as the update service would."""
+        """Spread `total` updates with a long tail (a few commitments get many) over the commitments
+        (not saved yet), and set each commitment's current state from its latest update, as the
+        update service would. Returns the updates, to insert once the commitments are."""
         weights = [self.rng.paretovariate(1.2) for _ in commitments]
         scale = total / sum(weights)
         per_commitment = [int(w * scale) for w in weights]
         for i in self.rng.sample(range(len(commitments)), total - sum(per_commitment)):
             per_commitment[i] += 1  # make the total exact
         statuses, status_weights = list(STATUS_WEIGHTS), list(STATUS_WEIGHTS.values())
-        rows, current = [], []
+        rows = []
         for commitment, n in zip(commitments, per_commitment, strict=True):
             if n == 0:
                 continue
@@ -188,21 +275,86 @@ class SyntheticData:
                 status = self.rng.choices(statuses, status_weights)[0]
                 rows.append(
                     StatusUpdate(
-                        commitment_id=commitment.pk,
+                        commitment=commitment,
                         author=author,
                         reported_on=reported,
                         status=status,
                         progress=100 if status == Status.COMPLETED else progress,
                         text=self.title() + ".",
+                        **self.slip_reason(status),
                     )
                 )
             latest = rows[-1]
-            commitment.status, commitment.progress, commitment.last_update_on = (
+            commitment.status, commitment.progress, commitment.last_update_on, commitment.slip_reason = (
                 latest.status,
                 latest.progress,
                 latest.reported_on,
+                latest.reason,
             )
-            current.append(commitment)
-        bulk_create_with_history(rows, StatusUpdate, batch_size=5000)
-        Commitment.objects.bulk_update(current, ["status", "progress", "last_update_on"], batch_size=1000)
+        return rows
+
+    def slip_reason(self, status) -> dict:
+        """A reason for an update that slips, as rules.slip_reason_problems asks ("other" with a note)."""
+        if status not in SLIP_STATUSES:
+            return {}
+        reason = self.rng.choice(SlipReason.values)
+        note = "Synthetic: " + self.title().lower() if reason == SlipReason.OTHER else ""
+        return {"reason": reason, "reason_note": note}
+
+    def dependencies(self, commitments):
+        """A few hundred "blocked by" links, each within one dialogue and to a commitment made
+        earlier (a lower id): a dependency can then never come back round to itself."""
+        by_dialogue: dict[int, list[Commitment]] = {}
+        for c in commitments:
+            by_dialogue.setdefault(c.dialogue_id, []).append(c)
+        candidates = [group for group in by_dialogue.values() if len(group) > 1]
+        if not candidates:
+            return 0
+        through = Commitment.blocked_by.through
+        pairs: set[tuple[int, int]] = set()
+        for _ in range(max(1, int(len(commitments) * DEPENDENCY_SHARE))):
+            group = self.rng.choice(candidates)
+            k = self.rng.randrange(1, len(group))
+            pairs.add((group[k].pk, group[self.rng.randrange(k)].pk))
+        through.objects.bulk_create(
+            [
+                through(from_commitment_id=blocked, to_commitment_id=blocker)
+                for blocked, blocker in sorted(pairs)
+            ]
+        )
+        return len(pairs)
+
+    def assessments(self, commitments, dialogues, rounds_of, assessor):
+        """Every party on every commitment at each round, scored as its commitment is going; some
+        "no evidence", a few cells left unassessed, a few assessed twice (a correction).
+
+        Bulk-inserted without history rows: the history records who changed real data, and the
+        synthetic assessments were never changed by anyone; it would double the time and the size.
+        """
+        parties_of = {d.pk: d.party_codes for d in dialogues}
+        scores = [1, 0, -1]
+        rows = []
+        for c in commitments:
+            weights = SCORE_WEIGHTS[c.status]
+            for round_ in rounds_of[c.dialogue_id]:
+                for party in parties_of[c.dialogue_id]:
+                    draw = self.rng.random()
+                    if draw < UNASSESSED_SHARE:
+                        continue
+                    times = 2 if draw > 1 - CORRECTED_SHARE else 1
+                    for _ in range(times):
+                        no_evidence = self.rng.random() < NO_EVIDENCE_SHARE
+                        rows.append(
+                            Assessment(
+                                commitment_id=c.pk,
+                                round=round_,
+                                party=party,
+                                score=None if no_evidence else self.rng.choices(scores, weights)[0],
+                                rationale=self.title() + ".",
+                                evidence="" if no_evidence else f"https://example.org/{PREFIX}{c.pk}",
+                                assessor=assessor,
+                                assessed_on=round_.held_on,
+                            )
+                        )
+        Assessment.objects.bulk_create(rows, batch_size=5000)
         return len(rows)
