@@ -55,3 +55,8 @@ def test_deleting_the_latest_update_restores_the_previous_state(commitment, edit
     commitment.refresh_from_db()
     assert (commitment.status, commitment.progress) == (Status.ON_TRACK, 20)
     assert StatusUpdate.objects.count() == 1
+
+
+def test_an_update_is_in_its_own_history_with_its_author(commitment, editor):
+    update = post(commitment, editor, Status.ON_TRACK, 10, 0)
+    assert update.history.first().history_user == editor

@@ -84,6 +84,8 @@ def status_update_create(
     if earlier is not None:
         earlier.already_recorded = True
         return earlier
+    # The update's own history names its author, wherever it was posted from (page, admin, loader).
+    update._history_user = author
     update.save()
     update.already_recorded = False
     commitment_sync_current_status(commitment=locked, by=author)
