@@ -58,5 +58,5 @@ def test_deleting_the_latest_update_restores_the_previous_state(commitment, edit
 
 
 def test_an_update_is_in_its_own_history_with_its_author(commitment, editor):
-    update = post(commitment, editor, Status.ON_TRACK, 10, 0)
+    update = post(commitment, editor, Status.ON_TRACK, 10, 5)
     assert update.history.first().history_user == editor
