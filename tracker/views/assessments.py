@@ -37,7 +37,7 @@ def assessment_create(request, pk):
         {
             "commitment": commitment,
             "assessment_form": assessment_form_for(commitment),
-            "board": assessment_board(commitment),
+            "board": assessment_board(commitment, rounds=commitment.rounds),
             "notice": notice,
         },
     )
