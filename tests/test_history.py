@@ -4,7 +4,13 @@ from django.urls import reverse
 
 from tracker.models import Agency, Commitment, StatusUpdate
 
-VALID = {"reported_on": "2024-02-01", "status": "at_risk", "progress": "20", "text": "Delayed."}
+VALID = {
+    "reported_on": "2024-02-01",
+    "status": "at_risk",
+    "progress": "20",
+    "text": "Delayed.",
+    "reason": "funding",
+}
 
 
 def test_an_update_posted_on_the_page_is_recorded_with_its_author(editor_client, seed, editor):

@@ -85,7 +85,7 @@ class CommitmentPage(caching.CachedPage):
         starting values), with the dialogue's parties and rounds (`rounds`, for the assessment form),
         or None when there is no such commitment on that day. No query when cached."""
 
-        def title_status_progress():
+        def summarize():
             found = self.commitment
             if found is None:
                 return False  # remembered too: None would mean "not cached"
@@ -102,7 +102,12 @@ class CommitmentPage(caching.CachedPage):
 
         return (
             caching.remember(
-                self.token, "commitment-summary", (self.day, self.cache_parts()), title_status_progress
+                # Named anew when what it holds changes: a cache kept across a deploy never answers
+                # with the old shape (it gained the dialogue and its rounds).
+                self.token,
+                "commitment-summary-rounds",
+                (self.day, self.cache_parts()),
+                summarize,
             )
             or None
         )
