@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from tracker import services
 from tracker.models import Agency, Commitment, Dialogue, Participation, Role, Status, StatusUpdate, Theme
+from tracker.rules import SLIP_STATUSES
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 D = datetime.date
@@ -52,7 +53,13 @@ def commit(world):
 
 def report(commitment, author, day, status, progress, text="Reported."):
     return services.status_update_create(
-        commitment=commitment, author=author, status=status, progress=progress, text=text, reported_on=day
+        commitment=commitment,
+        author=author,
+        status=status,
+        progress=progress,
+        text=text,
+        reported_on=day,
+        reason="external" if status in SLIP_STATUSES else "",
     )
 
 

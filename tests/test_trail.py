@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from tracker import services
 from tracker.models import Commitment, Status, StatusUpdate, Theme
+from tracker.rules import SLIP_STATUSES
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 FUTURE = "The date cannot be in the future: report what has happened."
@@ -38,6 +39,7 @@ def post(commitment, author, status=Status.ON_TRACK, progress=10, days_ago=0, te
         progress=progress,
         text=text,
         reported_on=timezone.localdate() - datetime.timedelta(days=days_ago),
+        reason="funding" if status in SLIP_STATUSES else "",
     )
 
 
@@ -330,7 +332,8 @@ def test_the_service_returns_the_update_already_recorded(commitment, editor):
 
 
 @pytest.mark.parametrize(
-    "change", [{"text": "Working group met again."}, {"progress": "26"}, {"status": "at_risk"}]
+    "change",
+    [{"text": "Working group met again."}, {"progress": "26"}, {"status": "at_risk", "reason": "funding"}],
 )
 def test_a_different_update_is_recorded(editor_client, commitment, change):
     url = reverse("tracker:statusupdate_create", args=[commitment.pk])
