@@ -2,7 +2,9 @@ import pytest
 from django.contrib import admin
 from django.urls import reverse
 
-from tracker.models import Commitment, Status, StatusUpdate, Theme
+from tracker import services
+from tracker.models import Assessment, Commitment, Dialogue, Round, Status, StatusUpdate, Theme
+from tracker.rules import REASON_NEEDED
 
 TRACKER_MODELS = [m for m in admin.site._registry if m._meta.app_label == "tracker"]
 
@@ -26,6 +28,10 @@ def test_every_add_page_renders_for_a_superuser(admin_client, seed, model):
 def test_every_change_page_renders_for_a_superuser(admin_client, seed, editor, model):
     commitment = Commitment.objects.first()
     StatusUpdate.objects.create(commitment=commitment, author=editor, status="on_track", progress=5, text="x")
+    held = Round.objects.create(dialogue=commitment.dialogue, number=1, held_on="2023-01-01")
+    services.assessment_create(
+        commitment=commitment, round=held, party="US", score=0, rationale="Started.", assessor=editor
+    )
     obj = model.objects.first()
     assert admin_client.get(admin_url(model, "change", obj.pk)).status_code == 200
 
@@ -163,3 +169,208 @@ def test_the_second_of_two_editors_saving_the_same_commitment_is_told_of_the_con
     assert "Someone else saved this commitment after you opened it" in response.content.decode()
     commitment.refresh_from_db()
     assert commitment.title == "First"
+
+
+# --- reasons for slippage ---------------------------------------------------------------------------
+
+
+def test_an_update_off_track_without_a_reason_is_refused_in_the_admin(client, editor, make_commitments):
+    client.force_login(editor)
+    commitment = make_commitments(1)[0]
+    data = {"commitment": commitment.pk, "reported_on": "2024-03-01", "status": "off_track"}
+    response = client.post(admin_url(StatusUpdate, "add"), data | {"progress": "15", "text": "Stuck."})
+
+    assert response.status_code == 200
+    assert str(REASON_NEEDED) in response.content.decode()
+    assert not StatusUpdate.objects.exists()
+
+
+def test_an_update_added_in_the_admin_keeps_its_reason(client, editor, make_commitments):
+    client.force_login(editor)
+    commitment = make_commitments(1)[0]
+    data = {"commitment": commitment.pk, "reported_on": "2024-03-01", "status": "off_track", "progress": "5"}
+    data |= {"text": "Stuck.", "reason": "other", "reason_note": "Strike at the plant"}
+    assert client.post(admin_url(StatusUpdate, "add"), data).status_code == 302
+    assert StatusUpdate.objects.values_list("reason", "reason_note").get() == ("other", "Strike at the plant")
+    commitment.refresh_from_db()
+    assert commitment.slip_reason == "other"
+
+
+def test_an_update_added_inline_without_a_reason_is_refused(admin_client, make_commitments):
+    commitment = make_commitments(1)[0]
+    data = commitment_form_data(admin_client, commitment)
+    data |= {"updates-TOTAL_FORMS": 1, "updates-0-reported_on": "2024-03-01", "updates-0-status": "at_risk"}
+    data |= {"updates-0-progress": "10", "updates-0-text": "Slow."}
+    response = admin_client.post(admin_url(Commitment, "change", commitment.pk), data)
+
+    assert response.status_code == 200
+    assert str(REASON_NEEDED) in response.content.decode()
+    assert not StatusUpdate.objects.exists()
+
+
+# --- dependencies -----------------------------------------------------------------------------------
+
+
+def save_blockers(client, commitment, blockers):
+    data = commitment_form_data(client, commitment) | {"blocked_by": [b.pk for b in blockers]}
+    return client.post(admin_url(Commitment, "change", commitment.pk), data)
+
+
+def test_blockers_are_set_in_the_admin(admin_client, make_commitments):
+    a, b = make_commitments(2)
+    assert save_blockers(admin_client, a, [b]).status_code == 302
+    assert list(a.blocked_by.all()) == [b]
+
+
+def test_a_direct_cycle_is_refused_with_the_chain_named(admin_client, make_commitments):
+    a, b = make_commitments(2)
+    a.blocked_by.set([b])
+
+    response = save_blockers(admin_client, b, [a])
+
+    assert response.status_code == 200
+    assert (
+        "That would make a commitment wait on itself: “Commitment 1” → “Commitment 0” → “Commitment 1”"
+        in (response.content.decode())
+    )
+    assert not b.blocked_by.exists()
+
+
+def test_a_three_long_cycle_is_refused_with_the_chain_named(admin_client, make_commitments):
+    a, b, c = make_commitments(3)
+    a.blocked_by.set([b])
+    b.blocked_by.set([c])
+
+    response = save_blockers(admin_client, c, [a])
+
+    assert response.status_code == 200
+    chain = "“Commitment 2” → “Commitment 0” → “Commitment 1” → “Commitment 2”"
+    assert chain in response.content.decode()
+    assert not c.blocked_by.exists()
+
+
+def test_a_commitment_cannot_block_itself(admin_client, make_commitments):
+    (a,) = make_commitments(1)
+    response = save_blockers(admin_client, a, [a])
+    assert response.status_code == 200
+    assert "wait on itself" in response.content.decode()
+
+
+# --- rounds, themes ---------------------------------------------------------------------------------
+
+
+def test_a_round_of_another_dialogue_is_refused_as_the_round_that_made_it(admin_client, make_commitments):
+    (commitment,) = make_commitments(1)
+    other = Dialogue.objects.create(name="Other", slug="other", parties="US,GB", announced_on="2024-01-01")
+    elsewhere = Round.objects.create(dialogue=other, number=1, held_on="2024-02-01")
+    data = commitment_form_data(admin_client, commitment) | {"made_in_round": elsewhere.pk}
+
+    response = admin_client.post(admin_url(Commitment, "change", commitment.pk), data)
+
+    assert response.status_code == 200
+    assert "Choose a round of this commitment" in response.content.decode()
+    commitment.refresh_from_db()
+    assert commitment.made_in_round is None
+
+
+def test_the_round_that_made_it_is_saved(admin_client, make_commitments):
+    (commitment,) = make_commitments(1)
+    own = Round.objects.create(dialogue=commitment.dialogue, number=1, held_on="2024-02-01")
+    data = commitment_form_data(admin_client, commitment) | {"made_in_round": own.pk}
+    assert admin_client.post(admin_url(Commitment, "change", commitment.pk), data).status_code == 302
+    commitment.refresh_from_db()
+    assert commitment.made_in_round == own
+
+
+def test_the_theme_picker_offers_the_commitments_own_dialogues_themes_first(admin_client, make_commitments):
+    (commitment,) = make_commitments(1)
+    other = Dialogue.objects.create(
+        name="Other talks", slug="other", parties="US,GB", announced_on="2024-01-01"
+    )
+    Theme.objects.create(dialogue=other, name="Aardvarks", slug="aardvarks")
+    Theme.objects.create(dialogue=commitment.dialogue, name="Zebras", slug="zebras", order=9)
+    Theme.objects.create(dialogue=commitment.dialogue, name="Oceans", slug="oceans", order=1)
+
+    form = admin_client.get(admin_url(Commitment, "change", commitment.pk)).context["adminform"].form
+    labels = [str(label) for _, label in form.fields["themes"].choices]
+
+    assert labels[:2] == ["Oceans", "Zebras"]
+    assert "Aardvarks (Other talks)" in labels
+    assert "Theme 0 (no dialogue)" in labels
+
+
+def test_rounds_are_listed_and_searched_by_dialogue(admin_client, make_commitments):
+    (commitment,) = make_commitments(1)
+    Round.objects.create(dialogue=commitment.dialogue, number=1, held_on="2024-02-01", place="Toulouse")
+    response = admin_client.get(admin_url(Round, "changelist"), {"q": commitment.dialogue.name})
+    assert "Toulouse" in response.content.decode()
+
+
+# --- assessments ------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def assessable(make_commitments):
+    (commitment,) = make_commitments(1)
+    return commitment, Round.objects.create(dialogue=commitment.dialogue, number=1, held_on="2024-02-01")
+
+
+def assessment_data(commitment, held, **changes):
+    data = {"commitment": commitment.pk, "round": held.pk, "party": "fr", "score": "none"}
+    data |= {"rationale": "Nothing published.", "evidence": "", "assessed_on": "2024-03-01"}
+    return data | changes
+
+
+def test_an_editor_adds_an_assessment_in_the_admin_as_its_assessor(client, editor, assessable):
+    client.force_login(editor)
+    commitment, held = assessable
+
+    response = client.post(admin_url(Assessment, "add"), assessment_data(commitment, held))
+
+    assert response.status_code == 302
+    assessment = Assessment.objects.get()
+    assert (assessment.party, assessment.score, assessment.assessor) == ("FR", None, editor)
+    assert assessment.history.first().history_user == editor
+
+
+def test_an_assessment_for_a_party_not_of_the_dialogue_is_refused_in_the_admin(client, editor, assessable):
+    client.force_login(editor)
+    response = client.post(admin_url(Assessment, "add"), assessment_data(*assessable, party="GB"))
+    assert response.status_code == 200
+    assert "GB is not a party to this dialogue" in response.content.decode()
+    assert not Assessment.objects.exists()
+
+
+def test_a_score_off_the_scale_is_refused_in_the_admin(client, editor, assessable):
+    client.force_login(editor)
+    response = client.post(admin_url(Assessment, "add"), assessment_data(*assessable, score="2"))
+    assert response.status_code == 200
+    assert "Choose a score on the scale" in response.content.decode()
+    assert not Assessment.objects.exists()
+
+
+def test_nobody_edits_an_assessment_and_only_a_superuser_deletes_one(client, editor, superuser, assessable):
+    commitment, held = assessable
+    assessment = services.assessment_create(
+        commitment=commitment, round=held, party="US", score=1, rationale="Done.", assessor=editor
+    )
+    client.force_login(editor)
+    changed = client.post(admin_url(Assessment, "change", assessment.pk), {"score": "-1"})
+    assert client.get(admin_url(Assessment, "change", assessment.pk)).status_code == 200  # to view
+    assert changed.status_code == 403
+    assert client.post(admin_url(Assessment, "delete", assessment.pk), {"post": "yes"}).status_code == 403
+    client.force_login(superuser)
+    assert client.post(admin_url(Assessment, "change", assessment.pk), {"score": "-1"}).status_code == 403
+    assert client.post(admin_url(Assessment, "delete", assessment.pk), {"post": "yes"}).status_code == 302
+    assert not Assessment.objects.exists()
+
+
+def test_assessments_are_filtered_by_score_no_evidence_among_them(admin_client, editor, assessable):
+    commitment, held = assessable
+    for party, score in (("US", 1), ("FR", None)):
+        services.assessment_create(
+            commitment=commitment, round=held, party=party, score=score, rationale=party, assessor=editor
+        )
+    response = admin_client.get(admin_url(Assessment, "changelist"), {"score": "none"})
+    assert [a.party for a in response.context["cl"].result_list] == ["FR"]
+    assert admin_client.get(admin_url(Assessment, "changelist"), {"score": "x"}).status_code == 200

@@ -9,7 +9,7 @@ from tests.conftest import PASSWORD
 from tests.factories import reason_for
 from tracker import caching, services
 from tracker.loader import DEFAULT_DIALOGUE_FILE, dialogue_load, read_dialogue_file
-from tracker.models import Agency, Commitment, Participation, Status, StatusUpdate, Theme
+from tracker.models import Agency, Assessment, Commitment, Participation, Round, Status, StatusUpdate, Theme
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
@@ -37,13 +37,29 @@ WRITES = {
     "an agency renamed": lambda editor: Agency.objects.get(slug="nasa").save(),
     "a participation removed": lambda editor: Participation.objects.first().delete(),
     "an author renamed": lambda editor: User.objects.filter(pk=editor.pk).first().save(),
+    "a round added": lambda editor: add_round(),
+    "a blocker linked": lambda editor: first_commitment().blocked_by.add(Commitment.objects.last()),
 }
+
+
+def add_round():
+    dialogue = first_commitment().dialogue
+    return Round.objects.create(dialogue=dialogue, number=dialogue.rounds.count() + 1, held_on="2024-01-01")
 
 
 @pytest.mark.parametrize("write", WRITES)
 def test_every_kind_of_write_gives_the_data_a_new_token(seed, editor, write):
     before = caching.data_token()
     WRITES[write](editor)
+    assert caching.data_token() != before
+
+
+def test_an_assessment_gives_the_data_a_new_token(seed, editor):
+    held = add_round()
+    before = caching.data_token()
+    Assessment.objects.create(
+        commitment=first_commitment(), round=held, party="US", score=1, rationale="x", assessor=editor
+    )
     assert caching.data_token() != before
 
 

@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from tracker.models import Commitment, StatusUpdate
+from tracker.models import Commitment, Round, StatusUpdate
 
 ROLES = ["anonymous", "viewer", "editor", "superuser"]
 LOGIN, OK, FORBIDDEN, NOT_ALLOWED, REDIRECT = "login", 200, 403, 405, 302
@@ -24,6 +24,7 @@ def url_of(name):
         "changes csv": "/changes/export.csv",
         "commitment": commitment.get_absolute_url(),
         "post update": reverse("tracker:statusupdate_create", args=[commitment.pk]),
+        "post assessment": reverse("tracker:assessment_create", args=[commitment.pk]),
         "withdraw update": reverse("tracker:statusupdate_withdraw", args=[commitment.pk, update.pk]),
         "restore update": reverse("tracker:statusupdate_restore", args=[commitment.pk, withdrawn.pk]),
         "agencies": "/agencies/",
@@ -51,6 +52,18 @@ UPDATE = {
 }
 
 REASON = {"reason": "Posted twice."}
+
+
+def assessment():
+    """A valid assessment of the commitment, at the round the test gives its dialogue."""
+    return {
+        "round": Round.objects.get().pk,
+        "party": "FR",
+        "score": "0",
+        "rationale": "Work in progress.",
+        "assessed_on": "2024-03-01",
+    }
+
 
 # (url, method): answer for anonymous, viewer, editor, superuser
 MATRIX = {
@@ -91,6 +104,8 @@ MATRIX = {
     },
     ("post update", "GET"): (LOGIN, NOT_ALLOWED, NOT_ALLOWED, NOT_ALLOWED),
     ("post update", "POST"): (LOGIN, FORBIDDEN, REDIRECT, REDIRECT),
+    ("post assessment", "GET"): (LOGIN, NOT_ALLOWED, NOT_ALLOWED, NOT_ALLOWED),
+    ("post assessment", "POST"): (LOGIN, FORBIDDEN, REDIRECT, REDIRECT),
     # The update is the editor's own (see the test); the withdrawn one too.
     ("withdraw update", "GET"): (LOGIN, NOT_ALLOWED, NOT_ALLOWED, NOT_ALLOWED),
     ("withdraw update", "POST"): (LOGIN, FORBIDDEN, REDIRECT, REDIRECT),
@@ -126,12 +141,16 @@ def test_role_url_method_matrix(client, seed, request, editor, url, method, role
         withdrawn_by=editor,
         withdrawal_reason="Wrong.",
     )
+    Round.objects.create(dialogue=commitment.dialogue, number=1, held_on="2024-02-01")
     if role != "anonymous":
         client.force_login(request.getfixturevalue(role))
     path = url_of(url)
-    data = {"post update": UPDATE, "withdraw update": REASON, "restore update": REASON}.get(
-        url, {"post": "yes"}
-    )
+    data = {
+        "post update": UPDATE,
+        "post assessment": assessment(),
+        "withdraw update": REASON,
+        "restore update": REASON,
+    }.get(url, {"post": "yes"})
     response = client.post(path, data) if method == "POST" else client.get(path)
     if expected == LOGIN:
         assert response.status_code == 302 and "login/?next=" in response["Location"]

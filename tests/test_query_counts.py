@@ -66,10 +66,11 @@ PAGES = {
     "agency": (lambda p: "/agencies/a0/", {}, 7, 7),
     # 2 of these read the last 12 months for the charts.
     "theme": (lambda p: "/themes/t0/", {}, 9, 9),
-    # An editor: 2 of these check the permission to post, for the form. Their trail carries their
+    # An editor: 2 of these check the permissions to post, for the forms. Their trail carries their
     # withdraw forms and so is not cached (views._detail_context): computed, it is the one the page
-    # loaded; from the cache, it is read on its own (+1).
-    "commitment": (lambda p: f"/commitments/{p.pk}/", {}, 10, SERVED_FROM_CACHE + 3),
+    # loaded; from the cache, it is read on its own (+1). Computed, 3 read the rounds, the
+    # assessments and the dependencies (see test_commitment_page_query_count_..._assessments).
+    "commitment": (lambda p: f"/commitments/{p.pk}/", {}, 13, SERVED_FROM_CACHE + 3),
     "source": (lambda p: f"/sources/{p.source_id}/", {}, 4, 4),
     # Dialogues and rounds (2).
     "dialogues": (lambda p: "/dialogues/", {}, 4, 4),
@@ -130,9 +131,9 @@ def test_posting_an_update_has_a_fixed_query_count(
         "progress": "30",
         "text": "Slipping.",
     }
-    # Auth and permissions 4, the form's constraint checks 6 (with savepoints), the service 8 (with
-    # the duplicate check and the new data token), the trail 1.
-    with django_assert_num_queries(20):
+    # Auth and permissions 4, the commitment 1, the form's constraint checks 9 (with savepoints), the
+    # service 8 (with the duplicate check and the new data token), the trail 1.
+    with django_assert_num_queries(23):
         response = client.post(f"/commitments/{parent.pk}/updates/", data, **HTMX)
     assert response.status_code == 200
 
@@ -150,9 +151,71 @@ def test_posting_an_update_that_moves_the_status_has_a_fixed_query_count(
         "text": "Slip.",
     }
     # As above, and the commitment saved through the model (the back-dated update above leaves it as
-    # it is): its row, its history row, a copy of its theme links (read, written), the data token again.
-    with django_assert_num_queries(25):
+    # it is): its row, its history row, a copy of its theme links (read, written) and of its blockers
+    # (read: none to write), the data token again.
+    with django_assert_num_queries(29):
         response = client.post(f"/commitments/{parent.pk}/updates/", data, **HTMX)
+    assert response.status_code == 200
+
+
+def add_assessments_and_dependencies(commitment, others, editor, rounds):
+    """`rounds` rounds of the commitment's dialogue, each side assessed at each (and corrected once),
+    and the commitment blocked by half of `others` and blocking the other half."""
+    first = Round.objects.filter(dialogue=commitment.dialogue).count() + 1
+    for number in range(first, first + rounds):
+        held = Round.objects.create(dialogue=commitment.dialogue, number=number, held_on="2024-06-01")
+        for party in ("US", "FR"):
+            for score, rationale in ((-1, "First look."), (0, "Corrected.")):
+                services.assessment_create(
+                    commitment=commitment,
+                    round=held,
+                    party=party,
+                    score=score,
+                    rationale=rationale,
+                    evidence="https://example.org/a\nhttps://example.org/b",
+                    assessor=editor,
+                )
+    half = len(others) // 2
+    commitment.blocked_by.add(*others[:half])
+    for other in others[half:]:
+        other.blocked_by.add(commitment)
+
+
+@pytest.mark.parametrize("role", ["viewer", "editor"])
+def test_commitment_page_query_count_does_not_grow_with_rounds_assessments_or_dependencies(
+    client, request, editor, make_commitments, role, django_assert_num_queries
+):
+    """The pins above, with a page that shows rounds, assessments (some superseded) and dependencies,
+    at 2 rounds and 4 related commitments, then at 12 rounds and 44."""
+    client.force_login(request.getfixturevalue(role))
+    first, again = (13, SERVED_FROM_CACHE + 3) if role == "editor" else (13, SERVED_FROM_CACHE + 2)
+    parent = build(make_commitments, editor, 5)
+    others = list(Commitment.objects.exclude(pk=parent.pk))
+    add_assessments_and_dependencies(parent, others, editor, rounds=2)
+    url = f"/commitments/{parent.pk}/"
+    for _ in range(2):
+        with django_assert_num_queries(first):
+            client.get(url)
+        with django_assert_num_queries(again):
+            client.get(url)
+        more = make_commitments(40, dialogue=parent.dialogue)
+        add_assessments_and_dependencies(parent, more, editor, rounds=10)
+    assert "Corrected." in client.get(url).content.decode()
+
+
+def test_posting_an_assessment_has_a_fixed_query_count(
+    client, editor, make_commitments, django_assert_num_queries
+):
+    client.force_login(editor)
+    parent = build(make_commitments, editor, 5)
+    add_assessments_and_dependencies(parent, [], editor, rounds=3)
+    held = Round.objects.filter(dialogue=parent.dialogue).last()
+    data = {"round": held.pk, "party": "US", "score": "1", "rationale": "Done.", "assessed_on": "2024-07-01"}
+    # Auth and permissions 4, the commitment and its dialogue's rounds 2, the service 11 (that the
+    # commitment and the round exist, the score's constraint, the duplicate check, the row and its
+    # history row, the new data token, with savepoints), then the answer's assessments 1.
+    with django_assert_num_queries(18):
+        response = client.post(f"/commitments/{parent.pk}/assessments/", data, **HTMX)
     assert response.status_code == 200
 
 
@@ -224,7 +287,7 @@ PAST_PAGES = {
     "agency as of": (lambda p: f"/agencies/a0/?as_of={PAST}", {}, 7, 7),
     "theme as of": (lambda p: f"/themes/t0/?as_of={PAST}", {}, 9, 9),
     # Read-only in the past: no update form, so none of the permission checks of today's page.
-    "commitment as of": (lambda p: f"/commitments/{p.pk}/?as_of={PAST}", {}, 8, SERVED_FROM_CACHE),
+    "commitment as of": (lambda p: f"/commitments/{p.pk}/?as_of={PAST}", {}, 11, SERVED_FROM_CACHE),
     # Computed: states at the start, updates in the window, theme links, themes, then titles and
     # updates of the rows shown; the filter form's options (1) are read outside the cached part.
     "changes": (lambda p: f"/changes/?from={FROM}&to={TO}", {}, 10, SERVED_FROM_CACHE + 1),

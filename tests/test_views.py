@@ -240,8 +240,8 @@ def test_commitment_page_shows_quote_source_link_agencies_and_children(viewer_cl
         "We committed to an initial emphasis on expanding cooperation to address the climate crisis" in page
     )
     assert f'href="/sources/{c.source_id}/#quote-{c.pk}"' in page
-    assert "<h3>US</h3>" in page and "<h3>FR</h3>" in page
-    assert page.index("<h3>US</h3>") < page.index("<h3>FR</h3>")
+    assert "<h3>United States</h3>" in page and "<h3>France</h3>" in page  # countries by name
+    assert page.index("<h3>United States</h3>") < page.index("<h3>France</h3>")
     assert "Discuss joint analysis of climate change risks" in page  # a sub-commitment
     assert "Objective: address the climate crisis through space cooperation" in page  # its parent
     assert "not named in the source" in page

@@ -1,11 +1,24 @@
 from django import forms
 from django.contrib import admin
-from django.db.models import Count
+from django.core.exceptions import ValidationError
+from django.db.models import Case, Count, IntegerField, Value, When
 from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from . import services
-from .models import Agency, Commitment, Dialogue, Participation, SourceDocument, StatusUpdate, Theme
+from .forms import SCORE_CHOICES, SCORE_OFF_SCALE, score_from_choice
+from .models import (
+    Agency,
+    Assessment,
+    Commitment,
+    Dialogue,
+    Participation,
+    Round,
+    SourceDocument,
+    StatusUpdate,
+    Theme,
+)
 
 admin.site.site_header = "Dialogue Commitments Tracker — administration"
 admin.site.site_title = "Tracker admin"
@@ -35,10 +48,24 @@ class SourceDocumentAdmin(SimpleHistoryAdmin):
 
 @admin.register(Theme)
 class ThemeAdmin(SimpleHistoryAdmin):
-    list_display = ["name", "slug", "order"]
+    list_display = ["name", "dialogue", "kind", "slug", "order"]
     list_editable = ["order"]
-    search_fields = ["name", "description"]
+    list_filter = ["dialogue", "kind"]
+    list_select_related = ["dialogue"]
+    search_fields = ["name", "description", "dialogue__name"]
     prepopulated_fields = {"slug": ["name"]}
+
+
+@admin.register(Round)
+class RoundAdmin(SimpleHistoryAdmin):
+    list_display = ["dialogue", "number", "held_on", "place", "title"]
+    list_display_links = ["dialogue", "number"]
+    list_filter = ["dialogue"]
+    list_select_related = ["dialogue"]
+    # The dialogue's name too: rounds are numbered within each dialogue, so "2" alone is ambiguous.
+    search_fields = ["title", "place", "dialogue__name"]
+    autocomplete_fields = ["dialogue", "outcome"]
+    ordering = ["dialogue", "number"]
 
 
 @admin.register(Agency)
@@ -78,10 +105,27 @@ class AgencyListFilter(admin.RelatedFieldListFilter):
         return [(a.pk, str(a)) for a in Agency.objects.order_by("country", "name")]
 
 
+class ThemeChoices(forms.ModelMultipleChoiceField):
+    """Themes named with their dialogue when it is not the commitment's own (see CommitmentAdminForm)."""
+
+    own_dialogue_id = None
+
+    def label_from_instance(self, theme):
+        if theme.dialogue_id == self.own_dialogue_id:
+            return theme.name
+        return f"{theme.name} ({theme.dialogue.name if theme.dialogue else _('no dialogue')})"
+
+
 class CommitmentAdminForm(forms.ModelForm):
     """Carries the version the editor started from, so a save can't silently overwrite another's."""
 
     seen_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    themes = ThemeChoices(
+        queryset=Theme.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("This commitment's own dialogue's objectives come first."),
+    )
 
     class Meta:
         model = Commitment
@@ -96,11 +140,30 @@ class CommitmentAdminForm(forms.ModelForm):
             "due_on",
             "source",
             "quote",
+            "made_in_round",
+            "blocked_by",
         ]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["seen_version"].initial = self.instance.version
+        self._offer_own_themes_first()
+
+    def _offer_own_themes_first(self):
+        """The themes, the commitment's own dialogue's first (in their order), then the others by
+        dialogue: picking another dialogue's objective by mistake is what merged dialogues before."""
+        own = self.instance.dialogue_id
+        field = self.fields["themes"]
+        field.own_dialogue_id = own
+        field.queryset = (
+            Theme.objects.select_related("dialogue")
+            .annotate(
+                is_other=Case(
+                    When(dialogue_id=own, then=Value(0)), default=Value(1), output_field=IntegerField()
+                )
+            )
+            .order_by("is_other", "dialogue__name", "order", "name")
+        )
 
     def clean(self):
         cleaned = super().clean()
@@ -123,6 +186,13 @@ class CommitmentAdminForm(forms.ModelForm):
                     "Someone else saved this commitment after you opened it. Your changes were not saved: "
                     "reload the page to see theirs, then make your changes again."
                 )
+        if "blocked_by" in cleaned:
+            # After the row lock above, so a save that would close a cycle is checked against the
+            # dependencies as they are now. The message names the chain.
+            try:
+                services.check_no_blocking_cycle(self.instance, cleaned["blocked_by"])
+            except ValidationError as cycle:
+                self.add_error("blocked_by", cycle)
         return cleaned
 
 
@@ -140,12 +210,13 @@ class CommitmentAdmin(SimpleHistoryAdmin):
     ]
     list_select_related = ["dialogue"]
     search_fields = ["title", "description", "quote"]
-    autocomplete_fields = ["dialogue", "parent", "source", "themes"]
+    autocomplete_fields = ["dialogue", "parent", "source", "made_in_round", "blocked_by"]
     readonly_fields = ["status", "progress", "last_update_on"]
     inlines = [ParticipationInline, StatusUpdateInline]
     fieldsets = [
         (None, {"fields": ["dialogue", "slug", "title", "description", "themes", "parent", "seen_version"]}),
-        ("Dates", {"fields": ["announced_on", "due_on"]}),
+        ("Dates", {"fields": ["announced_on", "due_on", "made_in_round"]}),
+        (_("Dependencies"), {"fields": ["blocked_by"]}),
         ("Source", {"fields": ["source", "quote"]}),
         (
             "Current state (from the latest status update)",
@@ -234,3 +305,75 @@ class StatusUpdateAdmin(SimpleHistoryAdmin):
     def delete_queryset(self, request, queryset):
         for update in queryset.select_related("commitment"):
             services.status_update_delete(update=update, by=request.user)
+
+
+class AssessmentAdminForm(forms.ModelForm):
+    """The score as the page asks for it: one of four answers, "no evidence available" among them
+    (stored as no score), never left blank by mistake."""
+
+    score = forms.TypedChoiceField(
+        label=_("score"),
+        choices=SCORE_CHOICES,
+        coerce=score_from_choice,
+        error_messages={"invalid_choice": SCORE_OFF_SCALE, "required": SCORE_OFF_SCALE},
+    )
+
+    class Meta:
+        model = Assessment
+        fields = ["commitment", "round", "party", "score", "rationale", "evidence", "assessed_on"]
+
+    def clean_party(self):
+        return self.cleaned_data["party"].strip().upper()
+
+
+class ScoreListFilter(admin.SimpleListFilter):
+    """By score, "no evidence available" among them (no score stored)."""
+
+    title = _("score")
+    parameter_name = "score"
+
+    def lookups(self, request, model_admin):
+        return SCORE_CHOICES
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value not in dict(SCORE_CHOICES):
+            return queryset
+        return queryset.filter(score=score_from_choice(value))
+
+
+@admin.register(Assessment)
+class AssessmentAdmin(SimpleHistoryAdmin):
+    """Append-only like the trail: added and viewed, never edited (a correction is a new assessment);
+    only superusers delete. Saved through the service, with the person adding it as the assessor."""
+
+    form = AssessmentAdminForm
+    list_display = ["commitment", "party", "round", "score_label", "assessor", "assessed_on"]
+    list_filter = ["round__dialogue", "party", ScoreListFilter]
+    list_select_related = ["commitment", "round", "assessor"]
+    search_fields = ["rationale", "commitment__title"]
+    autocomplete_fields = ["commitment", "round"]
+    date_hierarchy = "assessed_on"
+
+    @admin.display(description=_("score"), ordering="score")
+    def score_label(self, obj):
+        return obj.score_label
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def save_model(self, request, obj, form, change):
+        created = services.assessment_create(
+            commitment=obj.commitment,
+            round=obj.round,
+            party=obj.party,
+            score=obj.score,
+            rationale=obj.rationale,
+            evidence=obj.evidence,
+            assessed_on=obj.assessed_on,
+            assessor=request.user,
+        )
+        obj.pk, obj.assessor, obj.created_at = created.pk, created.assessor, created.created_at

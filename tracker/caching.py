@@ -112,7 +112,7 @@ def _on_write(sender, **kwargs):
     data_changed()
 
 
-def _on_themes_changed(sender, action, **kwargs):
+def _on_links_changed(sender, action, **kwargs):
     if action.startswith("post_"):  # not again for the pre_ signal of the same change
         data_changed()
 
@@ -128,6 +128,10 @@ def connect_signals() -> None:
         post_save.connect(_on_write, sender=model, dispatch_uid=f"tracker-stamp-save-{model.__name__}")
         post_delete.connect(_on_write, sender=model, dispatch_uid=f"tracker-stamp-delete-{model.__name__}")
     m2m_changed.connect(
-        _on_themes_changed, sender=Commitment.themes.through, dispatch_uid="tracker-stamp-themes"
+        _on_links_changed, sender=Commitment.themes.through, dispatch_uid="tracker-stamp-themes"
+    )
+    # Both commitments' pages show a dependency: "blocked by" on one, "blocks" on the other.
+    m2m_changed.connect(
+        _on_links_changed, sender=Commitment.blocked_by.through, dispatch_uid="tracker-stamp-blockers"
     )
     post_save.connect(_on_user_saved, sender=get_user_model(), dispatch_uid="tracker-stamp-user")

@@ -1,12 +1,23 @@
 from django import forms
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
-from .models import StatusUpdate
+from .models import SlipReason, StatusUpdate, country_name, not_in_the_future
+from .templatetags.tracker_tags import score_display
 
 
 class StatusUpdateForm(forms.ModelForm):
     """What an editor reports. Author and commitment come from the request, never from the form."""
+
+    # Shown apart, under a hint: they matter only for an update that slips (rules.SLIP_STATUSES).
+    SLIP_FIELDS = ("reason", "reason_note")
+    SLIP_HINT = _(
+        "Only for an update that is at risk, off track or discontinued: choose why it slipped "
+        "(with a few words when the reason is “other”). Left out of any other update."
+    )
 
     class Meta:
         model = StatusUpdate
@@ -18,13 +29,32 @@ class StatusUpdateForm(forms.ModelForm):
             "text": forms.Textarea(attrs={"rows": 3}),
             "reason_note": forms.Textarea(attrs={"rows": 2}),
         }
-        labels = {"reported_on": "Date", "progress": "Progress (%)"}
-        help_texts = {"reported_on": "", "evidence_url": "Optional: a link to a record that shows it."}
+        labels = {
+            "reported_on": _("Date"),
+            "status": _("Status"),
+            "progress": _("Progress (%)"),
+            "text": _("What happened"),
+            "evidence_url": _("Evidence link"),
+            "reason": _("Reason for slippage"),
+            "reason_note": _("The reason, in a few words"),
+        }
+        help_texts = {
+            "reported_on": "",
+            "evidence_url": _("Optional: a link to a record that shows it."),
+            "reason": "",  # the fieldset's hint says when it is needed
+        }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         # The date picker offers no future day; the model's validator is what refuses one.
         self.fields["reported_on"].widget.attrs["max"] = timezone.localdate().isoformat()
+        self.fields["reason"].choices = [("", _("None: it has not slipped")), *SlipReason.choices]
+
+    def main_fields(self):
+        return [field for field in self if field.name not in self.SLIP_FIELDS]
+
+    def slip_fields(self):
+        return [self[name] for name in self.SLIP_FIELDS]
 
 
 class WithdrawalForm(forms.Form):
@@ -46,4 +76,110 @@ def status_update_form_for(commitment) -> StatusUpdateForm:
             "progress": commitment.progress,
             "reason": commitment.slip_reason,
         }
+    )
+
+
+# --- assessments --------------------------------------------------------------------------------
+
+# The answer "no evidence available" in a form: the service records it as score None.
+NO_EVIDENCE_CHOICE = "none"
+SCORE_CHOICES = [
+    *((str(value), score_display(value).label) for value in (1, 0, -1)),
+    (NO_EVIDENCE_CHOICE, score_display(None).label),
+]
+SCORE_OFF_SCALE = _("Choose a score on the scale: +1, 0, −1, or “No evidence available”.")
+
+
+def score_from_choice(choice: str) -> int | None:
+    """The score a form's choice stands for: +1, 0, −1, or None for "no evidence available"."""
+    return None if choice == NO_EVIDENCE_CHOICE else int(choice)
+
+
+def round_label(round) -> str:
+    return f"{round} ({date_format(round.held_on)})"
+
+
+class AssessmentForm(forms.Form):
+    """One party's score on a commitment at one round. The commitment and the assessor come from the
+    request; the rounds and parties offered are the commitment's dialogue's, given by the caller."""
+
+    round = forms.TypedChoiceField(
+        label=_("Round"),
+        coerce=int,
+        error_messages={"invalid_choice": _("Choose a round of this commitment's own dialogue.")},
+    )
+    party = forms.ChoiceField(label=_("Party"), widget=forms.RadioSelect)
+    score = forms.ChoiceField(
+        label=_("Score"),
+        choices=SCORE_CHOICES,
+        widget=forms.RadioSelect,
+        error_messages={"invalid_choice": SCORE_OFF_SCALE, "required": SCORE_OFF_SCALE},
+    )
+    rationale = forms.CharField(
+        label=_("Rationale"),
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("Why this score: what was done, or not, and on what evidence."),
+        error_messages={"required": _("Give the rationale: why this score, on what evidence.")},
+    )
+    evidence = forms.CharField(
+        label=_("Evidence links"),
+        required=False,
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("One link per line: the records the score rests on."),
+    )
+    assessed_on = forms.DateField(
+        label=_("Date"),
+        validators=[not_in_the_future],
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+
+    def __init__(self, *args, rounds, parties, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.rounds = {r.pk: r for r in rounds}
+        self.fields["round"].choices = [(r.pk, round_label(r)) for r in rounds]
+        self.fields["party"].choices = [(code, country_name(code)) for code in parties]
+        self.fields["party"].error_messages["invalid_choice"] = _(
+            "%(value)s is not a party to this dialogue (parties: %(parties)s)."
+        ) % {"value": "%(value)s", "parties": ", ".join(country_name(code) for code in parties)}
+        self.fields["assessed_on"].widget.attrs["max"] = timezone.localdate().isoformat()
+
+    def clean_round(self):
+        return self.rounds[self.cleaned_data["round"]]
+
+    def clean_score(self):
+        return score_from_choice(self.cleaned_data["score"])
+
+    def clean_evidence(self):
+        lines = [line.strip() for line in self.cleaned_data["evidence"].splitlines() if line.strip()]
+        check_url = URLValidator()
+        for number, line in enumerate(lines, start=1):
+            try:
+                check_url(line)
+            except ValidationError:
+                raise ValidationError(
+                    _("Line %(number)s is not a web address: “%(line)s”. Give one link per line.")
+                    % {"number": number, "line": line[:200]},
+                    code="invalid",
+                ) from None
+        return "\n".join(lines)
+
+    def add_service_errors(self, error: ValidationError) -> None:
+        """Show what the service refused (it names the field) on the form, never as a server error."""
+        for name, messages in getattr(error, "message_dict", {None: error.messages}).items():
+            self.add_error(name if name in self.fields else None, messages)
+
+
+def assessment_form_for(commitment, data=None) -> AssessmentForm:
+    """The assessment form for `commitment` (its `dialogue` loaded, its `rounds` the dialogue's, as
+    CommitmentPage.summary carries them): blank, at the latest round held and today, or bound to `data`."""
+    rounds = commitment.rounds
+    today = timezone.localdate()
+    held = [r for r in rounds if r.held_on <= today]
+    return AssessmentForm(
+        data,
+        rounds=rounds,
+        parties=commitment.dialogue.party_codes,
+        initial={"round": held[-1].pk if held else None, "assessed_on": today},
     )

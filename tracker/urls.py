@@ -1,7 +1,7 @@
 from django.urls import path
 
 from . import views
-from .views import dialogues
+from .views import assessments, dialogues
 
 app_name = "tracker"
 
@@ -22,6 +22,7 @@ urlpatterns = [
         views.statusupdate_restore,
         name="statusupdate_restore",
     ),
+    path("commitments/<int:pk>/assessments/", assessments.assessment_create, name="assessment_create"),
     path("changes/", views.changes, name="changes"),
     path("changes/export.csv", views.changes_export, name="changes_export"),
     path("agencies/", views.agency_list, name="agency_list"),

@@ -85,11 +85,13 @@ def test_post_an_update_and_see_it_without_a_reload(page, live_server, seed, edi
     form.get_by_label("Reason for slippage").select_option("funding")
     form.get_by_label("Progress (%)").fill("35")
     form.get_by_label("What happened").fill("Data-sharing agreement drafted; signature delayed.")
+    form.get_by_label("Reason for slippage").select_option("legal")
     form.get_by_role("button", name="Post update").click()
 
     expect(page.locator("#trail li").first).to_contain_text(
         "Data-sharing agreement drafted; signature delayed."
     )
+    expect(page.locator("#trail li").first).to_contain_text("Why it slipped: Legal or regulatory")
     expect(page.locator("#commitment-status")).to_contain_text("At risk")
     expect(page.locator("#commitment-status")).to_contain_text("35%")
     expect(page.locator("#update-form")).to_contain_text("Update posted.")

@@ -2,14 +2,15 @@
 
 import datetime
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from django.db.models import Prefetch
+from django.db.models import Exists, OuterRef, Prefetch, Q
 from django.utils import timezone
 from django.utils.functional import cached_property
 
-from .. import caching, charts
-from ..models import Commitment, Status, StatusUpdate
+from .. import caching, charts, rules
+from ..models import Assessment, Commitment, Round, Status, StatusUpdate, country_name, is_past
+from .assessments import rounds_held
 from .charts import progress_points
 from .common import StatusCount, commitments_for_listing
 
@@ -50,9 +51,11 @@ def trail_updates(day: datetime.date | None):
 
 def commitment_for_page(day: datetime.date | None):
     """A commitment as it stood on `day` with its dialogue, source, parent, themes, agencies,
-    children and the trail cut at that day (5 queries)."""
+    children and the trail cut at that day (5 queries), and whether a blocker held it up then
+    (`is_blocked`)."""
     return (
         commitments_for_listing(day)
+        .with_blocked(day)
         .select_related("source", "parent")
         .prefetch_related(
             Prefetch("children", queryset=Commitment.objects.as_of(day).order_by("id")),
@@ -78,18 +81,33 @@ class CommitmentPage(caching.CachedPage):
 
     @cached_property
     def summary(self) -> Commitment | None:
-        """Title, status and progress, used outside the cached parts (the page title, the form's
-        starting values), or None when there is no such commitment on that day. No query when cached."""
+        """Title, status and progress, used outside the cached parts (the page title, the update form's
+        starting values), with the dialogue's parties and rounds (`rounds`, for the assessment form),
+        or None when there is no such commitment on that day. No query when cached."""
 
-        def title_status_progress():
+        def summarize():
             found = self.commitment
             if found is None:
                 return False  # remembered too: None would mean "not cached"
-            return Commitment(pk=found.pk, title=found.title, status=found.status, progress=found.progress)
+            summary = Commitment(
+                pk=found.pk,
+                title=found.title,
+                status=found.status,
+                progress=found.progress,
+                slip_reason=found.slip_reason,
+                dialogue=found.dialogue,
+            )
+            summary.rounds = self.assessments.rounds
+            return summary
 
         return (
             caching.remember(
-                self.token, "commitment-summary", (self.day, self.cache_parts()), title_status_progress
+                # Named anew when what it holds changes: a cache kept across a deploy never answers
+                # with the old shape (it gained the dialogue and its rounds).
+                self.token,
+                "commitment-summary-rounds",
+                (self.day, self.cache_parts()),
+                summarize,
             )
             or None
         )
@@ -122,10 +140,159 @@ class CommitmentPage(caching.CachedPage):
     def participations_by_country(self) -> list[tuple[str, list]]:
         return participations_by_country(self.commitment)
 
+    @cached_property
+    def assessments(self) -> "AssessmentBoard":
+        """Each party's assessment at the latest round held, and the history by round (2 queries)."""
+        return assessment_board(self.commitment, self.day)
+
+    @cached_property
+    def dependencies(self) -> "Dependencies":
+        """What it is blocked by and what it blocks, as they stood on the page's day (1 query)."""
+        return dependencies(self.commitment.pk, self.day)
+
 
 def participations_by_country(commitment) -> list[tuple[str, list]]:
-    """The commitment's agencies grouped by country, the dialogue's parties first, leads first."""
+    """The commitment's agencies grouped by country (named, "United States"), the dialogue's parties
+    first, leads first."""
     groups: dict[str, list] = {code: [] for code in commitment.dialogue.party_codes}
     for participation in commitment.participations.all():
         groups.setdefault(participation.agency.country, []).append(participation)
-    return [(country, rows) for country, rows in groups.items() if rows]
+    return [(country_name(country), rows) for country, rows in groups.items() if rows]
+
+
+# --- assessments --------------------------------------------------------------------------------
+
+
+@dataclass
+class PartyColumn:
+    """One party's column on the page: its assessment at the latest round held (None: not assessed),
+    and, when it has none there, its latest at an earlier round, for context."""
+
+    party: str
+    name: str
+    latest: Assessment | None
+    earlier: Assessment | None = None
+
+
+@dataclass
+class PartyHistory:
+    """A party's assessments at one round, latest first: the first counts, the others are superseded
+    (each marked `superseded`)."""
+
+    party: str
+    name: str
+    assessments: list[Assessment]
+
+
+@dataclass
+class RoundHistory:
+    round: Round
+    parties: list[PartyHistory]
+
+    @property
+    def assessed(self) -> bool:
+        return any(p.assessments for p in self.parties)
+
+
+@dataclass
+class AssessmentBoard:
+    """A commitment's assessments on a day: the parties side by side at the latest round held, and
+    every round's assessments, latest round first."""
+
+    rounds: list[Round]  # the dialogue's rounds known on the day, first first (the form offers them)
+    latest_round: Round | None  # the latest held by the day
+    columns: list[PartyColumn] = field(default_factory=list)
+    history: list[RoundHistory] = field(default_factory=list)
+
+
+def commitment_assessments(commitment_id: int, day: datetime.date | None = None):
+    """Every assessment of the commitment recorded by `day` (all, for today), with its assessor, in
+    the order that decides which counts (Assessment.objects.latest_first: the first for each party
+    and round counts, as in selectors.latest_assessments). One query."""
+    assessments = Assessment.objects.filter(commitment_id=commitment_id).select_related("assessor")
+    if is_past(day):
+        assessments = assessments.filter(assessed_on__lte=day)
+    return assessments.latest_first()
+
+
+def assessment_board(
+    commitment: Commitment, day: datetime.date | None = None, rounds: list[Round] | None = None
+) -> AssessmentBoard:
+    """The commitment's (loaded with its dialogue) assessments as they stood on `day` (2 queries; 1
+    when given the dialogue's `rounds` known that day, as rounds_held reads them)."""
+    if rounds is None:
+        rounds = rounds_held(commitment.dialogue_id, day)
+    judged = day or timezone.localdate()
+    held = [r for r in rounds if r.held_on <= judged]  # rounds_held for today includes planned ones
+    rounds_by_id = {r.pk: r for r in rounds}
+    by_key: dict[tuple[int, str], list[Assessment]] = {}
+    for assessment in commitment_assessments(commitment.pk, day):
+        if assessment.round_id not in rounds_by_id:
+            continue  # a round not held by a past day: it was not there to assess yet
+        assessment.round = rounds_by_id[assessment.round_id]  # shown with it; no query each
+        found = by_key.setdefault((assessment.round_id, assessment.party), [])
+        assessment.superseded = bool(found)  # the first of each key counts
+        found.append(assessment)
+    parties = [(code, country_name(code)) for code in commitment.dialogue.party_codes]
+    latest_round = held[-1] if held else None
+    board = AssessmentBoard(rounds=rounds, latest_round=latest_round)
+    if latest_round is not None:
+        board.columns = [_party_column(code, name, latest_round, held, by_key) for code, name in parties]
+    # Every round held, and any other round someone has assessed already, latest first.
+    assessed_rounds = {round_id for round_id, _ in by_key}
+    shown = [r for r in rounds if r.held_on <= judged or r.pk in assessed_rounds]
+    board.history = [
+        RoundHistory(r, [PartyHistory(code, name, by_key.get((r.pk, code), [])) for code, name in parties])
+        for r in reversed(shown)
+    ]
+    return board
+
+
+def _party_column(code, name, latest_round, held, by_key) -> PartyColumn:
+    counting = by_key.get((latest_round.pk, code))
+    if counting:
+        return PartyColumn(code, name, counting[0])
+    earlier = next((by_key[(r.pk, code)][0] for r in reversed(held) if (r.pk, code) in by_key), None)
+    return PartyColumn(code, name, None, earlier)
+
+
+# --- dependencies -------------------------------------------------------------------------------
+
+
+@dataclass
+class Dependency:
+    commitment: Commitment
+    troubling: bool  # off track, at risk or overdue on the day: it holds up what waits on it
+
+
+@dataclass
+class Dependencies:
+    blocked_by: list[Dependency]
+    blocks: list[Dependency]
+
+    @property
+    def is_blocked(self) -> bool:
+        return any(d.troubling for d in self.blocked_by)
+
+
+def dependencies(commitment_id: int, day: datetime.date | None = None) -> Dependencies:
+    """The commitments `commitment_id` is blocked by and those it blocks, each as it stood on `day`
+    with whether it was in trouble then (rules.is_troubling_blocker). Both lists in one query."""
+    links = Commitment.blocked_by.through.objects
+    blockers = links.filter(from_commitment_id=commitment_id).values("to_commitment_id")
+    blocked = links.filter(to_commitment_id=commitment_id).values("from_commitment_id")
+    related = (
+        Commitment.objects.as_of(day)
+        .filter(Q(pk__in=blockers) | Q(pk__in=blocked))
+        .annotate(
+            is_blocker=Exists(links.filter(from_commitment_id=commitment_id, to_commitment_id=OuterRef("pk")))
+        )
+        .only("pk", "title", "status", "progress", "due_on", "last_update_on", "announced_on")
+        .order_by("title", "pk")
+    )
+    judged = day or timezone.localdate()
+    found = Dependencies(blocked_by=[], blocks=[])
+    for other in related:
+        entry = Dependency(other, rules.is_troubling_blocker(other.status, other.due_on, judged))
+        (found.blocked_by if other.is_blocker else found.blocks).append(entry)
+    return found

@@ -2,6 +2,7 @@
 list renders hundreds of them, and an include costs a template lookup and a context each time.
 format_html escapes every value."""
 
+from dataclasses import dataclass
 from html import escape
 from urllib.parse import urlencode
 
@@ -10,9 +11,11 @@ from django.urls import reverse
 from django.utils import dateformat, timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
-from django.utils.translation import gettext
+from django.utils.text import format_lazy
+from django.utils.translation import gettext, gettext_lazy
 
-from ..rules import Status
+from ..models import NO_EVIDENCE_LABEL, Score
+from ..rules import NO_EVIDENCE, UNASSESSED, SlipReason, Status
 
 register = template.Library()
 
@@ -28,8 +31,53 @@ def status_badge(item):
 
 @register.simple_tag
 def flags(commitment):
-    shown = [("overdue", "Overdue", commitment.is_overdue), ("stale", "Stale", commitment.is_stale)]
+    """Overdue, stale and, where the query annotated it (`is_blocked`, see
+    CommitmentQuerySet.with_blocked), blocked: held up by a blocker in trouble."""
+    shown = [
+        ("overdue", gettext("Overdue"), commitment.is_overdue),
+        ("stale", gettext("Stale"), commitment.is_stale),
+        ("blocked", gettext("Blocked"), getattr(commitment, "is_blocked", False)),
+    ]
     return format_html_join(" ", '<span class="flag flag-{}">{}</span>', ((k, t) for k, t, on in shown if on))
+
+
+# --- compliance scores --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ScoreDisplay:
+    """How a score shows: a CSS class (`score-<key>`), a symbol and words, never colour alone."""
+
+    key: str
+    symbol: str
+    words: str  # lazy: translated when shown, in the reader's language
+
+    @property
+    def label(self) -> str:
+        """Symbol and words in one string (lazy too), for a form's choices: "+1 Full compliance"."""
+        return format_lazy("{} {}", self.symbol, self.words) if self.symbol else self.words
+
+
+NOT_ASSESSED_LABEL = gettext_lazy("Not assessed")
+SCORE_KEYS = {Score.FULL: ("full", "+1"), Score.PARTIAL: ("partial", "0"), Score.NONE: ("none", "−1")}
+
+
+def score_display(cell) -> ScoreDisplay:
+    """The display of a scorecard cell (Assessment.cell): +1, 0 or −1, rules.NO_EVIDENCE (or None,
+    an assessment's score when there was no evidence), or anything else for not assessed."""
+    if cell in SCORE_KEYS and not isinstance(cell, bool):
+        key, symbol = SCORE_KEYS[cell]
+        return ScoreDisplay(key, symbol, Score(cell).label)
+    if cell is None or cell == NO_EVIDENCE:
+        return ScoreDisplay("no-evidence", "", NO_EVIDENCE_LABEL)
+    return ScoreDisplay(UNASSESSED, "", NOT_ASSESSED_LABEL)
+
+
+@register.simple_tag
+def score_of(assessment) -> ScoreDisplay:
+    """`{% score_of assessment as score %}`: how an assessment's score shows; "Not assessed"
+    without one (None or "")."""
+    return score_display(assessment.cell if assessment else UNASSESSED)
 
 
 @register.simple_tag
@@ -78,6 +126,8 @@ TRAIL_META = (
     '<p class="meta">{0} <time datetime="{1}">{2}</time> · {3} <time datetime="{4}">{5}</time> {6} {7}</p><p>'
 )
 TRAIL_PROGRESS = ' {0}%</p><p class="update-text">{1}</p>'
+TRAIL_REASON = '<p class="reason"><strong>{0}</strong> {1}</p>'
+TRAIL_REASON_NOTE = '<p class="reason"><strong>{0}</strong> {1} — {2}</p>'
 EVIDENCE = '<p class="evidence">{0} <a href="{1}" rel="noopener noreferrer">{1}</a></p>'
 TRAIL_WITHDRAWAL = '</del><p class="withdrawal"><strong>{0}</strong> {1}</p>'
 # The withdraw and restore forms, only on the uncached trail of someone who may use them (TrailControls).
@@ -119,10 +169,12 @@ def trail_entries(updates, controls=None):
         "by": gettext("by"),
         "evidence": gettext("Evidence:"),
         "withdrawn": gettext("Withdrawn"),
+        "reason": gettext("Why it slipped:"),
     }
 
     # Each label translated once per trail: get_status_display() costs far more, per update.
     labels = {value: str(label) for value, label in Status.choices}
+    reasons = {value: str(label) for value, label in SlipReason.choices}
     mend_words = {
         "withdraw": (
             gettext("Withdraw…"),
@@ -153,6 +205,12 @@ def trail_entries(updates, controls=None):
         )
         yield STATUS_BADGE, (update.status, labels.get(update.status, update.status))
         yield TRAIL_PROGRESS, (update.progress, update.text)
+        if update.reason:
+            reason = reasons.get(update.reason, update.reason)
+            if update.reason_note:
+                yield TRAIL_REASON_NOTE, (words["reason"], reason, update.reason_note)
+            else:
+                yield TRAIL_REASON, (words["reason"], reason)
         if update.evidence_url:
             yield EVIDENCE, (words["evidence"], update.evidence_url)
         if update.withdrawn_at:

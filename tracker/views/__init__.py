@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from .. import selectors, services, timeframe
-from ..forms import StatusUpdateForm, WithdrawalForm, status_update_form_for
+from ..forms import StatusUpdateForm, WithdrawalForm, assessment_form_for, status_update_form_for
 from ..models import Agency, Commitment, SourceDocument, Status, StatusUpdate, Theme
 from ..quotes import highlighted_segments
 from ..rules import MOVEMENT_RULE
@@ -194,14 +194,17 @@ def may_mend_trail(user) -> bool:
     return user.has_perm("tracker.add_statusupdate") or user.has_perm("tracker.withdraw_any_statusupdate")
 
 
-def _detail_context(request, page, form=None, controls=None):
-    # Updates are posted to today's page: an as-of page shows the past, read-only.
+def _detail_context(request, page, form=None, controls=None, assessment_form=None):
+    # Updates and assessments are posted to today's page: an as-of page shows the past, read-only.
     today = request.as_of is None
     can_post = today and request.user.has_perm("tracker.add_statusupdate")
+    can_assess = today and request.user.has_perm("tracker.add_assessment")
     context = {
         "page": page,
         "commitment": page.summary,
         "form": (form or status_update_form_for(page.summary)) if can_post else None,
+        # Its rounds come with the cached summary: no query for the form.
+        "assessment_form": (assessment_form or assessment_form_for(page.summary)) if can_assess else None,
     }
     # The trail is cached once for everyone, so it cannot carry per-user forms (nor their CSRF token).
     # For someone who may withdraw updates it is rendered afresh instead, with the forms on the
@@ -217,7 +220,8 @@ def _detail_context(request, page, form=None, controls=None):
 def statusupdate_create(request, pk):
     if not request.user.has_perm("tracker.add_statusupdate"):
         raise PermissionDenied("Only editors can post status updates.")
-    commitment = get_object_or_404(Commitment, pk=pk)
+    # With whether a blocker holds it up: the status line the answer refreshes shows that flag too.
+    commitment = get_object_or_404(Commitment.objects.with_blocked(None), pk=pk)
     form = StatusUpdateForm(request.POST)
     if not form.is_valid():
         if wants_fragment(request):
