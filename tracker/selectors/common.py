@@ -11,10 +11,11 @@ from ..rules import Status
 
 
 def commitments_for_listing(day: datetime.date | None):
-    """Commitments as they stood on `day`, with everything a row shows: dialogue, themes and
-    agencies (3 queries)."""
+    """Commitments as they stood on `day`, with everything a row shows: dialogue, themes, agencies
+    and whether it is blocked (3 queries: `is_blocked` is a subquery of the rows' own query)."""
     return (
         Commitment.objects.as_of(day)
+        .with_blocked(day)
         .select_related("dialogue")
         .prefetch_related(
             Prefetch("themes", queryset=Theme.objects.order_by("order", "name")),
