@@ -323,7 +323,7 @@ def agency_list(request):
     return render(
         request,
         "tracker/agency_list.html",
-        {"agencies": selectors.agency_scorecards(request.as_of), "statuses": Status.choices},
+        {"countries": selectors.agency_scorecards(request.as_of), "statuses": Status.choices},
     )
 
 
