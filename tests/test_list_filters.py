@@ -175,3 +175,11 @@ def test_the_role_filter_can_ask_for_partners(viewer_client, make):
     assert titles(viewer_client.get("/commitments/?agency=ag&role=partner")) == {"Partnered"}
     assert titles(viewer_client.get("/commitments/?agency=ag&role=lead")) == {"Led"}
     assert Commitment.objects.count() == 2
+
+
+def test_setting_a_blocker_shows_at_once_on_the_cached_list(viewer_client, make):
+    blocker = make("Blocker", Status.OFF_TRACK, SlipReason.FUNDING)
+    waiting = make("Waiting", Status.ON_TRACK)
+    assert titles(viewer_client.get("/commitments/?blocked=1")) == set()
+    services.commitment_set_blockers(commitment=waiting, blockers=[blocker])
+    assert titles(viewer_client.get("/commitments/?blocked=1")) == {"Waiting"}

@@ -117,4 +117,8 @@ def connect_signals() -> None:
     m2m_changed.connect(
         _on_themes_changed, sender=Commitment.themes.through, dispatch_uid="tracker-stamp-themes"
     )
+    # Blockers decide which commitments the lists and the overview flag as blocked.
+    m2m_changed.connect(
+        _on_themes_changed, sender=Commitment.blocked_by.through, dispatch_uid="tracker-stamp-blockers"
+    )
     post_save.connect(_on_user_saved, sender=get_user_model(), dispatch_uid="tracker-stamp-user")
