@@ -27,6 +27,8 @@ KEYS = [
     "role",
     "due",
     "stale",
+    "reason",
+    "blocked",
     "sort",
     "page",
     "as_of",
@@ -42,7 +44,20 @@ NASTY = st.one_of(
     ),
     st.integers(min_value=-(2**70), max_value=2**70).map(str),
     st.sampled_from(
-        ["climate-crisis", "nasa", "US", "on_track", "lead", "overdue", "1", "-progress", "-rollup"]
+        [
+            "climate-crisis",
+            "nasa",
+            "US",
+            "on_track",
+            "lead",
+            "partner",
+            "overdue",
+            "1",
+            "-progress",
+            "-rollup",
+            "funding",
+            "us-france-space-dialogue",
+        ]
     ),
     st.dates().map(str),
 )
@@ -61,6 +76,8 @@ def encoded(value: str) -> str:
         "/commitments/",
         "/commitments/export.csv",
         "/",
+        "/overview/charts/",
+        "/agencies/",
         "/changes/",
         "/changes/export.csv",
         "/themes/climate-crisis/",
@@ -126,3 +143,25 @@ def test_a_nul_byte_in_a_filter_gets_a_message_and_never_reaches_the_database(vi
         "is not a valid name for this filter"
         in viewer_client.get(f"/commitments/?{key}=a%00b").content.decode()
     )
+
+
+def test_an_unknown_reason_gets_a_message_not_an_error(viewer_client, seed):
+    for path in ["/commitments/", "/commitments/export.csv"]:
+        assert viewer_client.get(f"{path}?reason=weather").status_code == 200
+    page = viewer_client.get("/commitments/?reason=weather&blocked=yes").content.decode()
+    assert "Reason for slippage" in page and "weather" in page
+    assert "Blocked" in page and "yes" in page
+
+
+@pytest.mark.parametrize("value", ["moon", "a%00b", "<script>"])
+def test_an_unknown_dialogue_on_the_overview_is_named_and_all_dialogues_are_shown(viewer_client, seed, value):
+    response = viewer_client.get(f"/?dialogue={value}")
+    assert response.status_code == 200
+    assert "showing all dialogues" in response.content.decode()
+    assert "<script>" not in response.content.decode().split("showing all dialogues")[0][-200:]
+
+
+def test_two_dialogues_at_once_on_the_overview_are_refused_with_a_message(viewer_client, seed):
+    response = viewer_client.get("/?dialogue=us-france-space-dialogue&dialogue=other")
+    assert response.status_code == 200
+    assert "Choose one dialogue at a time" in response.content.decode()

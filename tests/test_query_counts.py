@@ -13,7 +13,8 @@ from django.utils import timezone
 
 from tests.factories import reason_for
 from tracker import services
-from tracker.models import Agency, Commitment, Round, SourceDocument, Status
+from tracker.models import Agency, Commitment, Round, SlipReason, SourceDocument, Status
+from tracker.rules import SLIP_STATUSES
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
@@ -62,8 +63,11 @@ PAGES = {
     ),
     "list fragment": (lambda p: "/commitments/?theme=t1&sort=-progress", HTMX, 9, SERVED_FROM_CACHE),
     "csv": (lambda p: "/commitments/export.csv?country=US", {}, 5, 5),
+    "overview of one dialogue": (lambda p: f"/?dialogue={p.dialogue.slug}", {}, 8, SERVED_FROM_CACHE),
     "agencies": (lambda p: "/agencies/", {}, 4, 4),
-    "agency": (lambda p: "/agencies/a0/", {}, 7, 7),
+    # +1 since the country's scores: the commitments with their dialogue's latest round (the
+    # assessments are read only when a round has been held; tests/test_agencies.py pins that case).
+    "agency": (lambda p: "/agencies/a0/", {}, 8, 8),
     # 2 of these read the last 12 months for the charts.
     "theme": (lambda p: "/themes/t0/", {}, 9, 9),
     # An editor: 2 of these check the permissions to post, for the forms. Their trail carries their
@@ -249,6 +253,7 @@ def add_trail(commitments, editor):
                 progress=progress,
                 text="x",
                 reported_on=reported_on,
+                reason=SlipReason.FUNDING if status in SLIP_STATUSES else "",
             )
 
 
@@ -268,13 +273,23 @@ def build_history(make_commitments, editor, n, dialogue=None):
             announced = "2025-12-01" if i % 2 else "2024-01-01"
             Commitment.objects.filter(pk=c.pk).update(parent=parent, announced_on=announced)
     add_trail(commitments, editor)
+    for c in commitments:
+        if c.pk != parent.pk:
+            services.commitment_set_blockers(commitment=c, blockers=[parent])
     parent.refresh_from_db()
+    assert parent.dialogue.slug  # loaded here, so a URL naming it costs the pinned request nothing
     return parent
 
 
 # name: (url, headers, queries the first time, queries when asked again with the data unchanged)
 PAST_PAGES = {
     "overview as of": (lambda p: f"/?as_of={PAST}", {}, 8, SERVED_FROM_CACHE),
+    "overview of one dialogue as of": (
+        lambda p: f"/?as_of={PAST}&dialogue={p.dialogue.slug}",
+        {},
+        8,
+        SERVED_FROM_CACHE,
+    ),
     "list as of": (lambda p: f"/commitments/?as_of={PAST}", {}, 9, SERVED_FROM_CACHE),
     "list fragment as of": (
         lambda p: f"/commitments/?theme=t1&status=off_track&sort=-progress&as_of={PAST}",
@@ -282,9 +297,16 @@ PAST_PAGES = {
         9,
         SERVED_FROM_CACHE,
     ),
+    # Every commitment but the parent is blocked by it, off track for lack of funding as of PAST.
+    "list by reason, blocked, as of": (
+        lambda p: f"/commitments/?reason=funding&blocked=1&as_of={PAST}",
+        {},
+        9,
+        SERVED_FROM_CACHE,
+    ),
     "csv as of": (lambda p: f"/commitments/export.csv?country=US&as_of={PAST}", {}, 5, 5),
     "agencies as of": (lambda p: f"/agencies/?as_of={PAST}", {}, 4, 4),
-    "agency as of": (lambda p: f"/agencies/a0/?as_of={PAST}", {}, 7, 7),
+    "agency as of": (lambda p: f"/agencies/a0/?as_of={PAST}", {}, 8, 8),
     "theme as of": (lambda p: f"/themes/t0/?as_of={PAST}", {}, 9, 9),
     # Read-only in the past: no update form, so none of the permission checks of today's page.
     "commitment as of": (lambda p: f"/commitments/{p.pk}/?as_of={PAST}", {}, 11, SERVED_FROM_CACHE),
@@ -326,3 +348,5 @@ def test_the_past_pages_above_really_read_the_trail(client, editor, make_commitm
     assert {(c.status, c.progress) for c in today.page} == {(Status.ON_TRACK, 60)}
     assert past.total == 3  # the parent and the even ones; the odd ones came later
     assert {(c.status, c.progress) for c in past.page} == {(Status.OFF_TRACK, 20)}
+    blocked = client.get(f"/commitments/?reason=funding&blocked=1&as_of={PAST}").context["browser"]
+    assert blocked.total == 2  # the even ones, blocked by the parent off track then

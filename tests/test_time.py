@@ -226,8 +226,8 @@ def test_agency_and_theme_pages_as_of(viewer_client, commit, editor):
     assert theme["mean_progress"] == 10
     agency = viewer_client.get("/agencies/sa/?as_of=2022-06-30").context
     assert {s.value: s.count for s in agency["counts"]}[Status.AT_RISK] == 1
-    agencies = viewer_client.get("/agencies/?as_of=2022-06-30").context["agencies"]
-    assert agencies[0].by_status[Status.values.index(Status.AT_RISK)] == 1
+    countries = viewer_client.get("/agencies/?as_of=2022-06-30").context["countries"]
+    assert countries[0].agencies[0].by_status[Status.values.index(Status.AT_RISK)].count == 1
 
 
 def test_csv_as_of_has_the_state_on_that_day_and_dated_links(viewer_client, commit, editor):

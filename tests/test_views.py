@@ -334,9 +334,10 @@ def test_get_on_the_update_url_is_not_allowed(editor_client, seed):
 def test_agency_list_shows_both_countries_with_lead_and_partner_counts(viewer_client, seed):
     response = viewer_client.get("/agencies/")
     page = response.content.decode()
-    assert "<h2>US</h2>" in page and "<h2>FR</h2>" in page
-    nasa = next(a for a in response.context["agencies"] if a.slug == "nasa")
-    assert (nasa.n_lead, nasa.n_partner) == (5, 2)
+    assert ">United States</h2>" in page and ">France</h2>" in page
+    rows = [row for country in response.context["countries"] for row in country.agencies]
+    nasa = next(row for row in rows if row.agency.slug == "nasa")
+    assert (nasa.lead.count, nasa.partner.count) == (5, 2)
 
 
 def test_agency_scorecard_splits_lead_and_partner(viewer_client, seed):

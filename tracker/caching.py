@@ -130,7 +130,8 @@ def connect_signals() -> None:
     m2m_changed.connect(
         _on_links_changed, sender=Commitment.themes.through, dispatch_uid="tracker-stamp-themes"
     )
-    # Both commitments' pages show a dependency: "blocked by" on one, "blocks" on the other.
+    # Both commitments' pages show a dependency ("blocked by" on one, "blocks" on the other), and
+    # blockers decide which commitments the lists and the overview flag as blocked.
     m2m_changed.connect(
         _on_links_changed, sender=Commitment.blocked_by.through, dispatch_uid="tracker-stamp-blockers"
     )

@@ -12,9 +12,10 @@ import django_filters
 from django import forms
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from .models import Agency, Commitment, Dialogue, Participation, Role, Status, Theme, children_mean_progress
-from .rules import STATE_LAST_UPDATE, STATE_PROGRESS, STATE_STATUS
+from .rules import STATE_LAST_UPDATE, STATE_PROGRESS, STATE_REASON, STATE_STATUS, SlipReason
 
 SLUG_OR_CODE = re.compile(r"[-a-zA-Z0-9_]{1,100}")
 
@@ -66,7 +67,7 @@ class CommitmentFilter(django_filters.FilterSet):
     agency = SlugsFilter(method="filter_together", label="Agency")
     country = SlugsFilter(method="filter_together", label="Country")
     role = django_filters.ChoiceFilter(
-        choices=[(Role.LEAD, "Only where they lead")],
+        choices=[(Role.LEAD, _("Only where they lead")), (Role.PARTNER, _("Only where they are partners"))],
         method="filter_together",
         label="Role",
         empty_label=None,
@@ -74,11 +75,18 @@ class CommitmentFilter(django_filters.FilterSet):
     status = django_filters.MultipleChoiceFilter(
         field_name=STATE_STATUS, choices=Status.choices, label="Status"
     )
+    # The reason the latest update (on the day asked about) gave for slipping: state, like status.
+    reason = django_filters.MultipleChoiceFilter(
+        field_name=STATE_REASON, choices=SlipReason.choices, label=_("Reason for slippage")
+    )
     due = django_filters.ChoiceFilter(
         choices=[("overdue", "Overdue")], method="filter_due", label="Due", empty_label=None
     )
     stale = django_filters.ChoiceFilter(
         choices=[("1", "No update for a long time")], method="filter_stale", label="Stale", empty_label=None
+    )
+    blocked = django_filters.ChoiceFilter(
+        choices=[("1", _("Blocked"))], method="filter_blocked", label=_("Blocked"), empty_label=None
     )
     sort = django_filters.ChoiceFilter(
         choices=[(key, label) for key, (label, _) in SORTS.items() if key],
@@ -122,6 +130,9 @@ class CommitmentFilter(django_filters.FilterSet):
 
     def filter_stale(self, queryset, name, value):
         return queryset.stale(self.day)
+
+    def filter_blocked(self, queryset, name, value):
+        return queryset.blocked(self.day)
 
     def sort_by(self, queryset, name, value):
         return queryset  # applied last, in filter_queryset

@@ -168,10 +168,18 @@ def theme_months(theme, day: datetime.date | None = None) -> list[MonthMix]:
     return mix_by_month(ends, Counter(events.values()))
 
 
-def status_months_by_theme(day: datetime.date | None = None) -> dict[int, list[MonthMix]]:
-    """Every theme's commitments by status at each of the last 12 month ends up to `day`, keyed by
-    theme id (3 queries). Progress is left out: the overview's small charts show only statuses."""
-    ends, events = monthly_states(Commitment.objects.all(), day, with_progress=False)
+def status_months_by_theme(
+    day: datetime.date | None = None, dialogue_id: int | None = None
+) -> dict[int, list[MonthMix]]:
+    """Every theme's commitments (of one dialogue, when given) by status at each of the last 12 month
+    ends up to `day`, keyed by theme id (3 queries). Progress is left out: the overview's small
+    charts show only statuses."""
+    commitments = (
+        Commitment.objects.all()
+        if dialogue_id is None
+        else Commitment.objects.filter(dialogue_id=dialogue_id)
+    )
+    ends, events = monthly_states(commitments, day, with_progress=False)
     by_theme: dict[int, Counter] = defaultdict(Counter)
     links = Commitment.themes.through.objects.order_by().values_list("theme_id", "commitment_id")
     for theme_id, commitment_id in links:

@@ -5,13 +5,23 @@ from dataclasses import dataclass, field
 
 from django.core.paginator import Paginator
 from django.db.models import CharField, Count, DateField, F, IntegerField, Value
-from django.db.models.functions import Coalesce, NullIf
 from django.utils.functional import cached_property
+from django.utils.translation import gettext_lazy as _
 
 from .. import caching
 from ..filters import CommitmentFilter
-from ..models import Agency, Commitment, Dialogue, Participation, Role, Status, Theme, is_past
-from ..rules import STATE_STATUS
+from ..models import (
+    Agency,
+    Commitment,
+    Dialogue,
+    Participation,
+    SlipReason,
+    Status,
+    Theme,
+    country_name,
+    is_past,
+)
+from ..rules import STATE_REASON, STATE_STATUS
 from .common import commitments_for_listing
 
 
@@ -92,8 +102,8 @@ class CommitmentBrowser(caching.CachedPage):
         )
 
     def _count_facets(self) -> list[Facet]:
-        """Five facets in three queries: option labels (one UNION), status and dialogue counts (one
-        GROUP BY, split below), theme, agency and country counts (three GROUP BYs in one UNION)."""
+        """Six facets in three queries: option labels (one UNION), status and dialogue counts (one
+        GROUP BY, split below), theme, agency, country and reason counts (four GROUP BYs in one UNION)."""
         labels = facet_labels()
         ids = {kind: {row.slug: row.pk for row in labels[kind]} for kind in ("dialogue", "theme", "agency")}
         status_counts, dialogue_counts = self._status_and_dialogue_counts(ids["dialogue"])
@@ -109,8 +119,9 @@ class CommitmentBrowser(caching.CachedPage):
             self._facet("status", "Status", Status.choices, status_counts),
             self._facet("dialogue", "Dialogue", *by_slug("dialogue", dialogue_counts)),
             self._facet("theme", "Theme", *by_slug("theme", links["theme"])),
-            self._facet("country", "Country", [(c, c) for c in country_counts], country_counts),
+            self._facet("country", "Country", [(c, country_name(c)) for c in country_counts], country_counts),
             self._facet("agency", "Agency", *by_slug("agency", links["agency"])),
+            self._facet("reason", _("Reason for slippage"), SlipReason.choices, links["reason"]),
         ]
 
     def _facet(self, name, label, choices, counts: dict) -> Facet:
@@ -146,22 +157,24 @@ class CommitmentBrowser(caching.CachedPage):
 
     def _participations(self, name):
         participations = self._within(Participation.objects.all(), self._others(name, "role"))
-        if self.filterset.form.cleaned_data.get("role"):
-            participations = participations.filter(role=Role.LEAD)
+        role = self.filterset.form.cleaned_data.get("role")
+        if role:
+            participations = participations.filter(role=role)
         return participations
 
     def _link_counts(self) -> dict[str, dict]:
-        """Theme, agency and country counts, each with every other filter applied, in one query.
+        """Theme, agency, country and reason counts, each with every other filter applied, in one query.
 
         Themes and agencies are counted by id from their link tables (one link per commitment and
         theme or agency, by unique constraints, so no DISTINCT); countries count distinct
-        commitments, since one commitment can have several agencies from one country. Each part
-        groups by its plain column, so the database can read it in index order.
+        commitments, since one commitment can have several agencies from one country; reasons count
+        the commitments whose state (on the day asked about) gives that reason. Each part groups by
+        its plain column, so the database can read it in index order.
         """
 
         def grouped(kind, queryset, column, n):
-            # Rows are (kind, id, code, n): ids for themes and agencies, codes for countries.
-            by_id = column != "country"
+            # Rows are (kind, id, code, n): ids for themes and agencies, codes for countries and reasons.
+            by_id = column not in ("country", STATE_REASON)
             return (
                 queryset.values(column)
                 .annotate(
@@ -180,12 +193,19 @@ class CommitmentBrowser(caching.CachedPage):
             grouped(
                 "country", self._participations("country"), "country", Count("commitment_id", distinct=True)
             ),
+            grouped("reason", self._with_reason(), STATE_REASON, Count("pk")),
             all=True,
         )
-        counts: dict[str, dict] = {"theme": {}, "agency": {}, "country": {}}
+        counts: dict[str, dict] = {"theme": {}, "agency": {}, "country": {}, "reason": {}}
         for kind, pk, code, n in rows:
             counts[kind][pk if code is None else code] = n
         return counts
+
+    def _with_reason(self):
+        """The commitments matching every other filter whose state gives a reason for slippage."""
+        others = self._others("reason")
+        base = others if others is not None else Commitment.objects.as_of(self.day).order_by()
+        return base.exclude(**{STATE_REASON: ""})
 
     @cached_property
     def total(self) -> int:
@@ -220,33 +240,39 @@ class FacetLabel:
     label: str
 
 
+def agency_label(name: str, acronym: str, country: str) -> str:
+    """How a filter names an agency: "National Aeronautics and Space Administration (NASA) · United
+    States", so two countries' ministries of the same name, or an unfamiliar acronym, are told apart."""
+    named = f"{name} ({acronym})" if acronym else name
+    return f"{named} · {country_name(country)}"
+
+
 def facet_labels() -> dict[str, list]:
     """Every dialogue, theme and agency (id, slug, label) in display order, and the agencies'
     country codes, from one UNION query."""
-    no_date, no_rank, no_country = Value(None, DateField()), Value(0), Value("")
+    no_date, no_rank, no_text = Value(None, DateField()), Value(0), Value("")
     dialogues = Dialogue.objects.order_by().values_list(
-        Value("dialogue"), "pk", "slug", "name", "announced_on", no_rank, no_country
+        Value("dialogue"), "pk", "slug", "name", "announced_on", no_rank, no_text, no_text
     )
     themes = Theme.objects.order_by().values_list(
-        Value("theme"), "pk", "slug", "name", no_date, "order", no_country
+        Value("theme"), "pk", "slug", "name", no_date, "order", no_text, no_text
     )
     agencies = Agency.objects.order_by().values_list(
-        Value("agency"),
-        "pk",
-        "slug",
-        Coalesce(NullIf("acronym", Value("")), "name"),
-        no_date,
-        no_rank,
-        "country",
+        Value("agency"), "pk", "slug", "name", no_date, no_rank, "country", "acronym"
     )
     sort_keys = {
         "dialogue": lambda row: (-row[4].toordinal(), row[3]),  # newest first
         "theme": lambda row: (row[5], row[3]),  # the theme's display order
-        "agency": lambda row: (row[6], row[3]),  # by country
+        "agency": lambda row: (row[6], row[3]),  # by country, then name
     }
     rows = list(dialogues.union(themes, agencies, all=True))
+
+    def label(row) -> FacetLabel:
+        kind, pk, slug, name, _day, _rank, country, acronym = row
+        return FacetLabel(pk, slug, agency_label(name, acronym, country) if kind == "agency" else name)
+
     labels = {
-        kind: [FacetLabel(*row[1:4]) for row in sorted((r for r in rows if r[0] == kind), key=key)]
+        kind: [label(row) for row in sorted((r for r in rows if r[0] == kind), key=key)]
         for kind, key in sort_keys.items()
     }
     labels["country"] = sorted({row[6] for row in rows if row[0] == "agency"})
@@ -261,6 +287,6 @@ def filter_choices() -> dict[str, list[tuple[str, str]]]:
         "dialogue": [(row.slug, row.label) for row in labels["dialogue"]],
         "theme": [(row.slug, row.label) for row in labels["theme"]],
         "agency": [(row.slug, row.label) for row in labels["agency"]],
-        "country": sorted({(code, code) for code in labels["country"]}),
+        "country": [(code, country_name(code)) for code in labels["country"]],
         "status": Status.choices,
     }

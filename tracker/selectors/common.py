@@ -11,10 +11,11 @@ from ..rules import Status
 
 
 def commitments_for_listing(day: datetime.date | None):
-    """Commitments as they stood on `day`, with everything a row shows: dialogue, themes and
-    agencies (3 queries)."""
+    """Commitments as they stood on `day`, with everything a row shows: dialogue, themes, agencies
+    and whether it is blocked (3 queries: `is_blocked` is a subquery of the rows' own query)."""
     return (
         Commitment.objects.as_of(day)
+        .with_blocked(day)
         .select_related("dialogue")
         .prefetch_related(
             Prefetch("themes", queryset=Theme.objects.order_by("order", "name")),
@@ -44,6 +45,8 @@ class DayState:
     last_update_on: datetime.date | None
     due_on: datetime.date | None
     announced_on: datetime.date
+    slip_reason: str = ""  # the reason its latest update gave for slipping (rules.SlipReason), or ""
+    dialogue_id: int | None = None
 
 
 SEPARATOR = "|"
@@ -57,7 +60,8 @@ def states_on(day: datetime.date, commitments=None, announced_by=None) -> dict[i
     The same rule as state_expressions, read more cheaply: a commitment whose latest update of all
     (its stored columns) is no later than `day` stood then as it stands now, and needs no look at
     its trail; for the others one subquery brings status, progress and date packed in one string,
-    where state_expressions would look the trail up three times.
+    where state_expressions would look the trail up three times. A reason for slippage never holds
+    the separator: it is one of rules.SlipReason's values.
     """
     latest = (
         StatusUpdate.objects.counting()
@@ -70,6 +74,8 @@ def states_on(day: datetime.date, commitments=None, announced_by=None) -> dict[i
                 Cast("progress", CharField()),
                 Value(SEPARATOR),
                 Cast("reported_on", CharField()),
+                Value(SEPARATOR),
+                "reason",
                 output_field=CharField(),
             )
         )
@@ -84,14 +90,25 @@ def states_on(day: datetime.date, commitments=None, announced_by=None) -> dict[i
             then=Case(When(settled, then=Value(None)), default=Subquery(latest), output_field=CharField())
         )
         .order_by()
-        .values_list("pk", "status", "progress", "last_update_on", "due_on", "announced_on", "then")
+        .values_list(
+            "pk",
+            "status",
+            "progress",
+            "last_update_on",
+            "due_on",
+            "announced_on",
+            "slip_reason",
+            "dialogue_id",
+            "then",
+        )
     )
     states = {}
-    for pk, status, progress, last_update_on, due_on, announced_on, then in rows:
+    for pk, status, progress, last_update_on, due_on, announced_on, reason, dialogue_id, then in rows:
         if then is not None:
-            status, progress, reported_on = then.split(SEPARATOR)
+            status, progress, reported_on, reason = then.split(SEPARATOR)
             progress, last_update_on = int(progress), datetime.date.fromisoformat(reported_on)
         elif last_update_on is not None and last_update_on > day:
-            status, progress, last_update_on = Status.NOT_STARTED, 0, None  # nothing reported by then
-        states[pk] = DayState(status, progress, last_update_on, due_on, announced_on)
+            # Nothing reported by then.
+            status, progress, last_update_on, reason = Status.NOT_STARTED, 0, None, ""
+        states[pk] = DayState(status, progress, last_update_on, due_on, announced_on, reason, dialogue_id)
     return states

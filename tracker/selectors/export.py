@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .. import rules
 from ..filters import CommitmentFilter
-from ..models import Commitment, Participation, Role, Status
+from ..models import Commitment, Participation, Role, SlipReason, Status
 
 EXPORT_COLUMNS = [
     _("id"),
@@ -19,6 +19,8 @@ EXPORT_COLUMNS = [
     _("last update"),
     _("overdue"),
     _("stale"),
+    _("reason for slippage"),
+    _("blocked"),
     _("lead agencies"),
     _("partner agencies"),
     _("themes"),
@@ -34,7 +36,8 @@ def export_rows(query_dict, day: datetime.date | None = None):
     filterset = CommitmentFilter(query_dict, queryset=Commitment.objects.as_of(day), day=day)
     if not filterset.is_valid():
         return
-    matching = filterset.qs
+    # Whether each is blocked is a subquery of the rows' own query, not a query of its own.
+    matching = filterset.qs.with_blocked(day)
     ids = matching.order_by().values("pk")
     agencies: dict[int, dict[str, list[str]]] = {}
     for commitment_id, role, acronym, name in (
@@ -53,6 +56,7 @@ def export_rows(query_dict, day: datetime.date | None = None):
     judged_on = day or timezone.localdate()
     # Translated once, not once per cell: an export has thousands of rows.
     labels = {value: str(label) for value, label in Status.choices}
+    reasons = {"": "", **{value: str(label) for value, label in SlipReason.choices}}
     yes, no = str(YES), str(NO)
     columns = (
         "pk",
@@ -63,10 +67,21 @@ def export_rows(query_dict, day: datetime.date | None = None):
         "due_on",
         rules.STATE_LAST_UPDATE,
         "announced_on",
+        rules.STATE_REASON,
+        "is_blocked",
     )
-    for pk, dialogue, title, status, progress, due_on, last_update_on, announced_on in matching.values_list(
-        *columns
-    ):
+    for (
+        pk,
+        dialogue,
+        title,
+        status,
+        progress,
+        due_on,
+        last_update_on,
+        announced_on,
+        reason,
+        is_blocked,
+    ) in matching.values_list(*columns):
         roles = agencies.get(pk, {Role.LEAD: [], Role.PARTNER: []})
         yield [
             pk,
@@ -78,6 +93,8 @@ def export_rows(query_dict, day: datetime.date | None = None):
             last_update_on or "",
             yes if rules.is_overdue(status, due_on, judged_on) else no,
             yes if rules.is_stale(status, last_update_on, announced_on, judged_on) else no,
+            reasons.get(reason, reason),
+            yes if is_blocked else no,
             "; ".join(roles[Role.LEAD]),
             "; ".join(roles[Role.PARTNER]),
             "; ".join(themes.get(pk, [])),

@@ -1,60 +1,195 @@
-"""The overview: one card per objective, what needs attention, the latest updates."""
+"""The overview: one card per objective (by dialogue, or for one dialogue), what needs attention,
+why things slip, the latest updates."""
 
 import datetime
 from collections import Counter
+from dataclasses import dataclass
+from urllib.parse import urlencode
 
-from django.db.models import Case, Count, F, IntegerField, Q, Sum, Value, When
+from django.db.models import Case, Count, DateField, F, IntegerField, Q, Sum, Value, When
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
+from django.utils.translation import gettext as _
 
 from .. import caching, charts, rules
-from ..models import Commitment, Status, StatusUpdate, Theme, is_past, state_expressions
-from ..rules import STATE_LAST_UPDATE, STATE_PROGRESS, STATE_STATUS
+from ..models import (
+    Commitment,
+    Dialogue,
+    SlipReason,
+    Status,
+    StatusUpdate,
+    Theme,
+    blocked_expression,
+    is_past,
+    state_expressions,
+)
+from ..rules import STATE_LAST_UPDATE, STATE_PROGRESS, STATE_REASON, STATE_STATUS
 from .charts import status_months_by_theme
 from .common import StatusCount, states_on
 
 
-class Overview(caching.CachedPage):
-    """The overview's figures on `day`, each computed only if the cached page body is missing
-    (5 queries)."""
+@dataclass
+class DialogueSection:
+    """One dialogue's cards on the overview: its announced objectives, and apart from them the
+    themes that hold the running of the dialogue itself (governance). `dialogue` is None for
+    themes that belong to no dialogue."""
 
-    def __init__(self, day: datetime.date | None = None):
+    dialogue: Dialogue | None
+    objectives: list[Theme]
+    governance: list[Theme]
+
+
+@dataclass
+class ReasonCount:
+    value: str
+    label: str
+    count: int
+    url: str
+
+
+class Overview(caching.CachedPage):
+    """The overview's figures on `day`, for one dialogue (its slug in `dialogue`) or all of them,
+    each computed only if the cached page body is missing (5 queries).
+
+    An unknown dialogue is not an error that empties the page: the overview says that nothing is
+    called that and shows every dialogue, as the list names a filter value it does not know.
+    """
+
+    def __init__(self, day: datetime.date | None = None, dialogue: list[str] | str | None = None):
         self.day = day
+        self.asked = [dialogue] if isinstance(dialogue, str) else list(dialogue or [])
+
+    def cache_parts(self) -> tuple:
+        return (tuple(self.asked),)
 
     # Today the figures are counted in SQL from the stored state. For a past day every commitment's
     # state is read once (states_on) and counted here: the same rules (rules.py), in Python, instead
     # of a trail lookup repeated in every clause of every query.
 
     @cached_property
-    def past_states(self) -> dict:
+    def _dialogues_and_themes(self) -> tuple[list[Dialogue], list[Theme]]:
+        return dialogues_and_themes()
+
+    @property
+    def dialogues(self) -> list[Dialogue]:
+        """Every dialogue, newest first: the switch's choices."""
+        return self._dialogues_and_themes[0]
+
+    @cached_property
+    def dialogue(self) -> Dialogue | None:
+        """The dialogue asked for, or None for all of them (also when the one asked for is unknown)."""
+        if len(self.asked) != 1:
+            return None
+        return next((d for d in self.dialogues if d.slug == self.asked[0]), None)
+
+    @property
+    def dialogue_id(self) -> int | None:
+        return self.dialogue.pk if self.dialogue else None
+
+    @cached_property
+    def problem(self) -> str:
+        """Why the dialogue asked for is not the one shown ("" when it is)."""
+        if len(self.asked) > 1:
+            return _("Choose one dialogue at a time: showing all dialogues.")
+        if self.asked and self.dialogue is None and self.asked[0]:
+            return _("No dialogue is called “%(slug)s”: showing all dialogues.") % {
+                "slug": self.asked[0][:100]
+            }
+        return ""
+
+    @cached_property
+    def all_past_states(self) -> dict:
+        """Every commitment's state on the past day: a blocker may be of another dialogue."""
         return states_on(self.day)
 
     @cached_property
-    def themes(self):
-        if is_past(self.day):
-            return cards_from_states(self.past_states)
-        return theme_cards(self.day)
+    def past_states(self) -> dict:
+        """The states of the commitments shown: the dialogue's, or all."""
+        if self.dialogue is None:
+            return self.all_past_states
+        return {
+            pk: state for pk, state in self.all_past_states.items() if state.dialogue_id == self.dialogue.pk
+        }
 
     @cached_property
-    def attention(self):
+    def _past_links(self) -> tuple[list, list]:
+        return theme_and_blocker_links()
+
+    @cached_property
+    def themes(self) -> list[Theme]:
+        """The cards shown, in order: the dialogue's own themes, or every theme."""
+        shown = self.shown_themes
         if is_past(self.day):
-            return attention_summary_from_states(self.past_states, self.day)
-        return attention_summary(self.day)
+            counts, progress = counts_from_states(self.past_states, self._past_links[0])
+        else:
+            counts, progress = theme_counts(self.day, self.dialogue_id)
+        return cards(shown, counts, progress)
+
+    @cached_property
+    def shown_themes(self) -> list[Theme]:
+        themes = self._dialogues_and_themes[1]
+        if self.dialogue:
+            return [theme for theme in themes if theme.dialogue_id == self.dialogue.pk]
+        return themes
+
+    @cached_property
+    def sections(self) -> list[DialogueSection]:
+        """The cards by dialogue (one section for the dialogue chosen), governance apart; themes of
+        no dialogue last. Two dialogues' objectives of the same name stay two cards."""
+        by_dialogue: dict[int | None, list[Theme]] = {}
+        for theme in self.themes:
+            by_dialogue.setdefault(theme.dialogue_id, []).append(theme)
+        sections = [
+            section(dialogue, by_dialogue[dialogue.pk])
+            for dialogue in self.dialogues
+            if dialogue.pk in by_dialogue
+        ]
+        if None in by_dialogue:
+            sections.append(section(None, by_dialogue[None]))
+        return sections
+
+    @cached_property
+    def attention(self) -> dict[str, int]:
+        if is_past(self.day):
+            return attention_summary_from_states(
+                self.past_states, self._past_links[1], self.day, blockers=self.all_past_states
+            )
+        return attention_summary(self.day, self.dialogue_id)
+
+    @cached_property
+    def reasons(self) -> list[ReasonCount]:
+        """Open commitments by the reason their latest update gave for slipping, each linked to the
+        list of them (open and slipped is at risk or off track: discontinued is closed)."""
+        base = reverse("tracker:commitment_list")
+        chosen = [("dialogue", self.dialogue.slug)] if self.dialogue else []
+        slipping = [
+            ("status", status) for status in rules.SLIP_STATUSES if status not in rules.CLOSED_STATUSES
+        ]
+        return [
+            ReasonCount(
+                value,
+                label,
+                self.attention.get(f"reason_{value}", 0),
+                f"{base}?{urlencode([('reason', value), *slipping, *chosen])}",
+            )
+            for value, label in SlipReason.choices
+        ]
 
     @cached_property
     def attention_list(self):
         if is_past(self.day):
             return attention_list_from_states(self.past_states, self.day)
-        return list(attention_list(self.day))
+        return list(attention_list(self.day, self.dialogue_id))
 
     @cached_property
     def latest_updates(self):
-        return list(latest_updates(self.day))
+        return list(latest_updates(self.day, self.dialogue_id))
 
     @cached_property
     def chart_themes(self) -> list[Theme]:
         """The themes in card order, for the charts (1 query): they are drawn on their own request."""
-        return list(Theme.objects.order_by("order", "name"))
+        return self.shown_themes
 
     @cached_property
     def status_charts(self) -> dict:
@@ -62,26 +197,76 @@ class Overview(caching.CachedPage):
         frame = charts.Frame(240, 64, left=2, right=2, top=4, bottom=16)
         return {
             theme_id: charts.stacked_bars(months, frame)
-            for theme_id, months in status_months_by_theme(self.day).items()
+            for theme_id, months in status_months_by_theme(self.day, self.dialogue_id).items()
         }
 
 
-def theme_links_as_of(day: datetime.date | None):
+def section(dialogue, themes: list[Theme]) -> DialogueSection:
+    return DialogueSection(
+        dialogue,
+        [theme for theme in themes if not theme.is_governance],
+        [theme for theme in themes if theme.is_governance],
+    )
+
+
+def dialogues_and_themes() -> tuple[list[Dialogue], list[Theme]]:
+    """Every dialogue (newest first) and every theme (in display order), from one UNION query: the
+    switch needs all dialogues, the cards all themes, and each card its dialogue."""
+    no_date, no_number, no_text = Value(None, DateField()), Value(None, IntegerField()), Value("")
+    dialogues = Dialogue.objects.order_by().values_list(
+        Value("dialogue"), "pk", "name", "slug", Value(0), no_text, no_number, "announced_on"
+    )
+    themes = Theme.objects.order_by().values_list(
+        Value("theme"), "pk", "name", "slug", "order", "kind", "dialogue_id", no_date
+    )
+    found_dialogues, found_themes = [], []
+    for kind, pk, name, slug, order, theme_kind, dialogue_id, announced_on in dialogues.union(
+        themes, all=True
+    ):
+        if kind == "dialogue":
+            found_dialogues.append(Dialogue(pk=pk, name=name, slug=slug, announced_on=announced_on))
+        else:
+            found_themes.append(
+                Theme(pk=pk, name=name, slug=slug, order=order, kind=theme_kind, dialogue_id=dialogue_id)
+            )
+    found_dialogues.sort(key=lambda d: (-d.announced_on.toordinal(), d.name))
+    found_themes.sort(key=lambda t: (t.order, t.name, t.pk))
+    return found_dialogues, found_themes
+
+
+def theme_and_blocker_links() -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    """Every (theme, commitment) link and every (blocked, blocker) link, from one UNION query: what
+    a past day's cards and blocked count are counted from."""
+    themes = Commitment.themes.through.objects.order_by().values_list(
+        Value("theme"), "theme_id", "commitment_id"
+    )
+    blockers = Commitment.blocked_by.through.objects.order_by().values_list(
+        Value("blocker"), "from_commitment_id", "to_commitment_id"
+    )
+    theme_links, blocker_links = [], []
+    for kind, a, b in themes.union(blockers, all=True):
+        (theme_links if kind == "theme" else blocker_links).append((a, b))
+    return theme_links, blocker_links
+
+
+def theme_links_as_of(day: datetime.date | None, dialogue_id: int | None = None):
     """The commitment–theme links, each annotated with its commitment's state on `day` (links of
-    commitments not yet announced then left out)."""
+    commitments not yet announced then left out), of one dialogue's commitments when given."""
     links = Commitment.themes.through.objects.annotate(**state_expressions(day, "commitment"))
+    if dialogue_id is not None:
+        links = links.filter(commitment__dialogue_id=dialogue_id)
     return links.filter(commitment__announced_on__lte=day) if is_past(day) else links
 
 
-def theme_cards(day: datetime.date | None = None) -> list[Theme]:
-    """Each theme with its commitments counted by status, share completed and mean progress (2 queries).
+def theme_counts(day: datetime.date | None = None, dialogue_id: int | None = None) -> tuple[Counter, Counter]:
+    """Commitments counted by (theme id, status), and their summed progress by theme id (1 query).
 
     Counted from the theme links grouped by (theme, status), which reads far fewer rows than
     joining every commitment to every theme and aggregating per theme.
     """
     counts, progress = Counter(), Counter()
     rows = (
-        theme_links_as_of(day)
+        theme_links_as_of(day, dialogue_id)
         .values("theme_id", STATE_STATUS)
         .annotate(n=Count("pk"), progress=Sum(STATE_PROGRESS))
         .order_by()
@@ -89,24 +274,22 @@ def theme_cards(day: datetime.date | None = None) -> list[Theme]:
     for row in rows:
         counts[(row["theme_id"], row[STATE_STATUS])] = row["n"]
         progress[row["theme_id"]] += row["progress"]
-    return cards(counts, progress)
+    return counts, progress
 
 
-def cards_from_states(states: dict) -> list[Theme]:
-    """theme_cards, counted from states already read (2 queries: the theme links, the themes)."""
+def counts_from_states(states: dict, links) -> tuple[Counter, Counter]:
+    """theme_counts, from states already read and the (theme id, commitment id) links (no query)."""
     counts, progress = Counter(), Counter()
-    links = Commitment.themes.through.objects.order_by().values_list("theme_id", "commitment_id")
     for theme_id, commitment_id in links:
         state = states.get(commitment_id)
         if state is not None:
             counts[(theme_id, state.status)] += 1
             progress[theme_id] += state.progress
-    return cards(counts, progress)
+    return counts, progress
 
 
-def cards(counts: Counter, progress: Counter) -> list[Theme]:
-    """Every theme with its counts by (theme id, status) and its summed progress (1 query)."""
-    themes = list(Theme.objects.order_by("order", "name"))
+def cards(themes: list[Theme], counts: Counter, progress: Counter) -> list[Theme]:
+    """`themes` with their counts by (theme id, status) and their summed progress (no query)."""
     for theme in themes:
         theme.by_status = [StatusCount(v, label, counts[(theme.pk, v)]) for v, label in Status.choices]
         theme.n = sum(s.count for s in theme.by_status)
@@ -115,22 +298,27 @@ def cards(counts: Counter, progress: Counter) -> list[Theme]:
     return themes
 
 
-def attention_summary(day: datetime.date | None = None) -> dict[str, int]:
-    """How many open commitments are overdue, at risk, off track or stale on `day` (1 query)."""
+def attention_summary(day: datetime.date | None = None, dialogue_id: int | None = None) -> dict[str, int]:
+    """How many open commitments (of one dialogue, when given) are overdue, at risk, off track, stale
+    or blocked on `day`, and how many give each reason for slipping (1 query)."""
     judged_on = day or timezone.localdate()
-    return (
-        Commitment.objects.as_of(day)
-        .open()
-        .aggregate(
-            overdue=Count("pk", filter=rules.overdue_q(judged_on)),
-            at_risk=Count("pk", filter=Q(**{STATE_STATUS: Status.AT_RISK})),
-            off_track=Count("pk", filter=Q(**{STATE_STATUS: Status.OFF_TRACK})),
-            stale=Count("pk", filter=rules.stale_q(judged_on)),
-        )
+    commitments = Commitment.objects.as_of(day).open()
+    if dialogue_id is not None:
+        commitments = commitments.filter(dialogue_id=dialogue_id)
+    by_reason = {
+        f"reason_{value}": Count("pk", filter=Q(**{STATE_REASON: value})) for value in SlipReason.values
+    }
+    return commitments.aggregate(
+        overdue=Count("pk", filter=rules.overdue_q(judged_on)),
+        at_risk=Count("pk", filter=Q(**{STATE_STATUS: Status.AT_RISK})),
+        off_track=Count("pk", filter=Q(**{STATE_STATUS: Status.OFF_TRACK})),
+        stale=Count("pk", filter=rules.stale_q(judged_on)),
+        blocked=Count("pk", filter=Q(blocked_expression(day))),
+        **by_reason,
     )
 
 
-def attention_list(day: datetime.date | None = None, limit=10):
+def attention_list(day: datetime.date | None = None, dialogue_id: int | None = None, limit=10):
     """The open commitments most in need of a look on `day`: off track, at risk, overdue, then
     stale (1 query)."""
     judged_on = day or timezone.localdate()
@@ -141,10 +329,11 @@ def attention_list(day: datetime.date | None = None, limit=10):
         default=Value(3),
         output_field=IntegerField(),
     )
+    commitments = Commitment.objects.as_of(day).needing_attention(judged_on)
+    if dialogue_id is not None:
+        commitments = commitments.filter(dialogue_id=dialogue_id)
     return (
-        Commitment.objects.as_of(day)
-        .needing_attention(judged_on)
-        .select_related("dialogue")
+        commitments.select_related("dialogue")
         .annotate(urgency=urgency)
         .order_by(
             "urgency", F("due_on").asc(nulls_last=True), F(STATE_LAST_UPDATE).asc(nulls_first=True), "id"
@@ -152,16 +341,30 @@ def attention_list(day: datetime.date | None = None, limit=10):
     )
 
 
-def attention_summary_from_states(states: dict, day: datetime.date) -> dict[str, int]:
-    """attention_summary, counted from states already read (no query)."""
-    summary = dict.fromkeys(["overdue", "at_risk", "off_track", "stale"], 0)
-    for state in states.values():
+def attention_summary_from_states(
+    states: dict, blocker_links, day: datetime.date, blockers: dict | None = None
+) -> dict[str, int]:
+    """attention_summary, counted from the `states` already read and the (blocked, blocker) links
+    (no query). `blockers` holds the states blockers are judged by (default `states`): a blocker
+    may be of another dialogue than the commitments counted."""
+    summary = dict.fromkeys(["overdue", "at_risk", "off_track", "stale", "blocked"], 0)
+    summary.update({f"reason_{value}": 0 for value in SlipReason.values})
+    troubling = {
+        pk
+        for pk, state in (states if blockers is None else blockers).items()
+        if rules.is_troubling_blocker(state.status, state.due_on, day)
+    }
+    blocked = {blocked_id for blocked_id, blocker_id in blocker_links if blocker_id in troubling}
+    for pk, state in states.items():
         if state.status in rules.CLOSED_STATUSES:
             continue
         summary["overdue"] += rules.is_overdue(state.status, state.due_on, day)
         summary["at_risk"] += state.status == Status.AT_RISK
         summary["off_track"] += state.status == Status.OFF_TRACK
         summary["stale"] += rules.is_stale(state.status, state.last_update_on, state.announced_on, day)
+        summary["blocked"] += pk in blocked
+        if state.slip_reason:
+            summary[f"reason_{state.slip_reason}"] += 1
     return summary
 
 
@@ -187,11 +390,10 @@ def attention_list_from_states(states: dict, day: datetime.date, limit=10) -> li
     return [rows[pk] for pk in chosen]
 
 
-def latest_updates(day: datetime.date | None = None, limit=8):
-    """The updates most recently recorded among those reported by `day` and not withdrawn (1 query)."""
-    return (
-        StatusUpdate.objects.counting()
-        .filter(reported_on__lte=day or timezone.localdate())
-        .select_related("commitment", "author")
-        .order_by("-created_at", "-id")[:limit]
-    )
+def latest_updates(day: datetime.date | None = None, dialogue_id: int | None = None, limit=8):
+    """The updates most recently recorded among those reported by `day` and not withdrawn, on one
+    dialogue's commitments when given (1 query)."""
+    updates = StatusUpdate.objects.counting().filter(reported_on__lte=day or timezone.localdate())
+    if dialogue_id is not None:
+        updates = updates.filter(commitment__dialogue_id=dialogue_id)
+    return updates.select_related("commitment", "author").order_by("-created_at", "-id")[:limit]

@@ -29,16 +29,24 @@ def status_badge(item):
     return format_html(STATUS_BADGE, item.status, item.get_status_display())
 
 
+# Blocked is marked with a symbol as well as the word: the flags' colours alone would not tell it.
+BLOCKED_FLAG = '<span class="flag flag-blocked"><span aria-hidden="true">⛔</span> {}</span>'
+
+
 @register.simple_tag
 def flags(commitment):
-    """Overdue, stale and, where the query annotated it (`is_blocked`, see
-    CommitmentQuerySet.with_blocked), blocked: held up by a blocker in trouble."""
+    """Overdue, stale and (where the rows were read with `.with_blocked(day)`) blocked."""
     shown = [
         ("overdue", gettext("Overdue"), commitment.is_overdue),
         ("stale", gettext("Stale"), commitment.is_stale),
-        ("blocked", gettext("Blocked"), getattr(commitment, "is_blocked", False)),
     ]
-    return format_html_join(" ", '<span class="flag flag-{}">{}</span>', ((k, t) for k, t, on in shown if on))
+    markup = format_html_join(
+        " ", '<span class="flag flag-{}">{}</span>', ((k, t) for k, t, on in shown if on)
+    )
+    if not getattr(commitment, "is_blocked", False):
+        return markup
+    blocked = format_html(BLOCKED_FLAG, gettext("Blocked"))
+    return format_html("{} {}", markup, blocked) if markup else blocked
 
 
 # --- compliance scores --------------------------------------------------------------------------

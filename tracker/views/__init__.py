@@ -50,7 +50,10 @@ def overview(request):
     return render(
         request,
         "tracker/overview.html",
-        {"overview": selectors.Overview(request.as_of), "stale_days": settings.TRACKER_STALE_AFTER_DAYS},
+        {
+            "overview": selectors.Overview(request.as_of, request.GET.getlist("dialogue")),
+            "stale_days": settings.TRACKER_STALE_AFTER_DAYS,
+        },
     )
 
 
@@ -64,7 +67,7 @@ def overview_charts(request):
         request,
         "tracker/overview_charts.html",
         "tracker/partials/_overview_charts.html",
-        {"overview": selectors.Overview(request.as_of)},
+        {"overview": selectors.Overview(request.as_of, request.GET.getlist("dialogue"))},
     )
 
 
@@ -327,7 +330,7 @@ def agency_list(request):
     return render(
         request,
         "tracker/agency_list.html",
-        {"agencies": selectors.agency_scorecards(request.as_of), "statuses": Status.choices},
+        {"countries": selectors.agency_scorecards(request.as_of), "statuses": Status.choices},
     )
 
 

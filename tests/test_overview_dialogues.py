@@ -1,0 +1,189 @@
+"""The overview, one dialogue at a time: the switch, cards that never merge two dialogues' objectives,
+governance apart from the objectives, and open commitments counted by reason for slippage."""
+
+import datetime
+
+import pytest
+
+from tracker import services
+from tracker.models import Commitment, Dialogue, SlipReason, Status, Theme, ThemeKind
+
+D = datetime.date
+
+
+@pytest.fixture
+def two_dialogues(db):
+    """Two dialogues, each with its own "STEM education" objective and a governance theme."""
+    space = Dialogue.objects.create(
+        name="Space dialogue", slug="space", parties="US,FR", announced_on=D(2021, 11, 10)
+    )
+    ocean = Dialogue.objects.create(
+        name="Ocean dialogue", slug="ocean", parties="US,JP", announced_on=D(2022, 3, 1)
+    )
+    themes = {}
+    for dialogue in (space, ocean):
+        themes[(dialogue.slug, "stem")] = Theme.objects.create(
+            dialogue=dialogue, name="STEM education", slug=f"{dialogue.slug}-stem", order=1
+        )
+        themes[(dialogue.slug, "governance")] = Theme.objects.create(
+            dialogue=dialogue,
+            name="Dialogue governance",
+            slug=f"{dialogue.slug}-governance",
+            kind=ThemeKind.GOVERNANCE,
+            order=9,
+        )
+    return space, ocean, themes
+
+
+@pytest.fixture
+def add(two_dialogues, editor):
+    space, ocean, themes = two_dialogues
+    dialogues = {"space": space, "ocean": ocean}
+
+    def commitment(dialogue, theme, status=None, reason="", reported_on=None):
+        c = Commitment.objects.create(
+            dialogue=dialogues[dialogue],
+            slug=f"c{Commitment.objects.count()}",
+            title=f"{dialogue} {theme} {Commitment.objects.count()}",
+            announced_on=D(2022, 1, 1),
+        )
+        c.themes.set([themes[(dialogue, theme)]])
+        if status:
+            services.status_update_create(
+                commitment=c,
+                author=editor,
+                status=status,
+                progress=20,
+                text="News.",
+                reported_on=reported_on or datetime.date.today(),
+                reason=reason,
+            )
+        return c
+
+    return commitment
+
+
+def cards_by_dialogue(overview):
+    return {
+        (section.dialogue.slug if section.dialogue else None): {t.name: t.n for t in section.objectives}
+        for section in overview.sections
+    }
+
+
+def test_two_dialogues_objectives_of_the_same_name_never_merge(viewer_client, add):
+    add("space", "stem")
+    add("space", "stem")
+    add("ocean", "stem")
+    overview = viewer_client.get("/").context["overview"]
+    assert cards_by_dialogue(overview) == {"space": {"STEM education": 2}, "ocean": {"STEM education": 1}}
+    page = viewer_client.get("/").content.decode()
+    assert "Space dialogue" in page and "Ocean dialogue" in page
+    assert page.count(">STEM education</a>") == 2
+
+
+def test_one_dialogue_shows_only_its_own_themes_and_commitments(viewer_client, add):
+    add("space", "stem", Status.OFF_TRACK, SlipReason.FUNDING)
+    add("ocean", "stem", Status.OFF_TRACK, SlipReason.TECHNICAL)
+    add("ocean", "stem")
+    response = viewer_client.get("/?dialogue=ocean")
+    overview = response.context["overview"]
+    assert overview.dialogue.slug == "ocean"
+    assert [(t.slug, t.n) for t in overview.themes] == [("ocean-stem", 2), ("ocean-governance", 0)]
+    assert overview.attention["off_track"] == 1
+    assert {c.dialogue.slug for c in overview.attention_list} == {"ocean"}
+    assert {u.commitment.dialogue.slug for u in overview.latest_updates} == {"ocean"}
+    page = response.content.decode()
+    assert "space-stem" not in page
+    # Its links keep to the dialogue.
+    assert "/commitments/?theme=ocean-stem&amp;status=off_track&amp;dialogue=ocean" in page
+    assert "/commitments/?status=off_track&amp;dialogue=ocean" in page
+
+
+def test_governance_is_shown_apart_from_the_announced_objectives(viewer_client, add):
+    add("space", "governance")
+    overview = viewer_client.get("/?dialogue=space").context["overview"]
+    (section,) = overview.sections
+    assert [t.slug for t in section.objectives] == ["space-stem"]
+    assert [t.slug for t in section.governance] == ["space-governance"]
+    page = viewer_client.get("/?dialogue=space").content.decode()
+    objectives, governance = page.split('class="governance"')
+    assert "space-governance" not in objectives and "space-governance" in governance
+
+
+def test_the_switch_offers_every_dialogue_and_keeps_the_as_of_day(viewer_client, two_dialogues):
+    page = viewer_client.get("/?dialogue=space&as_of=2023-01-01").content.decode()
+    assert '<option value="space" selected>Space dialogue</option>' in page
+    assert '<option value="ocean">Ocean dialogue</option>' in page
+    assert '<input type="hidden" name="as_of" value="2023-01-01">' in page
+    assert '<input type="hidden" name="dialogue" value="space">' in page  # the as-of picker keeps it
+
+
+def test_an_unknown_dialogue_is_named_and_all_dialogues_are_shown(viewer_client, add):
+    add("space", "stem")
+    add("ocean", "stem")
+    response = viewer_client.get("/?dialogue=moon")
+    assert response.status_code == 200
+    assert "No dialogue is called “moon”: showing all dialogues." in response.content.decode()
+    assert set(cards_by_dialogue(response.context["overview"])) == {"space", "ocean"}
+
+
+def test_the_cached_overview_keeps_dialogues_apart(viewer_client, add):
+    add("space", "stem")
+    add("ocean", "stem")
+    assert viewer_client.get("/?dialogue=space").context["overview"].themes[0].slug == "space-stem"
+    assert viewer_client.get("/?dialogue=ocean").context["overview"].themes[0].slug == "ocean-stem"
+    assert "space-stem" not in viewer_client.get("/?dialogue=ocean").content.decode()
+
+
+def test_the_overview_counts_open_commitments_by_reason_and_links_to_them(viewer_client, add):
+    add("space", "stem", Status.AT_RISK, SlipReason.FUNDING)
+    add("space", "stem", Status.OFF_TRACK, SlipReason.FUNDING)
+    add("ocean", "stem", Status.AT_RISK, SlipReason.LEGAL)
+    add("space", "stem", Status.DISCONTINUED, SlipReason.FUNDING)  # closed: not counted
+    overview = viewer_client.get("/").context["overview"]
+    counts = {r.value: r.count for r in overview.reasons}
+    assert counts["funding"] == 2 and counts["legal"] == 1 and counts["technical"] == 0
+    response = viewer_client.get("/?dialogue=space")
+    funding = next(r for r in response.context["overview"].reasons if r.value == "funding")
+    assert funding.count == 2
+    assert funding.url == "/commitments/?reason=funding&status=at_risk&status=off_track&dialogue=space"
+    assert "Funding: 2" in response.content.decode()
+    assert viewer_client.get(funding.url).context["browser"].total == 2
+
+
+def test_reasons_and_blocked_on_the_overview_as_of_a_past_day(viewer_client, add, editor):
+    blocker = add("space", "stem", Status.AT_RISK, SlipReason.TECHNICAL, reported_on=D(2022, 3, 1))
+    waiting = add("space", "stem")
+    services.commitment_set_blockers(commitment=waiting, blockers=[blocker])
+    services.status_update_create(
+        commitment=blocker,
+        author=editor,
+        status=Status.ON_TRACK,
+        progress=50,
+        text="Fixed.",
+        reported_on=D(2023, 1, 1),
+    )
+    today = viewer_client.get("/?dialogue=space").context["overview"]
+    past = viewer_client.get("/?dialogue=space&as_of=2022-06-30").context["overview"]
+    assert today.attention["blocked"] == 0 and past.attention["blocked"] == 1
+    assert {r.value: r.count for r in today.reasons}["technical"] == 0
+    assert {r.value: r.count for r in past.reasons}["technical"] == 1
+    assert [(t.slug, t.n) for t in past.themes] == [("space-stem", 2), ("space-governance", 0)]
+
+
+def test_the_blocked_count_today_links_to_the_blocked_list(viewer_client, add):
+    blocker = add("space", "stem", Status.OFF_TRACK, SlipReason.POLITICAL)
+    waiting = add("space", "stem")
+    services.commitment_set_blockers(commitment=waiting, blockers=[blocker])
+    response = viewer_client.get("/")
+    assert response.context["overview"].attention["blocked"] == 1
+    assert "/commitments/?blocked=1" in response.content.decode()
+
+
+def test_the_charts_follow_the_dialogue(viewer_client, add):
+    add("space", "stem")
+    add("ocean", "stem")
+    page = viewer_client.get("/?dialogue=space").content.decode()
+    assert "/overview/charts/?dialogue=space" in page
+    charts = viewer_client.get("/overview/charts/?dialogue=space").context["overview"]
+    assert [t.slug for t in charts.chart_themes] == ["space-stem", "space-governance"]
