@@ -187,7 +187,8 @@ def test_an_agency_page_shows_its_countrys_scores_at_the_latest_round(viewer_cli
     assert scores.summary.mean == 0.5 and scores.summary.percentage == 75
     assert (scores.summary.no_evidence, scores.summary.unassessed) == (1, 1)
     page = response.content.decode()
-    assert "+1 Full compliance" in page and "0 Partial compliance" in page
+    assert '<span class="score-symbol">+1</span> Full compliance' in page
+    assert '<span class="score-symbol">0</span> Partial compliance' in page
     assert "No evidence available" in page and "Not assessed" in page
     assert "Satellites launched on time." in page
     assert "+0.50" in page and "75 %" in page

@@ -5,8 +5,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
-from .models import SlipReason, StatusUpdate, country_name, not_in_the_future
-from .templatetags.tracker_tags import score_display
+from .models import SlipReason, StatusUpdate, country_name, not_in_the_future, score_display
 
 
 class StatusUpdateForm(forms.ModelForm):

@@ -1,61 +1,58 @@
-"""Assessing each side in a real browser: the score lands in its party's column without a reload."""
+"""An editor assesses a side in a real browser, and the scorecard's cell and averages follow."""
+
+import datetime
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.test_dashboard import assert_no_page_load, log_in, mark_page
+from tests.browser.test_dashboard import log_in
 from tracker import services
 from tracker.models import Commitment, Round
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_post_assessments_for_both_sides_and_see_them_side_by_side(
+def test_posting_an_assessment_changes_the_scorecard_cell_and_averages(
     page, live_server, seed, editor, screenshot
 ):
-    commitment = Commitment.objects.get(slug="earth-observation-data-exchange")
-    known = Round.objects.filter(dialogue=commitment.dialogue).count()  # the seed may come with some
-    Round.objects.create(dialogue=commitment.dialogue, number=known + 1, held_on="2022-11-30")
-    second = Round.objects.create(dialogue=commitment.dialogue, number=known + 2, held_on="2024-06-12")
+    round_one = Round.objects.create(
+        dialogue=seed, number=1, held_on=datetime.date(2022, 11, 30), place="Washington, D.C."
+    )
+    first, second = Commitment.objects.filter(dialogue=seed).order_by("pk")[:2]
+    # Before: the United States fully compliant on one commitment, France not yet assessed anywhere.
     services.assessment_create(
-        commitment=commitment,
-        round=second,
-        party="FR",
-        score=-1,
-        rationale="No exchange agreed yet.",
+        commitment=first, round=round_one, party="US", score=1, rationale="Met twice.", assessor=editor
+    )
+    services.assessment_create(
+        commitment=second,
+        round=round_one,
+        party="US",
+        score=None,
+        rationale="Nothing published.",
         assessor=editor,
     )
     log_in(page, live_server, "editor")
-    page.goto(live_server.url + commitment.get_absolute_url())
-    mark_page(page)
-    france = page.locator(".party-column", has=page.get_by_role("heading", name="France")).first
-    expect(france).to_contain_text("No compliance")
+    scorecard = f"{live_server.url}/dialogues/{seed.slug}/scorecard/"
+    page.goto(scorecard)
+    france_average = page.locator("table.scorecard tfoot td").nth(1)
+    expect(france_average).to_contain_text("—")
+    expect(page.locator("table.scorecard tfoot td").first).to_contain_text("+1.00")
+    screenshot("scorecard-before")
 
+    page.goto(live_server.url + first.get_absolute_url())
     form = page.locator("#assessment-form")
-    form.get_by_text("Post an assessment").click()
-    form.get_by_label("United States").check()
-    form.get_by_label("+1 Full compliance").check()
-    form.get_by_label("Rationale").fill("Data exchange arrangement signed and running.")
-    form.get_by_label("Evidence links").fill("https://example.org/arrangement")
+    form.locator("summary").click()
+    form.get_by_label("France").check()
+    form.get_by_label("−1 No compliance").check()
+    form.get_by_label("Rationale").fill("No French contribution reported by the round.")
     form.get_by_role("button", name="Post assessment").click()
-
-    united_states = page.locator("#assessments .party-column").first
-    expect(united_states).to_contain_text("+1 Full compliance")
-    expect(united_states).to_contain_text("Data exchange arrangement signed and running.")
     expect(page.locator("#assessment-form")).to_contain_text("Assessment posted.")
+    expect(page.locator(".assessments")).to_contain_text("No French contribution reported by the round.")
+    screenshot("commitment-assessed")
 
-    form = page.locator("#assessment-form")
-    form.get_by_label("France").check()
-    form.get_by_label("0 Partial compliance or work in progress").check()
-    form.get_by_label("Rationale").fill("Exchange agreed in principle; first data due next year.")
-    form.get_by_role("button", name="Post assessment").click()
-    expect(page.locator("#assessments")).to_contain_text("Partial compliance or work in progress")
-    expect(page.locator("#assessment-history")).to_contain_text("Superseded")
-    assert_no_page_load(page)
-    screenshot("commitment-assessments")
-
-    form = page.locator("#assessment-form")
-    form.get_by_label("France").check()
-    form.get_by_label("No evidence available").check()
-    form.get_by_role("button", name="Post assessment").click()
-    expect(page.locator("#id_rationale_error")).to_contain_text("Give the rationale")
+    page.goto(scorecard)
+    row = page.locator("table.scorecard tbody tr", has_text=first.title)
+    expect(row).to_contain_text("No compliance")
+    expect(france_average).to_contain_text("−1.00")
+    expect(france_average).to_contain_text("0 %")
+    screenshot("scorecard-after")

@@ -17,7 +17,7 @@ from ..rules import (
     Status,
 )
 from .agency import Agency, country_name
-from .assessment import NO_EVIDENCE_LABEL, Assessment, Score
+from .assessment import NO_EVIDENCE_LABEL, NOT_ASSESSED_LABEL, Assessment, Score, ScoreDisplay, score_display
 from .commitment import (
     FUTURE_DATE_MESSAGE,
     Commitment,
@@ -47,6 +47,9 @@ __all__ = [
     "CLOSED_STATUSES",
     "FUTURE_DATE_MESSAGE",
     "NO_EVIDENCE_LABEL",
+    "NOT_ASSESSED_LABEL",
+    "ScoreDisplay",
+    "score_display",
     "STATE_LAST_UPDATE",
     "STATE_PROGRESS",
     "STATE_REASON",

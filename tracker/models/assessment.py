@@ -2,12 +2,15 @@
 Research Groups score compliance. Append-only like the trail: a correction is a new assessment,
 and the latest for (commitment, party, round) counts."""
 
+from dataclasses import dataclass
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -24,6 +27,40 @@ class Score(models.IntegerChoices):
 
 # An assessment without a score: "no evidence available" is its own answer, never a zero.
 NO_EVIDENCE_LABEL = _("No evidence available")
+NOT_ASSESSED_LABEL = _("Not assessed")
+
+
+@dataclass(frozen=True)
+class ScoreDisplay:
+    """How a scorecard cell reads, wherever it is shown: a symbol (none for the two answers without
+    a score), words, and a key for its colour (CSS class `score-<key>`), never colour alone."""
+
+    key: str
+    symbol: str
+    words: str  # lazy: translated when shown, in the reader's language
+
+    @property
+    def css(self) -> str:
+        return f"score-{self.key}"
+
+    @property
+    def label(self) -> str:
+        """Symbol and words in one string (lazy too), for a form's choices: "+1 Full compliance"."""
+        return format_lazy("{} {}", self.symbol, self.words) if self.symbol else self.words
+
+
+SCORE_KEYS = {Score.FULL: ("full", "+1"), Score.PARTIAL: ("partial", "0"), Score.NONE: ("none", "−1")}
+
+
+def score_display(cell) -> ScoreDisplay:
+    """The display of a scorecard cell (Assessment.cell): +1, 0 or −1, rules.NO_EVIDENCE (or None,
+    an assessment's score when there was no evidence), or anything else for not assessed."""
+    if cell in SCORE_KEYS and not isinstance(cell, bool):
+        key, symbol = SCORE_KEYS[cell]
+        return ScoreDisplay(key, symbol, Score(cell).label)
+    if cell is None or cell == rules.NO_EVIDENCE:
+        return ScoreDisplay("no-evidence", "", NO_EVIDENCE_LABEL)
+    return ScoreDisplay("unassessed", "", NOT_ASSESSED_LABEL)
 
 
 class AssessmentQuerySet(models.QuerySet):

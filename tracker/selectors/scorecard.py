@@ -20,12 +20,10 @@ from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.functional import cached_property
 from django.utils.translation import gettext
-from django.utils.translation import gettext_lazy as _
 
 from .. import caching, rules
 from ..filters import CommitmentFilter
 from ..models import (
-    NO_EVIDENCE_LABEL,
     Agency,
     Assessment,
     Commitment,
@@ -35,10 +33,10 @@ from ..models import (
     Score,
     Theme,
     country_name,
+    score_display,
 )
 from .assessments import latest_assessments
 
-NOT_ASSESSED_LABEL = _("Not assessed")
 # The filters a scorecard accepts, with the commitment list's meaning (tracker/filters.py).
 FILTER_NAMES = ("theme", "agency")
 
@@ -136,14 +134,13 @@ class Face:
 
 
 def cell_faces() -> dict:
-    """A Face for each cell value, its words translated once for a whole scorecard."""
-    return {
-        Score.FULL.value: Face("+1", str(Score.FULL.label), "score-full"),
-        Score.PARTIAL.value: Face("0", str(Score.PARTIAL.label), "score-partial"),
-        Score.NONE.value: Face("−1", str(Score.NONE.label), "score-none"),
-        rules.NO_EVIDENCE: Face("", str(NO_EVIDENCE_LABEL), "score-no-evidence"),
-        rules.UNASSESSED: Face("", str(NOT_ASSESSED_LABEL), "score-unassessed"),
-    }
+    """A Face for each cell value (models.score_display says how each reads), its words translated
+    once for a whole scorecard."""
+    faces = {}
+    for value in (*Score.values, rules.NO_EVIDENCE, rules.UNASSESSED):
+        display = score_display(value)
+        faces[value] = Face(display.symbol, str(display.words), display.css)
+    return faces
 
 
 @dataclass(frozen=True)

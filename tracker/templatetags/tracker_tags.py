@@ -2,7 +2,6 @@
 list renders hundreds of them, and an include costs a template lookup and a context each time.
 format_html escapes every value."""
 
-from dataclasses import dataclass
 from html import escape
 from urllib.parse import urlencode
 
@@ -11,11 +10,10 @@ from django.urls import reverse
 from django.utils import dateformat, timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
-from django.utils.text import format_lazy
-from django.utils.translation import gettext, gettext_lazy
+from django.utils.translation import gettext
 
-from ..models import NO_EVIDENCE_LABEL, Score
-from ..rules import NO_EVIDENCE, UNASSESSED, SlipReason, Status
+from ..models import ScoreDisplay, score_display
+from ..rules import UNASSESSED, SlipReason, Status
 
 register = template.Library()
 
@@ -50,35 +48,6 @@ def flags(commitment):
 
 
 # --- compliance scores --------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ScoreDisplay:
-    """How a score shows: a CSS class (`score-<key>`), a symbol and words, never colour alone."""
-
-    key: str
-    symbol: str
-    words: str  # lazy: translated when shown, in the reader's language
-
-    @property
-    def label(self) -> str:
-        """Symbol and words in one string (lazy too), for a form's choices: "+1 Full compliance"."""
-        return format_lazy("{} {}", self.symbol, self.words) if self.symbol else self.words
-
-
-NOT_ASSESSED_LABEL = gettext_lazy("Not assessed")
-SCORE_KEYS = {Score.FULL: ("full", "+1"), Score.PARTIAL: ("partial", "0"), Score.NONE: ("none", "−1")}
-
-
-def score_display(cell) -> ScoreDisplay:
-    """The display of a scorecard cell (Assessment.cell): +1, 0 or −1, rules.NO_EVIDENCE (or None,
-    an assessment's score when there was no evidence), or anything else for not assessed."""
-    if cell in SCORE_KEYS and not isinstance(cell, bool):
-        key, symbol = SCORE_KEYS[cell]
-        return ScoreDisplay(key, symbol, Score(cell).label)
-    if cell is None or cell == NO_EVIDENCE:
-        return ScoreDisplay("no-evidence", "", NO_EVIDENCE_LABEL)
-    return ScoreDisplay(UNASSESSED, "", NOT_ASSESSED_LABEL)
 
 
 @register.simple_tag
