@@ -28,7 +28,7 @@ def status_badge(item):
 
 
 # Blocked is marked with a symbol as well as the word: the flags' colours alone would not tell it.
-BLOCKED_FLAG = '<span class="flag flag-blocked"><span aria-hidden="true">⛔</span> {}</span>'
+BLOCKED_FLAG = '<span class="flag flag-blocked"><span aria-hidden="true">⊘</span> {}</span>'
 
 
 @register.simple_tag
