@@ -187,3 +187,9 @@ def test_the_charts_follow_the_dialogue(viewer_client, add):
     assert "/overview/charts/?dialogue=space" in page
     charts = viewer_client.get("/overview/charts/?dialogue=space").context["overview"]
     assert [t.slug for t in charts.chart_themes] == ["space-stem", "space-governance"]
+
+
+def test_the_overview_links_to_the_chosen_dialogues_scorecard(viewer_client, two_dialogues):
+    page = viewer_client.get("/?dialogue=ocean").content.decode()
+    assert 'href="/dialogues/ocean/scorecard/"' in page
+    assert 'href="/dialogues/"' in viewer_client.get("/").content.decode()
