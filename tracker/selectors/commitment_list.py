@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 
 from django.core.paginator import Paginator
 from django.db.models import CharField, Count, DateField, F, IntegerField, Value
+from django.db.models.functions import Cast
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
@@ -180,8 +181,10 @@ class CommitmentBrowser(caching.CachedPage):
                 .annotate(
                     n=n,
                     kind=Value(kind),
-                    id=F(column) if by_id else Value(None, IntegerField()),
-                    code=Value(None, CharField()) if by_id else F(column),
+                    # Typed NULLs: PostgreSQL reads a bare NULL under DISTINCT as text, which a
+                    # UNION with the id columns then refuses.
+                    id=F(column) if by_id else Cast(Value(None), IntegerField()),
+                    code=Cast(Value(None), CharField()) if by_id else F(column),
                 )
                 .values_list("kind", "id", "code", "n")
                 .order_by()
