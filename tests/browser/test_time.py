@@ -32,7 +32,10 @@ def test_choose_a_past_day_follow_links_in_it_and_go_back(page, live_server, see
     log_in(page, live_server, "editor")
 
     page.get_by_label("Show the tracker as it stood on").fill("2022-06-30")
-    page.get_by_role("button", name="Show", exact=True).click()
+    # The overview has two "Show" buttons (the day, and the dialogue switch): the day's form's.
+    page.locator("form", has_text="Show the tracker as it stood on").get_by_role(
+        "button", name="Show", exact=True
+    ).click()
     expect(page).to_have_url(re.compile(r"/\?as_of=2022-06-30$"))
     expect(page.locator(".as-of-banner")).to_contain_text("As it stood on 30 June 2022")
     # Each card's chart arrives after the page, swapped into its slot.
