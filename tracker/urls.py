@@ -1,7 +1,7 @@
 from django.urls import path
 
 from . import views
-from .views import assessments, dialogues
+from .views import assessments, briefing, dialogues
 
 app_name = "tracker"
 
@@ -36,6 +36,9 @@ urlpatterns = [
         dialogues.dialogue_scorecard_export,
         name="dialogue_scorecard_export",
     ),
+    path("dialogues/<slug:slug>/briefing/", briefing.dialogue_briefing, name="dialogue_briefing"),
+    path("dialogues/<slug:slug>/briefing.pdf", briefing.dialogue_briefing_pdf, name="dialogue_briefing_pdf"),
+    path("dialogues/<slug:slug>/briefing.docx", briefing.dialogue_briefing_docx, name="dialogue_briefing_docx"),
     path("sources/<int:pk>/", views.source_detail, name="source_detail"),
     path("healthz", views.healthz, name="healthz"),
 ]

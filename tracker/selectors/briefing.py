@@ -1,0 +1,493 @@
+"""The briefing for a dialogue's next round: where every commitment stands, what moved in a period,
+what each side delivered, what is blocked and why, and what is due next.
+
+One Briefing feeds the page, its printout, the PDF and the Word file (tracker/exports/), so the four
+can never disagree. It reads, whatever the number of commitments: the dialogue's themes, its
+agencies' participations, the commitments (filtered, as they stood at the period's end), their theme
+links, their state at the period's start, the updates in the period, the latest round's assessments
+and the commitments that block them (8 queries; the view adds the dialogue and its rounds).
+"""
+
+import datetime
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.http import QueryDict
+from django.utils.functional import cached_property
+from django.utils.translation import gettext as _
+
+from .. import charts, rules
+from ..filters import CommitmentFilter
+from ..models import (
+    Commitment,
+    Dialogue,
+    Participation,
+    Role,
+    Round,
+    SourceDocument,
+    Status,
+    StatusUpdate,
+    country_name,
+    state_expressions,
+)
+from ..rules import STATE_PROGRESS, STATE_STATUS
+from .assessments import latest_assessments
+from .charts import MonthMix
+from .common import DayState, states_on
+from .scorecard import (
+    Cell,
+    Column,
+    ObjectiveGroup,
+    Summary,
+    cell_faces,
+    dialogue_themes,
+    group_by_objective,
+    party_names,
+    summarize,
+    theme_links,
+)
+
+# The list's filters a briefing narrows by, with the list's meaning (tracker/filters.py).
+FILTER_NAMES = ("theme", "agency", "country")
+DUE_AHEAD_DAYS = 90  # "due next": the summary lists what falls due within this many days
+CHART_MONTHS = 24  # the status chart shows at most the last two years of a long period
+
+
+@dataclass(frozen=True)
+class Period:
+    """What the briefing covers: changes after the end of `start` up to the end of `end`.
+
+    `since_round` is the round `start` is the date of (None when a date was given, or no round has
+    been held); `latest_round` the latest round held by `end`, whose assessments count."""
+
+    start: datetime.date
+    end: datetime.date
+    since_round: Round | None
+    latest_round: Round | None
+    as_of: datetime.date | None  # None: the briefing is about today
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days
+
+
+@dataclass(frozen=True)
+class Blocker:
+    pk: int
+    title: str
+    status: str
+    progress: int
+    due_on: datetime.date | None
+    troubling: bool  # off track, at risk or overdue on the period's end (rules.is_troubling_blocker)
+
+    @property
+    def status_label(self) -> str:
+        return Status(self.status).label
+
+
+@dataclass
+class Item:
+    """One commitment in the briefing: its state then and now, both sides' assessments, the period's
+    updates and what blocks it."""
+
+    commitment: Commitment  # as it stood on the period's end (status, progress, is_blocked)
+    then: DayState | None  # None: announced after the period's start
+    cells: list[Cell] = field(default_factory=list)
+    updates: list[StatusUpdate] = field(default_factory=list)
+    blockers: list[Blocker] = field(default_factory=list)
+    leads: list[Participation] = field(default_factory=list)
+    partners: list[Participation] = field(default_factory=list)
+
+    @property
+    def is_new(self) -> bool:
+        return self.then is None
+
+    @property
+    def then_status_label(self) -> str:
+        return Status(self.then.status).label if self.then else ""
+
+    @property
+    def movement(self) -> str:
+        """rules.movement from the period's start (a new commitment starts not started, at 0 %)."""
+        status, progress = (self.then.status, self.then.progress) if self.then else (Status.NOT_STARTED, 0)
+        c = self.commitment
+        return rules.movement(status, progress, c.status, c.progress)
+
+    @property
+    def slipped(self) -> bool:
+        return self.movement == rules.SLIPPED
+
+    @property
+    def slip_reason_label(self) -> str:
+        reason = self.commitment.slip_reason
+        return rules.SlipReason(reason).label if reason else ""
+
+
+@dataclass
+class StatusChange:
+    value: str
+    label: str
+    now: int
+    then: int
+
+    @property
+    def change(self) -> int:
+        return self.now - self.then
+
+
+@dataclass
+class Section:
+    """One objective (or governance, or "Other") and its commitments, in the briefing's order."""
+
+    group: ObjectiveGroup
+    anchor: str
+
+    @property
+    def title(self) -> str:
+        return self.group.theme.name if self.group.theme else _("Other commitments")
+
+    @property
+    def items(self) -> list[Item]:
+        return self.group.rows
+
+
+@dataclass
+class Passage:
+    commitment: Commitment
+    quote: str
+
+
+@dataclass
+class SourcePassages:
+    source: SourceDocument
+    passages: list[Passage]
+
+
+class FilterProblem(ValueError):
+    """A filter value the briefing cannot use; the message says which and why."""
+
+
+def filter_data(query_dict) -> QueryDict:
+    """Only the briefing's filters from a query string."""
+    data = QueryDict(mutable=True)
+    for name in FILTER_NAMES:
+        data.setlist(name, [v for v in query_dict.getlist(name) if v.strip()])
+    return data
+
+
+def month_ends_between(start: datetime.date, end: datetime.date, most: int = CHART_MONTHS) -> list:
+    """The last day of each month from `start`'s month to `end`'s (the last one being `end` itself),
+    at most the `most` latest."""
+    ends = []
+    year, month = start.year, start.month
+    while (year, month) < (end.year, end.month):
+        next_first = datetime.date(year + month // 12, month % 12 + 1, 1)
+        ends.append(next_first - datetime.timedelta(days=1))
+        year, month = next_first.year, next_first.month
+    ends.append(end)
+    return ends[-most:]
+
+
+def status_by_month(items: list[Item], ends: list[datetime.date]) -> list[MonthMix]:
+    """The items counted by status at each of `ends`, from what the briefing already holds: each
+    item's state at the period's start and its updates in the period (no query of its own)."""
+    months = [MonthMix(end, dict.fromkeys(Status.values, 0)) for end in ends]
+    for item in items:
+        announced = item.commitment.announced_on
+        status = item.then.status if item.then else Status.NOT_STARTED
+        progress = item.then.progress if item.then else 0
+        updates = iter(item.updates)
+        update = next(updates, None)
+        for month in months:
+            while update is not None and update.reported_on <= month.end:
+                status, progress = update.status, update.progress
+                update = next(updates, None)
+            if announced <= month.end:
+                month.counts[status] += 1
+                month.progress_sum += progress
+    return months
+
+
+class Briefing:
+    """A dialogue's briefing for `period`, narrowed by `query_dict`'s theme, agency and country."""
+
+    def __init__(self, dialogue: Dialogue, period: Period, query_dict=None):
+        self.dialogue = dialogue
+        self.period = period
+        self.query_dict = filter_data(query_dict or QueryDict())
+        day = period.as_of
+        self.filterset = CommitmentFilter(
+            self.query_dict,
+            queryset=Commitment.objects.as_of(day)
+            .with_blocked(day)
+            .filter(dialogue=dialogue)
+            .select_related("source")
+            .defer("source__text"),
+            day=day,
+        )
+        self.valid = self.filterset.is_valid()
+
+    # --- the filters --------------------------------------------------------------------------
+
+    @cached_property
+    def themes(self):
+        return dialogue_themes(self.dialogue)
+
+    @cached_property
+    def participations(self) -> list[Participation]:
+        """Every agency's part in the dialogue's commitments (1 query): the agencies the form
+        offers, and each commitment's lead and partner agencies."""
+        return list(
+            Participation.objects.filter(commitment__dialogue=self.dialogue)
+            .select_related("agency")
+            .order_by("role", "agency__country", "agency__name")
+        )
+
+    @cached_property
+    def agencies(self) -> list:
+        seen = {}
+        for p in self.participations:
+            seen.setdefault(p.agency.slug, p.agency)
+        return sorted(seen.values(), key=lambda a: (a.country, a.name))
+
+    @cached_property
+    def parties(self) -> list[tuple[str, str]]:
+        return party_names(self.dialogue)
+
+    @cached_property
+    def countries(self) -> list[tuple[str, str]]:
+        """(code, name): the dialogue's parties, then any other country an agency comes from."""
+        codes = [code for code, _name in self.parties]
+        codes += sorted({a.country for a in self.agencies} - set(codes))
+        return [(code, country_name(code)) for code in codes]
+
+    @cached_property
+    def chosen(self) -> dict[str, list[str]]:
+        return {name: self.query_dict.getlist(name) for name in FILTER_NAMES}
+
+    @cached_property
+    def problems(self) -> list[str]:
+        """What in the filters cannot be used: a malformed value, or one that names nothing in this
+        dialogue (the briefing says so rather than print an empty document)."""
+        if not self.valid:
+            return self.filterset.problems()
+        known = {
+            "theme": {t.slug: t.name for t in self.themes},
+            "agency": {a.slug: a.name for a in self.agencies},
+            "country": dict(self.countries),
+        }
+        words = {
+            "theme": _("No objective “%(value)s” in this dialogue."),
+            "agency": _("No agency “%(value)s” takes part in this dialogue."),
+            "country": _("No agency of country “%(value)s” takes part in this dialogue."),
+        }
+        return [
+            words[name] % {"value": value[:60]}
+            for name in FILTER_NAMES
+            for value in self.chosen[name]
+            if value not in known[name]
+        ]
+
+    @property
+    def filter_words(self) -> list[str]:
+        """The chosen filters in words, for the cover and every format's header."""
+        names = {
+            "theme": {t.slug: t.name for t in self.themes},
+            "agency": {a.slug: str(a) for a in self.agencies},
+            "country": dict(self.countries),
+        }
+        headings = {"theme": _("Objective"), "agency": _("Agency"), "country": _("Country")}
+        return [
+            f"{headings[name]}: {', '.join(names[name].get(v, v) for v in values)}"
+            for name, values in self.chosen.items()
+            if values
+        ]
+
+    @property
+    def is_filtered(self) -> bool:
+        return any(self.chosen.values())
+
+    # --- the commitments ----------------------------------------------------------------------
+
+    @cached_property
+    def chosen_commitments(self):
+        if self.problems:
+            return Commitment.objects.none()
+        return self.filterset.qs.order_by("announced_on", "id")
+
+    @cached_property
+    def _ids(self):
+        """The chosen commitments as a subquery, for the reads that follow them."""
+        return self.chosen_commitments.order_by().values("pk")
+
+    @cached_property
+    def items(self) -> list[Item]:
+        commitments = list(self.chosen_commitments)
+        if not commitments:
+            return []
+        then = states_on(self.period.start, Commitment.objects.filter(pk__in=self._ids))
+        items = [Item(c, then.get(c.pk)) for c in commitments]
+        by_pk = {item.commitment.pk: item for item in items}
+        self._add_agencies(by_pk)
+        self._add_updates(by_pk)
+        self._add_assessments(items)
+        self._add_blockers(by_pk)
+        return items
+
+    def _add_agencies(self, by_pk: dict[int, Item]) -> None:
+        for p in self.participations:
+            item = by_pk.get(p.commitment_id)
+            if item:
+                (item.leads if p.role == Role.LEAD else item.partners).append(p)
+
+    def _add_updates(self, by_pk: dict[int, Item]) -> None:
+        """The updates reported in the period, oldest first (1 query)."""
+        updates = (
+            StatusUpdate.objects.counting()
+            .filter(
+                commitment__in=self._ids,
+                reported_on__gt=self.period.start,
+                reported_on__lte=self.period.end,
+            )
+            .select_related("author")
+            .order_by("reported_on", "created_at", "id")
+        )
+        for update in updates:
+            by_pk[update.commitment_id].updates.append(update)
+
+    def _add_assessments(self, items: list[Item]) -> None:
+        """Each side's assessment that counts at the latest round held (1 query)."""
+        faces = cell_faces()
+        latest_round = self.period.latest_round
+        latest = (
+            latest_assessments(rounds=[latest_round], commitments=self._ids, day=self.period.as_of)
+            if latest_round
+            else {}
+        )
+        round_id = latest_round.pk if latest_round else None
+        for item in items:
+            for party, _name in self.parties:
+                assessment = latest.get((item.commitment.pk, party, round_id))
+                value = rules.UNASSESSED if assessment is None else assessment.cell
+                item.cells.append(Cell(party, value, faces[value], assessment))
+
+    def _add_blockers(self, by_pk: dict[int, Item]) -> None:
+        """What each commitment is blocked by, as those stood on the period's end (1 query)."""
+        links = (
+            Commitment.blocked_by.through.objects.filter(from_commitment__in=self._ids)
+            .annotate(**state_expressions(self.period.as_of, commitment="to_commitment"))
+            .order_by("to_commitment__announced_on", "to_commitment_id")
+            .values_list(
+                "from_commitment_id",
+                "to_commitment_id",
+                "to_commitment__title",
+                "to_commitment__due_on",
+                STATE_STATUS,
+                STATE_PROGRESS,
+            )
+        )
+        for blocked_id, pk, title, due_on, status, progress in links:
+            troubling = rules.is_troubling_blocker(status, due_on, self.period.end)
+            by_pk[blocked_id].blockers.append(Blocker(pk, title, status, progress, due_on, troubling))
+
+    # --- the summary --------------------------------------------------------------------------
+
+    @cached_property
+    def status_changes(self) -> list[StatusChange]:
+        """Each status: how many commitments had it at the period's end, and at its start."""
+        now = defaultdict(int)
+        then = defaultdict(int)
+        for item in self.items:
+            now[item.commitment.status] += 1
+            if item.then:
+                then[item.then.status] += 1
+        return [StatusChange(value, label, now[value], then[value]) for value, label in Status.choices]
+
+    @property
+    def total_now(self) -> int:
+        return len(self.items)
+
+    @property
+    def total_then(self) -> int:
+        return sum(1 for item in self.items if item.then)
+
+    @property
+    def total_change(self) -> int:
+        return self.total_now - self.total_then
+
+    @cached_property
+    def columns(self) -> list[Column]:
+        """Each party's average and percentage at the latest round, over the chosen commitments."""
+        return [
+            Column(party, name, summarize(item.cells[i] for item in self.items))
+            for i, (party, name) in enumerate(self.parties)
+        ]
+
+    @cached_property
+    def overall(self) -> Summary:
+        return summarize(cell for item in self.items for cell in item.cells)
+
+    @cached_property
+    def slipped(self) -> list[Item]:
+        return [item for item in self.items if item.slipped]
+
+    @cached_property
+    def due_next(self) -> list[Item]:
+        """Open commitments falling due within DUE_AHEAD_DAYS of the period's end, soonest first."""
+        end = self.period.end
+        horizon = end + datetime.timedelta(days=DUE_AHEAD_DAYS)
+        due = [
+            item
+            for item in self.items
+            if item.commitment.due_on
+            and end <= item.commitment.due_on <= horizon
+            and item.commitment.status not in rules.CLOSED_STATUSES
+        ]
+        return sorted(due, key=lambda item: (item.commitment.due_on, item.commitment.pk))
+
+    @cached_property
+    def overdue(self) -> list[Item]:
+        end = self.period.end
+        return [
+            item for item in self.items if rules.is_overdue(item.commitment.status, item.commitment.due_on, end)
+        ]
+
+    @cached_property
+    def blocked(self) -> list[Item]:
+        return [item for item in self.items if item.commitment.is_blocked]
+
+    @cached_property
+    def n_updates(self) -> int:
+        return sum(len(item.updates) for item in self.items)
+
+    @cached_property
+    def status_chart(self) -> charts.BarChart | None:
+        """Commitments by status at each month's end over the period (the time pages' chart)."""
+        if not self.items:
+            return None
+        months = status_by_month(self.items, month_ends_between(self.period.start, self.period.end))
+        return charts.stacked_bars(months, charts.Frame(width=640, height=220))
+
+    # --- the body and the annex ---------------------------------------------------------------
+
+    @cached_property
+    def sections(self) -> list[Section]:
+        """One section per objective with commitments, then governance, then "Other" (1 query)."""
+        links = theme_links(self.dialogue, self._ids) if self.items else {}
+        grouped = group_by_objective(self.themes, links, self.items, lambda item: item.commitment)
+        return [
+            Section(group, f"objective-{group.theme.slug}" if group.theme else "objective-other")
+            for group in grouped
+            if group.rows
+        ]
+
+    @cached_property
+    def annex(self) -> list[SourcePassages]:
+        """The quoted passages by source document, in order of publication."""
+        by_source: dict[int, SourcePassages] = {}
+        for item in self.items:
+            c = item.commitment
+            if c.source_id and c.quote:
+                entry = by_source.setdefault(c.source_id, SourcePassages(c.source, []))
+                entry.passages.append(Passage(c, c.quote))
+        return sorted(by_source.values(), key=lambda s: (s.source.published_on, s.source.pk))
