@@ -343,3 +343,13 @@ def test_the_round_picker_and_the_csv_link_keep_the_filters_and_the_day(viewer_c
     )
     # (The as-of banner's "back to today" link, outside the cached body, keeps the whole query.)
     assert "junk" not in page.split("<h1>")[1]
+
+
+def test_averages_and_percentages_are_rounded_not_cut():
+    from tracker.rules import ScoreSummary
+    from tracker.selectors.scorecard import Summary, signed
+
+    assert signed(2 / 3, 2) == "+0.67"
+    assert signed(-2 / 3, 2) == "−0.67"
+    summary = Summary(ScoreSummary(mean=1 / 3, scored=3, no_evidence=0, unassessed=0))
+    assert summary.percentage_text == "67 %"

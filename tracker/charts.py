@@ -25,6 +25,18 @@ MARKER_SHAPES = {
     Status.DISCONTINUED: "bar",
 }
 
+# Each status's colour, as in app.css's custom properties (keep the two in step). Written on the
+# charts' patterns as attributes: a browser's stylesheet overrides them, but WeasyPrint, drawing a
+# briefing's chart into a PDF, reads SVG colours from attributes only.
+STATUS_COLOURS = {
+    Status.NOT_STARTED: "#5b6472",
+    Status.ON_TRACK: "#1d7a3c",
+    Status.AT_RISK: "#9a5b00",
+    Status.OFF_TRACK: "#b3261e",
+    Status.COMPLETED: "#1f4e9c",
+    Status.DISCONTINUED: "#3f3f46",
+}
+
 
 @dataclass(frozen=True)
 class Frame:

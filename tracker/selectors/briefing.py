@@ -50,7 +50,7 @@ from .scorecard import (
 # The list's filters a briefing narrows by, with the list's meaning (tracker/filters.py).
 FILTER_NAMES = ("theme", "agency", "country")
 DUE_AHEAD_DAYS = 90  # "due next": the summary lists what falls due within this many days
-CHART_MONTHS = 24  # the status chart shows at most the last two years of a long period
+CHART_MONTHS = 12  # the status chart shows at most the last 12 months of a long period, as the time pages do
 
 
 @dataclass(frozen=True)

@@ -153,7 +153,8 @@ class Cell:
 
 def signed(value: float, decimals: int) -> str:
     """A number with its sign, as scores are written: +0.50, 0.00, −0.33."""
-    text = number_format(abs(value), decimals)
+    # Rounded first: number_format cuts a float's decimals off (2/3 would read 0.66).
+    text = number_format(round(abs(value), decimals), decimals)
     if round(value, decimals) > 0:
         return f"+{text}"
     if round(value, decimals) < 0:
@@ -181,7 +182,7 @@ class Summary:
 
     @property
     def percentage_text(self) -> str:
-        return "—" if self.percentage is None else f"{number_format(self.percentage, 0)} %"
+        return "—" if self.percentage is None else f"{number_format(round(self.percentage), 0)} %"
 
     @property
     def left_out_text(self) -> str:

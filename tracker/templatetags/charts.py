@@ -3,7 +3,15 @@
 from django import template
 from django.utils.translation import gettext as _
 
+from ..charts import STATUS_COLOURS
+
 register = template.Library()
+
+
+@register.filter
+def status_colour(status) -> str:
+    """The status's colour (charts.STATUS_COLOURS), for an SVG fill attribute."""
+    return STATUS_COLOURS.get(status, "#000000")
 
 
 @register.inclusion_tag("tracker/components/_chart_status_card.html")
