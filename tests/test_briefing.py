@@ -22,8 +22,18 @@ from django.utils import timezone
 
 from tracker import services
 from tracker.exports import pdf
-from tracker.models import Agency, Commitment, Dialogue, Participation, Role, Round, SourceDocument, Status, Theme
-from tracker.models import ThemeKind
+from tracker.models import (
+    Agency,
+    Commitment,
+    Dialogue,
+    Participation,
+    Role,
+    Round,
+    SourceDocument,
+    Status,
+    Theme,
+    ThemeKind,
+)
 from tracker.rules import SlipReason
 
 TEXT = (
@@ -80,7 +90,9 @@ def assess(commitment, round_, party, score, assessor, rationale):
 def beta(db, editor):
     editor.first_name, editor.last_name = "Eda", "Editor"
     editor.save()
-    dialogue = Dialogue.objects.create(name="Beta dialogue", slug="beta", parties="US,FR", announced_on="2024-01-10")
+    dialogue = Dialogue.objects.create(
+        name="Beta dialogue", slug="beta", parties="US,FR", announced_on="2024-01-10"
+    )
     source = SourceDocument.objects.create(
         title="Joint statement", publisher="Ministry", published_on="2024-01-10", text=TEXT
     )
@@ -111,7 +123,12 @@ def beta(db, editor):
 
     share = commitment("share", "Share data", climate, "We will share Earth observation data.", nasa, cnes)
     analysis = commitment(
-        "analysis", "Joint analysis", climate, "We will analyse climate risks together.", cnes, due_on="2024-04-01"
+        "analysis",
+        "Joint analysis",
+        climate,
+        "We will analyse climate risks together.",
+        cnes,
+        due_on="2024-04-01",
     )
     people = commitment(
         "people",
@@ -207,7 +224,9 @@ def test_summary_lists_what_slipped_what_falls_due_and_what_is_blocked(viewer_cl
 
 def test_one_section_per_objective_in_the_dialogues_order_with_each_commitment(viewer_client, beta):
     _response, html = page(viewer_client, beta)
-    order = [html.index(f'id="objective-{slug}"') for slug in ("beta-climate", "beta-science", "beta-running")]
+    order = [
+        html.index(f'id="objective-{slug}"') for slug in ("beta-climate", "beta-science", "beta-running")
+    ]
     assert order == sorted(order)
     climate = section(html, "objective-beta-climate")
     assert "Share data" in climate and "Joint analysis" in climate and "Exchange people" not in climate
@@ -296,7 +315,7 @@ def test_unknown_dialogue_is_not_found(viewer_client, db):
 
 def test_text_typed_by_staff_is_shown_as_text(viewer_client, beta, editor):
     share = Commitment.objects.get(slug="share")
-    share.title = "<script>alert(1)</script> =HYPERLINK(\"http://x\")"
+    share.title = '<script>alert(1)</script> =HYPERLINK("http://x")'
     share.save()
     update(share, editor, "2024-11-01", Status.AT_RISK, 50, "<img src=x onerror=alert(2)>")
     _response, html = page(viewer_client, beta)
@@ -310,7 +329,9 @@ def test_dialogue_page_and_overview_link_to_the_briefing(viewer_client, beta):
     assert target in viewer_client.get(f"/?dialogue={beta.slug}").content.decode()
 
 
-def test_without_pango_the_page_says_what_to_install_and_the_pdf_answers_503(viewer_client, beta, monkeypatch):
+def test_without_pango_the_page_says_what_to_install_and_the_pdf_answers_503(
+    viewer_client, beta, monkeypatch
+):
     monkeypatch.setattr(pdf, "_weasyprint", lambda: (None, "cannot load library 'pango-1.0-0'"))
     _response, html = page(viewer_client, beta)
     assert "PDF is not available on this server" in html and pdf.PANGO_PACKAGES in html
@@ -360,7 +381,9 @@ def test_pdf_grows_with_the_content(viewer_client, beta, editor):
     before = len(pdf_pages(viewer_client.get(url(beta, ".pdf"))))
     climate = Theme.objects.get(slug="beta-climate")
     for i in range(30):
-        c = Commitment.objects.create(dialogue=beta, slug=f"more-{i}", title=f"More work {i}", announced_on="2024-01-10")
+        c = Commitment.objects.create(
+            dialogue=beta, slug=f"more-{i}", title=f"More work {i}", announced_on="2024-01-10"
+        )
         c.themes.set([climate])
     after = len(pdf_pages(viewer_client.get(url(beta, ".pdf"))))
     assert after > before

@@ -38,7 +38,9 @@ urlpatterns = [
     ),
     path("dialogues/<slug:slug>/briefing/", briefing.dialogue_briefing, name="dialogue_briefing"),
     path("dialogues/<slug:slug>/briefing.pdf", briefing.dialogue_briefing_pdf, name="dialogue_briefing_pdf"),
-    path("dialogues/<slug:slug>/briefing.docx", briefing.dialogue_briefing_docx, name="dialogue_briefing_docx"),
+    path(
+        "dialogues/<slug:slug>/briefing.docx", briefing.dialogue_briefing_docx, name="dialogue_briefing_docx"
+    ),
     path("sources/<int:pk>/", views.source_detail, name="source_detail"),
     path("healthz", views.healthz, name="healthz"),
 ]

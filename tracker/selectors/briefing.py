@@ -449,7 +449,9 @@ class Briefing:
     def overdue(self) -> list[Item]:
         end = self.period.end
         return [
-            item for item in self.items if rules.is_overdue(item.commitment.status, item.commitment.due_on, end)
+            item
+            for item in self.items
+            if rules.is_overdue(item.commitment.status, item.commitment.due_on, end)
         ]
 
     @cached_property

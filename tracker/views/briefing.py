@@ -41,7 +41,9 @@ def since_round(text: str, rounds: list[Round], end: datetime.date) -> Round:
         raise BriefingProblem(_("This dialogue has no round %(number)d.") % {"number": number})
     if round_.held_on > end:
         raise BriefingProblem(
-            _("Round %(number)d is dated %(held)s, after the briefing's date %(end)s: choose an earlier round.")
+            _(
+                "Round %(number)d is dated %(held)s, after the briefing's date %(end)s: choose an earlier round."
+            )
             % {"number": number, "held": date_format(round_.held_on), "end": date_format(end)}
         )
     return round_
