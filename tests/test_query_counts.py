@@ -89,6 +89,15 @@ PAGES = {
         SERVED_FROM_CACHE + 2,
     ),
     "scorecard csv": (lambda p: f"/dialogues/{p.dialogue.slug}/scorecard/export.csv?theme=t1", {}, 8, 8),
+    # Not cached. The dialogue, its rounds, themes, participations, commitments, their state at the
+    # period's start, the updates in it, the round's assessments, blockers and theme links (10).
+    "briefing": (lambda p: f"/dialogues/{p.dialogue.slug}/briefing/", {}, 12, 12),
+    "briefing filtered": (
+        lambda p: f"/dialogues/{p.dialogue.slug}/briefing/?since=2024-03-01&agency=a0&country=US",
+        {},
+        12,
+        12,
+    ),
 }
 
 
