@@ -35,7 +35,9 @@ BUDGET_MS = {
 }
 # Issue 10: computed afresh (the cache emptied), the dialogue page of a 500-commitment dialogue
 # and its scorecard (whole or by theme), p50 in ms.
-COMPUTED_BUDGET_MS = {"dialogue": 40, "scorecard": 60}
+COMPUTED_BUDGET_MS = {"dialogue": 40, "scorecard": 60, "briefing": 150}
+# Issue 11: the briefing of that dialogue as files, and of the seed dialogue as PDF, p50 in seconds.
+DOCUMENT_BUDGET_S = {"pdf": 10, "docx": 3, "seed pdf": 2}
 # The size of dialogue the scorecard's budget is set for.
 DIALOGUE_SIZE = 500
 
@@ -267,6 +269,16 @@ def cases(superuser, editor):
             None,
         ),
         (scored, "detail", editor, "get", f"/commitments/{scored_pk}/", {}, None),
+        # The briefing (issue 11), as a page; its PDF and Word file are timed by measure_documents.
+        (
+            f"briefing of the dialogue ({dialogue.n} commitments)",
+            "briefing",
+            superuser,
+            "get",
+            f"/dialogues/{d}/briefing/",
+            {},
+            None,
+        ),
         ("post an update (htmx)", "post", editor, "post", f"/commitments/{busy.pk}/updates/", htmx, None),
         ("CSV, every row", "csv", superuser, "get", "/commitments/export.csv", {}, None),
     ]
@@ -417,10 +429,67 @@ def measure(args):
     return rows, skipped
 
 
+def measure_documents(rounds: int = 3):
+    """The briefing of the dialogue the pages were measured on (about 500 commitments) as PDF and
+    as Word, and the seed dialogue's PDF (loaded now, after the pages, so it changes none of their
+    data): p50 seconds over `rounds`, and the Python heap's peak while making one (tracemalloc,
+    in a run of its own: it slows what it watches; Pango's and cairo's own memory is not in it)."""
+    import tracemalloc
+
+    from django.contrib.auth.models import User
+    from django.core.management import call_command
+    from django.db.models import Count
+    from django.test import Client
+
+    from tracker.models import Dialogue
+
+    sized = Dialogue.objects.annotate(n=Count("commitments"))
+    dialogue = min(sized, key=lambda d: (abs(d.n - DIALOGUE_SIZE), -d.n))
+    call_command("load_dialogue", verbosity=0)
+    seed = Dialogue.objects.order_by("-pk").first()  # the one just loaded
+    client = Client()
+    client.force_login(User.objects.get(username="bench-admin"))
+    plan = [
+        (f"briefing PDF ({dialogue.n} commitments)", "pdf", f"/dialogues/{dialogue.slug}/briefing.pdf"),
+        (f"briefing Word ({dialogue.n} commitments)", "docx", f"/dialogues/{dialogue.slug}/briefing.docx"),
+        ("briefing PDF of the seed dialogue", "seed pdf", f"/dialogues/{seed.slug}/briefing.pdf"),
+    ]
+    rows = []
+    for name, kind, url in plan:
+        times = [timed_request(client, "get", url, {}) / 1000 for _ in range(rounds)]
+        tracemalloc.start()
+        response = client.get(url)
+        _current, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        rows.append(
+            {
+                "case": name,
+                "kind": kind,
+                "url": url,
+                "p50_s": statistics.median(times),
+                "peak_mib": peak / 2**20,
+                "bytes": len(response.content),
+                "budget_s": DOCUMENT_BUDGET_S[kind],
+            }
+        )
+    return rows
+
+
+def document_checks(rows):
+    return [
+        (
+            f"{row['case']}: p50 <= {row['budget_s']} s",
+            row["p50_s"] <= row["budget_s"],
+            f"{row['p50_s']:.2f} s",
+        )
+        for row in rows
+    ]
+
+
 def query_limit(row):
     """DESIGN.md: at most 10 queries a page, 12 for the as-of pages, what changed, the scorecard
-    and the dialogue page (issue 10)."""
-    twelve = row["case"].endswith(AS_OF) or row["kind"] in ("changes", "scorecard", "dialogue")
+    and the dialogue page (issue 10), the briefing (issue 11)."""
+    twelve = row["case"].endswith(AS_OF) or row["kind"] in ("changes", "scorecard", "dialogue", "briefing")
     return 12 if twelve else 10
 
 
@@ -578,10 +647,17 @@ def main():
     rows, skipped = measure(args)
     title = f"{engine}: {args.commitments} commitments, {args.updates} updates, {args.rounds} rounds (p50/p95 over rounds)"
     print_table(rows, title)
+    documents = measure_documents()
+    print("\nThe briefing as files (p50 of 3; the Python heap's peak while making one):")
+    for row in documents:
+        print(
+            f"  {row['case']}: {row['p50_s']:.2f} s, {row['peak_mib']:.0f} MiB peak, {row['bytes'] // 1024} KiB"
+        )
     result = {
         "engine": engine,
         "args": vars(args),
         "pages": rows,
+        "documents": documents,
         "skipped": skipped,
         "when": time.strftime("%Y-%m-%dT%H:%M:%S"),
     }
@@ -590,10 +666,11 @@ def main():
 
         result["load"] = run_load(args, workdir)
     problems = verdicts(rows) + load_verdicts(result.get("load", []))
+    problems += [f"{what}: {measured}" for what, passed, measured in document_checks(documents) if not passed]
     result["budget_problems"] = problems
-    checks = time_checks(rows)
+    checks = time_checks(rows) + document_checks(documents)
     result["budget_checks"] = [{"budget": w, "passed": ok, "measured": m} for w, ok, m in checks]
-    print("\nBudgets of the as-of pages, what changed, the dialogue page and the scorecard:")
+    print("\nBudgets of the as-of pages, what changed, the dialogue page, the scorecard and the briefing:")
     for what, passed, measured in checks:
         print(f"  {'pass' if passed else 'FAIL'}  {what}: {measured}")
     out = ROOT / "bench" / "results"
@@ -601,7 +678,12 @@ def main():
     path = out / f"bench-{engine}-{time.strftime('%Y%m%d-%H%M%S')}.json"
     path.write_text(json.dumps(result, indent=2))
     notes = "".join(f"\n- {note}" for note in skipped)
-    path.with_suffix(".md").write_text(f"{title}\n\n{markdown_table(rows)}{notes}\n")
+    files = "".join(
+        f"\n| {r['case']} | {r['p50_s']:.2f} s | {r['peak_mib']:.0f} MiB | {r['budget_s']} s |"
+        for r in documents
+    )
+    files_table = f"\n\n| briefing file | p50 | heap peak | budget |\n|---|---|---|---|{files}\n"
+    path.with_suffix(".md").write_text(f"{title}\n\n{markdown_table(rows)}{files_table}{notes}\n")
     print("\nBudgets: " + ("all met" if not problems else "NOT MET:\n  " + "\n  ".join(problems)))
     print(f"Results: {path}")
 
