@@ -546,7 +546,7 @@ def add_facts_table(document, item, site) -> None:
 def add_assessments_table(document, item, party_names: dict) -> None:
     add_caption(document, _("Assessments"))
     table = add_table(
-        document, [_("Party"), _("Score"), _("Rationale")], [Cm(3.5), Cm(4), TEXT_WIDTH - Cm(7.5)]
+        document, [_("Party"), _("Score"), _("Rationale")], [Cm(3.5), Cm(5), TEXT_WIDTH - Cm(8.5)]
     )
     for cell in item.cells:
         row = add_row(table, [party_names.get(cell.party, cell.party), str(cell.face), ""], first_bold=True)
@@ -566,7 +566,7 @@ def add_updates_table(document, item) -> None:
     table = add_table(
         document,
         [_("Date"), _("By"), _("Status"), _("What happened")],
-        [Cm(2.5), Cm(3.5), Cm(3.5), TEXT_WIDTH - Cm(9.5)],
+        [Cm(2.8), Cm(3.5), Cm(3.5), TEXT_WIDTH - Cm(9.8)],
     )
     for update in item.updates:
         status = f"{update.get_status_display()} {update.progress} %"
