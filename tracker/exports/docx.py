@@ -441,7 +441,7 @@ def add_compliance_table(document, briefing) -> None:
 
 
 def troubling_blockers_words(item) -> str:
-    return "; ".join(f"{b.title} ({b.status_label.lower()})" for b in item.blockers if b.troubling)
+    return "; ".join(f"{b.title} ({b.status_label.lower()})" for b in item.troubling_blockers)
 
 
 def add_list(document, items, heading, empty, *, show_due=False, show_blockers=False) -> None:

@@ -99,6 +99,11 @@ class Item:
     partners: list[Participation] = field(default_factory=list)
 
     @property
+    def troubling_blockers(self) -> list[Blocker]:
+        """The blockers that make it blocked: off track, at risk or overdue."""
+        return [b for b in self.blockers if b.troubling]
+
+    @property
     def is_new(self) -> bool:
         return self.then is None
 
