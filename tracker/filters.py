@@ -7,6 +7,8 @@ overdue and stale read the state fields `Commitment.objects.as_of(day)` annotate
 
 import datetime
 import re
+from collections.abc import Mapping
+from dataclasses import dataclass
 
 import django_filters
 from django import forms
@@ -14,7 +16,17 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .models import Agency, Commitment, Dialogue, Participation, Role, Status, Theme, children_mean_progress
+from .models import (
+    Agency,
+    Commitment,
+    Dialogue,
+    Participation,
+    Role,
+    Status,
+    Theme,
+    children_mean_progress,
+    country_name,
+)
 from .rules import STATE_LAST_UPDATE, STATE_PROGRESS, STATE_REASON, STATE_STATUS, SlipReason
 
 SLUG_OR_CODE = re.compile(r"[-a-zA-Z0-9_]{1,100}")
@@ -46,52 +58,64 @@ def _participations_of(values):
 ROLLUP = "rollup_progress"  # annotated only when sorting by it (see filter_queryset)
 
 SORTS = {
-    "": ("Announcement order", ["announced_on", "id"]),
-    "title": ("Title (A–Z)", ["title", "id"]),
-    "-progress": ("Most progress", [F(STATE_PROGRESS).desc(), "id"]),
-    "progress": ("Least progress", [F(STATE_PROGRESS).asc(), "id"]),
-    "due": ("Due soonest", [F("due_on").asc(nulls_last=True), "id"]),
-    "-updated": ("Recently updated", [F(STATE_LAST_UPDATE).desc(nulls_last=True), "id"]),
-    "updated": ("Longest without an update", [F(STATE_LAST_UPDATE).asc(nulls_first=True), "id"]),
+    "": (_("Announcement order"), ["announced_on", "id"]),
+    "title": (_("Title (A–Z)"), ["title", "id"]),
+    "-progress": (_("Most progress"), [F(STATE_PROGRESS).desc(), "id"]),
+    "progress": (_("Least progress"), [F(STATE_PROGRESS).asc(), "id"]),
+    "due": (_("Due soonest"), [F("due_on").asc(nulls_last=True), "id"]),
+    "-updated": (_("Recently updated"), [F(STATE_LAST_UPDATE).desc(nulls_last=True), "id"]),
+    "updated": (_("Longest without an update"), [F(STATE_LAST_UPDATE).asc(nulls_first=True), "id"]),
     # Commitments without sub-commitments have no roll-up and come last.
-    "-rollup": ("Sub-commitments' mean progress", [F(ROLLUP).desc(nulls_last=True), "id"]),
+    "-rollup": (_("Sub-commitments' mean progress"), [F(ROLLUP).desc(nulls_last=True), "id"]),
 }
 
 
+@dataclass(frozen=True)
+class ActiveFilter:
+    """One filter in force, in words: its label and the names of the values chosen (any of which
+    matches), or only `values` for a filter that is a single condition ("Overdue")."""
+
+    label: str
+    values: tuple[str, ...]
+
+
 class CommitmentFilter(django_filters.FilterSet):
-    q = django_filters.CharFilter(method="filter_text", label="Search", max_length=200)
-    dialogue = SlugsFilter(method="filter_dialogue", label="Dialogue")
-    theme = SlugsFilter(method="filter_theme", label="Theme")
+    q = django_filters.CharFilter(method="filter_text", label=_("Search"), max_length=200)
+    dialogue = SlugsFilter(method="filter_dialogue", label=_("Dialogue"))
+    theme = SlugsFilter(method="filter_theme", label=_("Theme"))
     # agency, country and role are applied together (see filter_queryset): "lead" qualifies the
     # agency or country chosen, so it must be one condition on the same participation row.
-    agency = SlugsFilter(method="filter_together", label="Agency")
-    country = SlugsFilter(method="filter_together", label="Country")
+    agency = SlugsFilter(method="filter_together", label=_("Agency"))
+    country = SlugsFilter(method="filter_together", label=_("Country"))
     role = django_filters.ChoiceFilter(
         choices=[(Role.LEAD, _("Only where they lead")), (Role.PARTNER, _("Only where they are partners"))],
         method="filter_together",
-        label="Role",
+        label=_("Role"),
         empty_label=None,
     )
     status = django_filters.MultipleChoiceFilter(
-        field_name=STATE_STATUS, choices=Status.choices, label="Status"
+        field_name=STATE_STATUS, choices=Status.choices, label=_("Status")
     )
     # The reason the latest update (on the day asked about) gave for slipping: state, like status.
     reason = django_filters.MultipleChoiceFilter(
         field_name=STATE_REASON, choices=SlipReason.choices, label=_("Reason for slippage")
     )
     due = django_filters.ChoiceFilter(
-        choices=[("overdue", "Overdue")], method="filter_due", label="Due", empty_label=None
+        choices=[("overdue", _("Overdue"))], method="filter_due", label=_("Due"), empty_label=None
     )
     stale = django_filters.ChoiceFilter(
-        choices=[("1", "No update for a long time")], method="filter_stale", label="Stale", empty_label=None
+        choices=[("1", _("No update for a long time"))],
+        method="filter_stale",
+        label=_("Stale"),
+        empty_label=None,
     )
     blocked = django_filters.ChoiceFilter(
         choices=[("1", _("Blocked"))], method="filter_blocked", label=_("Blocked"), empty_label=None
     )
     sort = django_filters.ChoiceFilter(
-        choices=[(key, label) for key, (label, _) in SORTS.items() if key],
+        choices=[(key, label) for key, (label, _order) in SORTS.items() if key],
         method="sort_by",
-        label="Sort by",
+        label=_("Sort by"),
         empty_label=SORTS[""][0],
     )
 
@@ -168,6 +192,43 @@ class CommitmentFilter(django_filters.FilterSet):
         if lookups:
             queryset = queryset.filter(pk__in=_participations_of(lookups))
         return queryset
+
+    def described(
+        self, names: Mapping[str, Mapping[str, str]], labels: Mapping[str, str] | None = None
+    ) -> list[ActiveFilter]:
+        """The filters in force, in words and in declaration order, for the line that states them
+        (on screen and on paper). The sort is not a filter: see `sort_label`.
+
+        `names` gives, by filter, the display name of each slug or code (dialogues, themes and
+        agencies live in the database, and the page has read them already); values with fixed
+        choices are named by those choices; a value with no name (an unknown slug) is shown as
+        typed. `labels` renames a filter where a page words it differently (an "Objective").
+        """
+        chosen = getattr(self.form, "cleaned_data", {})
+        labels = labels or {}
+        active = []
+        for name, field in self.form.fields.items():
+            value = chosen.get(name)
+            if name == "sort" or not value:
+                continue
+            label = labels.get(name, field.label)
+            if name == "q":
+                if value.strip():
+                    active.append(ActiveFilter(label, (_("“%(text)s”") % {"text": value.strip()},)))
+                continue
+            known = {**dict(getattr(field, "choices", ())), **names.get(name, {})}
+            if name == "country":  # a code's name needs no query
+                known = {code: country_name(code) for code in value} | known
+            values = tuple(str(known.get(v, v)) for v in (value if isinstance(value, list) else [value]))
+            # A filter offering one choice is a condition ("Overdue"): its name alone says it.
+            single = len([c for c, _label in getattr(field, "choices", ()) if c]) == 1
+            active.append(ActiveFilter("" if single else label, values))
+        return active
+
+    def sort_label(self) -> str:
+        """The chosen order in words, or "" for the default order."""
+        sort = getattr(self.form, "cleaned_data", {}).get("sort") or ""
+        return str(SORTS[sort][0]) if sort else ""
 
     def problems(self) -> list[str]:
         """The form's errors as sentences a person can act on."""

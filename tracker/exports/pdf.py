@@ -10,8 +10,9 @@ from django.contrib.staticfiles import finders
 from django.utils.translation import gettext as _
 
 PANGO_PACKAGES = "libpango-1.0-0 libpangoft2-1.0-0"
-# The site's stylesheet (statuses, scores, charts; its print rules) and the briefing's own.
-STYLESHEETS = ("css/app.css", "css/briefing.css")
+# The site's stylesheets (statuses, scores, charts; paper) and the briefing's own, as a browser
+# printing the page reads them.
+STYLESHEETS = ("css/app.css", "css/print.css", "css/briefing.css")
 
 
 @cache

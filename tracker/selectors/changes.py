@@ -14,10 +14,11 @@ from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from .. import caching, rules
-from ..filters import CommitmentFilter
-from ..models import Commitment, Status, StatusUpdate, Theme
+from ..filters import ActiveFilter, CommitmentFilter
+from ..models import Commitment, Status, StatusUpdate
 from ..rules import FORWARD, SLIPPED, UNCHANGED
 from ..timeframe import Window
+from .commitment_list import facet_labels
 from .common import states_on
 
 NEW = "new"
@@ -164,6 +165,23 @@ class Changes(caching.CachedPage):
         return [(kind, label, tally[kind]) for kind, label in KINDS.items()]
 
     @cached_property
+    def _labels(self) -> dict[str, list]:
+        """Every dialogue, theme and agency by name (one query), themes in their display order: for
+        grouping by objective, and for naming the filters in force."""
+        return facet_labels()
+
+    @property
+    def active_filters(self) -> list[ActiveFilter]:
+        """The filters in force, in words, worded as the page's form words them."""
+        names = {
+            kind: {row.slug: row.label for row in self._labels[kind]}
+            for kind in ("dialogue", "theme", "agency")
+        }
+        return self.filterset.described(
+            names, labels={"theme": _("Objective"), "status": _("Status at the end")}
+        )
+
+    @cached_property
     def _by_objective(self) -> list[tuple[str, str, list[ChangeRow]]]:
         """(name, slug, rows) for each objective the rows belong to, in the objectives' order (2
         queries). A commitment under two objectives is under both; one under none, in a last group."""
@@ -176,9 +194,7 @@ class Changes(caching.CachedPage):
             if commitment_id in by_pk:
                 links[theme_id].append(by_pk[commitment_id])
                 linked.add(commitment_id)
-        objectives = [
-            (t.name, t.slug, links[t.pk]) for t in Theme.objects.order_by("order", "name") if t.pk in links
-        ]
+        objectives = [(t.label, t.slug, links[t.pk]) for t in self._labels["theme"] if t.pk in links]
         unlinked = [row for row in self.rows if row.pk not in linked]
         if unlinked:
             objectives.append((str(NO_OBJECTIVE), "", unlinked))

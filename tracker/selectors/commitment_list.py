@@ -10,7 +10,7 @@ from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from .. import caching
-from ..filters import CommitmentFilter
+from ..filters import ActiveFilter, CommitmentFilter
 from ..models import (
     Agency,
     Commitment,
@@ -230,6 +230,17 @@ class CommitmentBrowser(caching.CachedPage):
         for facet in self.facets:
             messages += [f"{facet.label}: nothing is called “{value}”." for value in facet.unknown]
         return messages
+
+    @property
+    def active_filters(self) -> list[ActiveFilter]:
+        """The filters in force, in words, named as the facets name their options (no query of its
+        own: the facets are read for the page anyway)."""
+        names = {facet.name: {o.value: o.label for o in facet.options} for facet in self.facets}
+        return self.filterset.described(names)
+
+    @property
+    def sort_label(self) -> str:
+        return self.filterset.sort_label()
 
     @property
     def is_filtered(self) -> bool:

@@ -22,7 +22,7 @@ from django.utils.functional import cached_property
 from django.utils.translation import gettext
 
 from .. import caching, rules
-from ..filters import CommitmentFilter
+from ..filters import ActiveFilter, CommitmentFilter
 from ..models import (
     Agency,
     Assessment,
@@ -36,6 +36,7 @@ from ..models import (
     score_display,
 )
 from .assessments import latest_assessments
+from .commitment_list import agency_label
 
 # The filters a scorecard accepts, with the commitment list's meaning (tracker/filters.py).
 FILTER_NAMES = ("theme", "agency")
@@ -317,6 +318,15 @@ class Scorecard(caching.CachedPage):
         """The agencies taking part in the dialogue's commitments, for the filter form (1 query)."""
         taking_part = Participation.objects.filter(commitment__dialogue=self.dialogue).values("agency_id")
         return list(Agency.objects.filter(pk__in=taking_part).order_by("country", "name"))
+
+    @property
+    def active_filters(self) -> list[ActiveFilter]:
+        """The filters in force, in words, named from the themes and agencies the form offers."""
+        names = {
+            "theme": {t.slug: t.name for t in self.themes},
+            "agency": {a.slug: agency_label(a.name, a.acronym, a.country) for a in self.agencies},
+        }
+        return self.filterset.described(names, labels={"theme": gettext("Objective")})
 
     @cached_property
     def unknown(self) -> dict[str, list[str]]:
