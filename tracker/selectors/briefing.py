@@ -85,6 +85,14 @@ class Blocker:
         return Status(self.status).label
 
 
+@dataclass(frozen=True)
+class Side:
+    """A party's cell for one commitment, with the party's name."""
+
+    name: str
+    cell: Cell
+
+
 @dataclass
 class Item:
     """One commitment in the briefing: its state then and now, both sides' assessments, the period's
@@ -92,11 +100,16 @@ class Item:
 
     commitment: Commitment  # as it stood on the period's end (status, progress, is_blocked)
     then: DayState | None  # None: announced after the period's start
-    cells: list[Cell] = field(default_factory=list)
+    cells: list[Cell] = field(default_factory=list)  # in the dialogue's party order
     updates: list[StatusUpdate] = field(default_factory=list)
     blockers: list[Blocker] = field(default_factory=list)
     leads: list[Participation] = field(default_factory=list)
     partners: list[Participation] = field(default_factory=list)
+    parties: list[tuple[str, str]] = field(default_factory=list)  # (code, name), the dialogue's
+
+    @property
+    def sides(self) -> list[Side]:
+        return [Side(name, cell) for (_code, name), cell in zip(self.parties, self.cells, strict=True)]
 
     @property
     def troubling_blockers(self) -> list[Blocker]:
@@ -331,7 +344,7 @@ class Briefing:
         if not commitments:
             return []
         then = states_on(self.period.start, Commitment.objects.filter(pk__in=self._ids))
-        items = [Item(c, then.get(c.pk)) for c in commitments]
+        items = [Item(c, then.get(c.pk), parties=self.parties) for c in commitments]
         by_pk = {item.commitment.pk: item for item in items}
         self._add_agencies(by_pk)
         self._add_updates(by_pk)
