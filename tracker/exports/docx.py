@@ -21,9 +21,7 @@ characters XML cannot hold, which would otherwise make the export fail.
 import datetime
 import io
 import re
-from urllib.parse import urlencode
 
-from django.urls import reverse
 from django.utils.formats import date_format
 from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
@@ -320,22 +318,6 @@ def assessments_words(period) -> str:
     return _("No round held yet: nothing assessed")
 
 
-def online_address(context) -> str:
-    """The briefing page's address with what this file covers: the same period and filters."""
-    briefing = context["briefing"]
-    period = briefing.period
-    query = []
-    if period.since_round:
-        query.append(("since", period.since_round.number))
-    else:
-        query.append(("since", period.start.isoformat()))
-    if period.as_of:
-        query.append(("as_of", period.as_of.isoformat()))
-    query += [(name, value) for name, values in briefing.chosen.items() for value in values]
-    path = reverse("tracker:dialogue_briefing", args=[briefing.dialogue.slug])
-    return f"{context['site']}{path}?{urlencode(query)}"
-
-
 def add_cover_fact(document, label, value=None):
     """A label and its value on one line, the values aligned (the page's <dl>)."""
     paragraph = document.add_paragraph()
@@ -364,7 +346,7 @@ def add_cover(document, context) -> None:
     add_cover_fact(
         document, _("Produced"), _("%(day)s by %(who)s") % {"day": produced, "who": context["produced_by"]}
     )
-    address = online_address(context)
+    address = context["page_url"]
     add_link(add_cover_fact(document, _("Online")), address, url=address)
 
 

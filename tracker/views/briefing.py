@@ -10,10 +10,12 @@ it and when.
 
 import datetime
 import re
+from urllib.parse import urlencode
 
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -110,15 +112,29 @@ def _briefing(request, slug):
     return dialogue, rounds, briefing, " ".join(briefing.problems)
 
 
+def page_address(briefing: Briefing, site: str) -> str:
+    """The briefing page's full address for what a document covers: the same period (its `since`
+    written out, so the link still shows this period after the next round) and filters."""
+    period = briefing.period
+    query = [("since", period.since_round.number if period.since_round else period.start.isoformat())]
+    if period.as_of:
+        query.append(("as_of", period.as_of.isoformat()))
+    query += [(name, value) for name, values in briefing.chosen.items() for value in values]
+    path = reverse("tracker:dialogue_briefing", args=[briefing.dialogue.slug])
+    return f"{site}{path}?{urlencode(query)}"
+
+
 def document_context(request, briefing: Briefing) -> dict:
-    """What every format of the briefing shows beside the Briefing: who made it, when, and the
-    site's address for writing links out in full."""
+    """What every format of the briefing shows beside the Briefing: who made it, when, the page's
+    own address, and the site's address for writing links out in full."""
+    site = request.build_absolute_uri("/").rstrip("/")
     return {
         "briefing": briefing,
         "dialogue": briefing.dialogue,
         "produced_at": timezone.localtime(),
         "produced_by": request.user.get_full_name() or request.user.get_username(),
-        "site": request.build_absolute_uri("/").rstrip("/"),
+        "site": site,
+        "page_url": page_address(briefing, site),
     }
 
 
