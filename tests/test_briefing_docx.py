@@ -238,10 +238,9 @@ def test_plain_drops_what_xml_cannot_hold():
 
 def test_table_header_rows_repeat_and_no_row_splits(admin_client, dialogue):
     document = open_docx(get_docx(admin_client, dialogue))
-    # All but the facts tables (two columns, a label per row) have a header row.
-    headed = [t for t in document.tables if len(t.columns) > 2]
-    assert len(headed) >= 2 + 3  # the summary's two, an assessments table per commitment
-    for table in headed:
+    # The summary's two tables (a commitment's facts, scores and updates are lines, as on the page).
+    assert len(document.tables) == 2
+    for table in document.tables:
         assert table.rows[0]._tr.trPr.find(qn("w:tblHeader")) is not None
     for table in document.tables:
         assert all(row._tr.trPr.find(qn("w:cantSplit")) is not None for row in table.rows)

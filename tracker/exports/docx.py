@@ -27,6 +27,7 @@ from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 from docx import Document
 from docx.enum.section import WD_ORIENT
+from docx.enum.style import WD_STYLE_TYPE
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_TAB_ALIGNMENT
 from docx.opc.constants import RELATIONSHIP_TYPE
@@ -43,6 +44,7 @@ QUOTE_STYLE = "Quote"
 QUOTE_LANGUAGE = "en-US"  # quotes are always the source's own words (lang="en" on the page)
 TEXT_WIDTH = Mm(210 - 2 * 18)  # A4 with the PDF's side margins
 LABEL_WIDTH = Cm(4)  # the cover's labels, as the page's <dt>
+FACT_STYLE = "Briefing fact"
 
 # What XML 1.0 cannot hold (C0 controls but tab, newline and carriage return; two non-characters).
 FORBIDDEN_IN_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -198,6 +200,23 @@ def set_widths(table, widths) -> None:
             cell.width = width
 
 
+def style_id(document, name: str) -> str:
+    """The id of the style called `name`, looked up once per document: python-docx finds a style
+    by scanning them all on every use, which took most of a 500-commitment briefing's time."""
+    ids = document.__dict__.setdefault("_tracker_style_ids", {})
+    if name not in ids:
+        ids[name] = document.styles[name].style_id
+    return ids[name]
+
+
+def styled_paragraph(document, name: str):
+    """A new paragraph at the end of `document` in the style called `name` (set by its id, see
+    style_id; the same as add_paragraph(style=name) or add_heading)."""
+    paragraph = document.add_paragraph()
+    paragraph._p.style = style_id(document, name)
+    return paragraph
+
+
 def cell_text(cell, text, *, bold=False, right=False):
     """Plain text in `cell`'s first paragraph (its line breaks kept)."""
     paragraph = cell.paragraphs[0]
@@ -211,7 +230,7 @@ def add_table(document, headings, widths, *, numeric=(), header=True):
     """A table with `headings` as its header row (bold, shaded, repeated on each page), or with no
     header row when `header` is False (a facts table reads row by row)."""
     table = document.add_table(rows=0, cols=len(widths))
-    table.style = document.styles[TABLE_STYLE]
+    table._tbl.tblPr.style = style_id(document, TABLE_STYLE)
     table.alignment = WD_TABLE_ALIGNMENT.LEFT
     if header:
         row = add_row(table, headings, numeric=numeric, bold=True)
@@ -237,7 +256,7 @@ def finish_table(table) -> None:
 
 def add_caption(document, text):
     """A table's caption above it, kept on the table's page."""
-    paragraph = document.add_paragraph(style="Caption")
+    paragraph = styled_paragraph(document, "Caption")
     add_text(paragraph, text)
     paragraph.paragraph_format.keep_with_next = True
     return paragraph
@@ -318,13 +337,20 @@ def assessments_words(period) -> str:
     return _("No round held yet: nothing assessed")
 
 
-def add_cover_fact(document, label, value=None):
-    """A label and its value on one line, the values aligned (the page's <dl>)."""
-    paragraph = document.add_paragraph()
-    fmt = paragraph.paragraph_format
+def add_fact_style(document) -> None:
+    """FACT_STYLE: a label, a tab, and its value aligned after the label (the page's <dl>), defined
+    once rather than set on each of thousands of paragraphs."""
+    style = document.styles.add_style(FACT_STYLE, WD_STYLE_TYPE.PARAGRAPH)
+    style.base_style = document.styles["Normal"]
+    fmt = style.paragraph_format
     fmt.left_indent, fmt.first_line_indent = LABEL_WIDTH, -LABEL_WIDTH
     fmt.tab_stops.add_tab_stop(LABEL_WIDTH)
     fmt.space_after = Pt(4)
+
+
+def add_cover_fact(document, label, value=None):
+    """A label and its value on one line, the values aligned (the page's <dl>)."""
+    paragraph = styled_paragraph(document, FACT_STYLE)
     add_text(paragraph, label, bold=True)
     add_text(paragraph, "\t")
     if value is not None:
@@ -335,7 +361,7 @@ def add_cover_fact(document, label, value=None):
 def add_cover(document, context) -> None:
     briefing, period = context["briefing"], context["briefing"].period
     add_text(document.add_paragraph(), _("Briefing").upper(), muted=True)
-    title = document.add_paragraph(style="Title")
+    title = styled_paragraph(document, "Title")
     add_text(title, context["dialogue"].name)
     add_cover_fact(document, _("Parties"), " · ".join(name for _code, name in briefing.parties))
     add_cover_fact(document, _("Period covered"), period_words(period))
@@ -360,12 +386,12 @@ def add_contents(document, briefing) -> None:
     if briefing.annex:
         entries.append(_("Annex: the passages quoted"))
     for entry in entries:
-        add_text(document.add_paragraph(style="List Number"), entry)
+        add_text(styled_paragraph(document, "List Number"), entry)
 
 
 def add_chapter(document, title):
     """A Heading 1 on a new page, as the PDF starts the summary, each objective and the annex."""
-    heading = document.add_heading(level=1)
+    heading = styled_paragraph(document, "Heading 1")
     add_text(heading, title)
     heading.paragraph_format.page_break_before = True
     return heading
@@ -429,13 +455,13 @@ def troubling_blockers_words(item) -> str:
 def add_list(document, items, heading, empty, *, show_due=False, show_blockers=False) -> None:
     """One of the summary's lists, as _briefing_list.html writes it; each title links to its
     commitment further on."""
-    add_text(document.add_heading(level=2), f"{heading} ({len(items)})")
+    add_text(styled_paragraph(document, "Heading 2"), f"{heading} ({len(items)})")
     if not items:
         add_text(document.add_paragraph(), empty, muted=True)
         return
     for item in items:
         c = item.commitment
-        paragraph = document.add_paragraph(style="List Bullet")
+        paragraph = styled_paragraph(document, "List Bullet")
         add_link(paragraph, c.title, anchor=commitment_bookmark(c.pk))
         words = f" — {c.get_status_display()}"
         if show_due:
@@ -472,7 +498,7 @@ def add_summary(document, briefing) -> None:
 
 
 def add_quote(document, text):
-    paragraph = document.add_paragraph(style=QUOTE_STYLE)
+    paragraph = styled_paragraph(document, QUOTE_STYLE)
     add_text(paragraph, text, language=QUOTE_LANGUAGE)
     return paragraph
 
@@ -505,69 +531,68 @@ def blocker_words(blocker) -> str:
     return words
 
 
-def add_facts_table(document, item, site) -> None:
-    """The commitment's facts, a label per row (the page's facts table)."""
+def add_facts(document, item, site) -> None:
+    """The commitment's facts, a label and its value a line (the page's <dl>). Paragraphs, not a
+    table: Word reads them the same, and python-docx builds a table row by row so slowly that a
+    500-commitment briefing took most of its time in them."""
     c = item.commitment
-    table = add_table(document, [], [Cm(4.5), TEXT_WIDTH - Cm(4.5)], header=False)
-    add_row(table, [_("Status"), status_words(item)], first_bold=True)
-    add_row(table, [_("Progress"), progress_words(item)], first_bold=True)
+    add_cover_fact(document, _("Status"), status_words(item))
+    add_cover_fact(document, _("Progress"), progress_words(item))
     if c.slip_reason:
-        add_row(table, [_("Reason for slippage"), item.slip_reason_label], first_bold=True)
-    due = long_date(c.due_on) if c.due_on else _("No due date")
-    add_row(table, [_("Due"), due], first_bold=True)
+        add_cover_fact(document, _("Reason for slippage"), item.slip_reason_label)
+    add_cover_fact(document, _("Due"), long_date(c.due_on) if c.due_on else _("No due date"))
     if item.leads or item.partners:
-        add_row(table, [_("Agencies"), agencies_words(item)], first_bold=True)
+        add_cover_fact(document, _("Agencies"), agencies_words(item))
     if item.blockers:
-        add_row(table, [_("Blocked by"), "\n".join(blocker_words(b) for b in item.blockers)], first_bold=True)
-    row = add_row(table, [_("Online"), ""], first_bold=True)
+        add_cover_fact(document, _("Blocked by"), "; ".join(blocker_words(b) for b in item.blockers))
     address = f"{site}{c.get_absolute_url()}"
-    add_link(row.cells[1].paragraphs[0], address, url=address)
-    finish_table(table)
+    add_link(add_cover_fact(document, _("Online")), address, url=address)
 
 
-def add_assessments_table(document, item, party_names: dict) -> None:
-    add_caption(document, _("Assessments"))
-    table = add_table(
-        document, [_("Party"), _("Score"), _("Rationale")], [Cm(3.5), Cm(5), TEXT_WIDTH - Cm(8.5)]
-    )
-    for cell in item.cells:
-        row = add_row(table, [party_names.get(cell.party, cell.party), str(cell.face), ""], first_bold=True)
-        if cell.assessment:
-            paragraph = row.cells[2].paragraphs[0]
-            a = cell.assessment
-            add_text(paragraph, a.rationale)
-            add_text(paragraph, f" — {person(a.assessor)}, {short_date(a.assessed_on)}", muted=True)
-    finish_table(table)
+def add_assessments(document, item) -> None:
+    """Each side's score and rationale, a bullet each (the page's list)."""
+    add_minor_heading(document, _("Assessments"))
+    for side in item.sides:
+        paragraph = styled_paragraph(document, "List Bullet")
+        add_text(paragraph, side.name, bold=True)
+        add_text(paragraph, f": {side.cell.face}")
+        a = side.cell.assessment
+        if a:
+            add_text(paragraph, f" — {a.rationale}")
+            add_text(paragraph, f" ({person(a.assessor)}, {short_date(a.assessed_on)})", muted=True)
 
 
-def add_updates_table(document, item) -> None:
+def add_updates(document, item) -> None:
+    """The updates in the period, oldest first, a numbered line each (the page's list)."""
+    add_minor_heading(document, _("Updates in the period"))
     if not item.updates:
         add_text(document.add_paragraph(), _("No update in the period."), muted=True)
         return
-    add_caption(document, _("Updates in the period"))
-    table = add_table(
-        document,
-        [_("Date"), _("By"), _("Status"), _("What happened")],
-        [Cm(2.8), Cm(3.5), Cm(3.5), TEXT_WIDTH - Cm(9.8)],
-    )
     for update in item.updates:
-        status = f"{update.get_status_display()} {update.progress} %"
-        add_row(table, [short_date(update.reported_on), person(update.author), status, update.text])
-    finish_table(table)
+        paragraph = styled_paragraph(document, "List Bullet")
+        add_text(paragraph, f"{short_date(update.reported_on)} · {person(update.author)} · ")
+        add_text(paragraph, f"{update.get_status_display()} {update.progress} %", bold=True)
+        add_text(paragraph, f" — {update.text}")
+
+
+def add_minor_heading(document, text) -> None:
+    """A small bold line kept with what follows (the page's <h4>)."""
+    paragraph = document.add_paragraph()
+    paragraph.paragraph_format.keep_with_next = True
+    paragraph.paragraph_format.space_before = Pt(6)
+    add_text(paragraph, text, bold=True)
 
 
 def add_item(document, item, context, party_names: dict) -> None:
     c = item.commitment
-    heading = document.add_heading(level=2)
+    heading = styled_paragraph(document, "Heading 2")
     add_text(heading, c.title)
     add_bookmark(heading, commitment_bookmark(c.pk), c.pk)
     if c.quote:
         add_quote(document, c.quote)
-    add_facts_table(document, item, context["site"])
-    document.add_paragraph()
-    add_assessments_table(document, item, party_names)
-    document.add_paragraph()
-    add_updates_table(document, item)
+    add_facts(document, item, context["site"])
+    add_assessments(document, item)
+    add_updates(document, item)
 
 
 def add_sections(document, context) -> None:
@@ -594,7 +619,7 @@ def add_annex(document, briefing) -> None:
     add_chapter(document, _("Annex: the passages quoted"))
     for entry in briefing.annex:
         source = entry.source
-        add_text(document.add_heading(level=2), source.title)
+        add_text(styled_paragraph(document, "Heading 2"), source.title)
         line = document.add_paragraph()
         add_text(line, source_line(source), muted=True)
         if source.url:
@@ -616,6 +641,7 @@ def briefing_docx(context: dict) -> bytes:
     set_up_page(document)
     set_language_everywhere(document)
     set_properties(document, context)
+    add_fact_style(document)
     add_running_header(document, context["dialogue"])
     section = document.sections[0]
     add_page_numbers(section.footer)
