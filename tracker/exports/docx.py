@@ -518,9 +518,9 @@ def progress_words(item) -> str:
 def agencies_words(item) -> str:
     parts = []
     if item.leads:
-        parts.append(", ".join(str(p.agency) for p in item.leads) + f" ({_('lead')})")
+        parts.append(f"{item.lead_names} ({_('lead')})")
     if item.partners:
-        parts.append(", ".join(str(p.agency) for p in item.partners) + f" ({_('partners')})")
+        parts.append(f"{item.partner_names} ({_('partners')})")
     return "; ".join(parts)
 
 

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from .. import charts, rules
 from ..filters import CommitmentFilter
 from ..models import (
+    Agency,
     Commitment,
     Dialogue,
     Participation,
@@ -103,9 +104,17 @@ class Item:
     cells: list[Cell] = field(default_factory=list)  # in the dialogue's party order
     updates: list[StatusUpdate] = field(default_factory=list)
     blockers: list[Blocker] = field(default_factory=list)
-    leads: list[Participation] = field(default_factory=list)
-    partners: list[Participation] = field(default_factory=list)
+    leads: list[Agency] = field(default_factory=list)
+    partners: list[Agency] = field(default_factory=list)
     parties: list[tuple[str, str]] = field(default_factory=list)  # (code, name), the dialogue's
+
+    @property
+    def lead_names(self) -> str:
+        return ", ".join(str(agency) for agency in self.leads)
+
+    @property
+    def partner_names(self) -> str:
+        return ", ".join(str(agency) for agency in self.partners)
 
     @property
     def sides(self) -> list[Side]:
@@ -252,21 +261,39 @@ class Briefing:
         return dialogue_themes(self.dialogue)
 
     @cached_property
-    def participations(self) -> list[Participation]:
-        """Every agency's part in the dialogue's commitments (1 query): the agencies the form
-        offers, and each commitment's lead and partner agencies."""
-        return list(
+    def participations(self) -> list[tuple[int, str, Agency]]:
+        """(commitment id, role, agency) for every agency's part in the dialogue's commitments (1
+        query): the agencies the form offers, and each commitment's lead and partner agencies.
+        Read as values, one Agency built per agency: a 500-commitment dialogue has thousands of
+        participations but a few dozen agencies."""
+        rows = (
             Participation.objects.filter(commitment__dialogue=self.dialogue)
-            .select_related("agency")
             .order_by("role", "agency__country", "agency__name")
+            .values_list(
+                "commitment_id",
+                "role",
+                "agency_id",
+                "agency__slug",
+                "agency__name",
+                "agency__acronym",
+                "agency__country",
+            )
         )
+        agencies: dict[int, Agency] = {}
+        parts = []
+        for commitment_id, role, agency_id, slug, name, acronym, country in rows:
+            agency = agencies.get(agency_id)
+            if agency is None:
+                agency = agencies[agency_id] = Agency(
+                    pk=agency_id, slug=slug, name=name, acronym=acronym, country=country
+                )
+            parts.append((commitment_id, role, agency))
+        return parts
 
     @cached_property
-    def agencies(self) -> list:
-        seen = {}
-        for p in self.participations:
-            seen.setdefault(p.agency.slug, p.agency)
-        return sorted(seen.values(), key=lambda a: (a.country, a.name))
+    def agencies(self) -> list[Agency]:
+        unique = {agency.pk: agency for _commitment, _role, agency in self.participations}
+        return sorted(unique.values(), key=lambda a: (a.country, a.name))
 
     @cached_property
     def parties(self) -> list[tuple[str, str]]:
@@ -353,10 +380,10 @@ class Briefing:
         return items
 
     def _add_agencies(self, by_pk: dict[int, Item]) -> None:
-        for p in self.participations:
-            item = by_pk.get(p.commitment_id)
+        for commitment_id, role, agency in self.participations:
+            item = by_pk.get(commitment_id)
             if item:
-                (item.leads if p.role == Role.LEAD else item.partners).append(p)
+                (item.leads if role == Role.LEAD else item.partners).append(agency)
 
     def _add_updates(self, by_pk: dict[int, Item]) -> None:
         """The updates reported in the period, oldest first (1 query)."""
