@@ -1,12 +1,39 @@
+import functools
+
 import pytest
+from django.conf import settings
+from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group, Permission, User
 from django.core.cache import cache
+from django.test import override_settings
 
-from tracker.loader import DEFAULT_DIALOGUE_FILE, dialogue_load, read_dialogue_file
+from tests.seeding import load_default_dialogue
 from tracker.models import Agency, Commitment, Dialogue, Participation, Role, Theme
 from tracker.roles import sync_roles
 
 PASSWORD = "a-long-test-password-42"
+
+
+@functools.cache
+def password_hash():
+    """PASSWORD hashed once per test run, with the project's real hasher: hashing costs a fifth of a
+    second of CPU by design, and the fixtures below make users for most tests. A login through the
+    form still checks the password against this hash, as it would any other."""
+    return make_password(PASSWORD)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def cache_folder_per_worker(request):
+    """Under pytest-xdist (`make test` runs one worker per core) each worker gets its own cache folder.
+    The workers' test databases are separate and can hand out the same data stamp, so a shared folder
+    would let one worker serve pages another computed, and one worker's cache.clear() empty the other's."""
+    worker = getattr(request.config, "workerinput", {}).get("workerid")
+    if worker is None:
+        yield
+        return
+    default = settings.CACHES["default"]
+    with override_settings(CACHES={"default": {**default, "LOCATION": f"{default['LOCATION']}-{worker}"}}):
+        yield
 
 
 @pytest.fixture(autouse=True)
@@ -17,13 +44,13 @@ def empty_cache():
 
 @pytest.fixture
 def seed(db):
-    """The default dialogue, as `make run` loads it."""
-    dialogue_load(data=read_dialogue_file(DEFAULT_DIALOGUE_FILE))
+    """The default dialogue, as `make run` loads it (copied in after the first time: tests/seeding.py)."""
+    load_default_dialogue()
     return Dialogue.objects.get(slug="us-france-space-dialogue")
 
 
 def _user(username, group=None, **extra):
-    user = User.objects.create_user(username=username, password=PASSWORD, **extra)
+    user = User.objects.create(username=username, password=password_hash(), **extra)
     if group:
         # Browser tests flush the database between tests, taking the migration-made groups with it.
         sync_roles(Group, Permission)
@@ -43,7 +70,7 @@ def editor(db):
 
 @pytest.fixture
 def superuser(db):
-    return User.objects.create_superuser(username="root", password=PASSWORD, email="")
+    return _user("root", is_staff=True, is_superuser=True)
 
 
 @pytest.fixture
