@@ -13,7 +13,8 @@ import datetime
 from dataclasses import dataclass, field
 
 from django.apps import apps
-from django.db import transaction
+from django.core.management.color import no_style
+from django.db import connection, transaction
 from django.utils import timezone
 
 from tracker import caching
@@ -92,7 +93,16 @@ def _copy(snapshot: Snapshot) -> None:
                     for row in rows
                 ]
             )
+        _continue_sequences([model for model, _, _ in snapshot.tables])
         caching.data_changed()
+
+
+def _continue_sequences(models) -> None:
+    """Make the next id of each table follow the copied rows (PostgreSQL; SQLite does this itself),
+    as after a load, even if an earlier test restarted the sequences."""
+    with connection.cursor() as cursor:
+        for sql in connection.ops.sequence_reset_sql(no_style(), models):
+            cursor.execute(sql)
 
 
 def load_default_dialogue() -> None:
