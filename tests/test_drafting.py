@@ -412,4 +412,30 @@ def test_drafting_page_query_count_does_not_grow_with_commitments_or_agencies(ed
         response = editor_client.get(f"/sources/{source.pk}/draft/?start=0&end=30")
     assert response.status_code == 200
     # Session, user, the user's and the group's permissions, the source, its commitments, the agencies.
-    assert len(queries) == 7, [q["sql"] for q in queries]
+    assert len(queries) == 7, "\n".join(q["sql"][:150] for q in queries)
+
+
+def test_a_list_item_is_suggested_without_its_joining_and():
+    text = "We will pursue: trade; and enabling a sustainable space economy for all."
+    passages = drafting.suggested_passages(text)
+    assert [text[p.start : p.end] for p in passages] == ["enabling a sustainable space economy for all"]
+
+
+@pytest.mark.parametrize("n", [5, 50])
+def test_commitment_form_query_count_does_not_grow_with_agencies_named(editor_client, n):
+    names = ", ".join(f"Office of Thing {i}" for i in range(n))
+    source, _dialogue = new_source(f"The {names} will act together."), dialogue()
+    for i in range(n):
+        Agency.objects.create(name=f"Office of Thing {i}", slug=f"o{i}", country="US")
+    with CaptureQueriesContext(connection) as queries:
+        response = editor_client.get(f"/sources/{source.pk}/draft/new/?start=0&end=20")
+    assert response.status_code == 200 and len(response.context["form"].named_agencies) == n
+    # As the drafting page (7), the dialogue guessed (the source's commitments, its rounds, the
+    # dialogues), whether there is any dialogue, and the dialogue choices (the select reads them twice).
+    assert len(queries) == 13, "\n".join(q["sql"][:150] for q in queries)
+
+
+def test_add_source_page_query_count(editor_client):
+    with CaptureQueriesContext(connection) as queries:
+        assert editor_client.get("/sources/new/").status_code == 200
+    assert len(queries) == 4  # session, user, the user's and the group's permissions

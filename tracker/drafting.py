@@ -50,7 +50,8 @@ _EDGE = "\"'“”‘’ \t\n,;:."
 _ATTRIBUTION = re.compile(
     r",\s+(?:the\s+|a\s+)?[A-Z][\w.’' -]{0,60}?\s+(?:said|says|stated|added|announced|noted|read)\b[^,]*$"
 )
-_LEADING_CONJUNCTION = re.compile(r"^(?:and|or|as well as|also)\s+", re.IGNORECASE)
+# Matched at the passage's start (re.match with a position: no "^", which means the text's start).
+_LEADING_CONJUNCTION = re.compile(r"(?:and|or|as well as|also)\s+", re.IGNORECASE)
 _WORD = re.compile(r"\w+(?:['’.-]\w+)*")
 
 # Bodies: capitalised words joined by small words, containing one of these.

@@ -62,23 +62,31 @@ def test_a_mouse_selection_becomes_a_commitment_quoting_exactly_it(
     page.screenshot(path=str(SHOTS / "drafting-seed.png"), full_page=True)
     screenshot("drafting-seed")
 
-    words = "joint analysis of climate change risks"
+    words = "will establish a regular bilateral dialogue to ensure a whole-of-government approach to space cooperation"
     start = SEED_TEXT.index(words)
     drag_select(page, start, start + len(words))
     expect(page.locator("#draft-choice blockquote")).to_have_text(words)
     page.get_by_role("link", name="Make a commitment of this passage").click()
     expect(page.locator("#draft-quote")).to_have_text(words)
-    page.get_by_label("Title").fill("Joint analysis of climate change risks")
+    # The nine bodies its sentence names are offered, each as a partner until told otherwise.
+    roles = page.locator(".draft-agencies select")
+    expect(roles).to_have_count(9)
+    page.get_by_label("National Space Council (NSpC) · US").select_option("lead")
+    page.get_by_label("Title").fill("A regular bilateral dialogue on space")
+    screenshot("drafting-form")
     page.get_by_role("button", name="Make the commitment").click()
     expect(page).to_have_url(re.compile(r"/commitments/\d+/$"))
     made = Commitment.objects.get(source=source)
     assert made.quote == words == source.text[start : start + len(words)]
+    assert made.participations.count() == 9
+    assert made.participations.get(role="lead").agency.slug == "national-space-council"
+    expect(page.get_by_text("Commitment made from the source's own words.")).to_be_visible()
+    page.screenshot(path=str(SHOTS / "drafting-made.png"), full_page=True)
+    screenshot("drafting-made")
     page.goto(f"{live_server.url}/sources/{source.pk}/draft/")
     tracked = page.locator(f"#quote-{made.pk}")
     expect(tracked).to_have_text(words)
-    tracked.scroll_into_view_if_needed()
-    page.screenshot(path=str(SHOTS / "drafting-made.png"), full_page=True)
-    screenshot("drafting-made")
+    screenshot("drafting-tracked")
 
 
 def test_a_suggested_passage_is_widened_word_by_word_from_the_keyboard(page, live_server, editor):
