@@ -439,3 +439,13 @@ def test_add_source_page_query_count(editor_client):
     with CaptureQueriesContext(connection) as queries:
         assert editor_client.get("/sources/new/").status_code == 200
     assert len(queries) == 4  # session, user, the user's and the group's permissions
+
+
+def test_a_commitment_without_a_title_is_refused_and_nothing_is_saved(editor_client):
+    source, made_in = new_source("We will act together."), dialogue()
+    response = editor_client.post(
+        f"/sources/{source.pk}/draft/new/",
+        {"start": 0, "end": 11, "dialogue": made_in.pk, "title": "  ", "announced_on": "2021-11-10"},
+    )
+    assert response.status_code == 422 and 'class="errorlist"' in response.content.decode()
+    assert not Commitment.objects.exists()
