@@ -5,7 +5,17 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
-from .models import SlipReason, StatusUpdate, country_name, not_in_the_future, score_display
+from .imports.announcements import AnnouncementRefused, extract_text, tidy
+from .models import (
+    Dialogue,
+    Role,
+    SlipReason,
+    SourceDocument,
+    StatusUpdate,
+    country_name,
+    not_in_the_future,
+    score_display,
+)
 
 
 class StatusUpdateForm(forms.ModelForm):
@@ -182,3 +192,135 @@ def assessment_form_for(commitment, data=None) -> AssessmentForm:
         parties=commitment.dialogue.party_codes,
         initial={"round": held[-1].pk if held else None, "assessed_on": today},
     )
+
+
+# --- from an announcement to commitments ---------------------------------------------------------------
+
+
+class SourceDocumentForm(forms.ModelForm):
+    """A new source: its text pasted, or read from a file (tracker.imports.announcements)."""
+
+    file = forms.FileField(
+        label=_("Or upload the file"),
+        required=False,
+        help_text=_("A .txt, .html, .pdf or .docx file: its text is read here, nothing is sent anywhere."),
+        widget=forms.ClearableFileInput(attrs={"accept": ".txt,.html,.htm,.pdf,.docx"}),
+    )
+    url = forms.URLField(
+        label=_("Address (URL)"),
+        required=False,
+        max_length=500,
+        assume_scheme="https",
+        help_text=_("Optional: where it was published."),
+    )
+
+    field_order = ["title", "publisher", "published_on", "url", "text", "file"]
+
+    class Meta:
+        model = SourceDocument
+        # The address is declared above (to say https is assumed), and set in clean().
+        fields = ["title", "publisher", "published_on", "text"]
+        widgets = {
+            "published_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "text": forms.Textarea(attrs={"rows": 12}),
+        }
+        labels = {
+            "title": _("Title"),
+            "publisher": _("Publisher"),
+            "published_on": _("Date published"),
+            "text": _("Paste the text"),
+        }
+        help_texts = {
+            "publisher": _("Who issued it, as the text gives it (e.g. “The White House”)."),
+            "text": _("The whole announcement: commitments quote it word for word."),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["text"].required = False
+        self.notes = []
+
+    def clean(self):
+        cleaned = super().clean()
+        upload, text = cleaned.get("file"), (cleaned.get("text") or "").strip()
+        if upload and text:
+            raise ValidationError(_("Paste the text or upload a file, not both."), code="both")
+        if upload:
+            try:
+                extracted = extract_text(upload)
+            except AnnouncementRefused as refused:
+                self.add_error("file", str(refused))
+                return cleaned
+            cleaned["text"], self.notes = extracted.text, extracted.notes
+        elif text:
+            cleaned["text"] = tidy(text)
+        else:
+            raise ValidationError(_("Paste the announcement's text, or upload it as a file."), code="empty")
+        self.instance.text = cleaned["text"]
+        self.instance.url = cleaned.get("url") or ""
+        title, published_on = cleaned.get("title"), cleaned.get("published_on")
+        if (
+            title
+            and published_on
+            and SourceDocument.objects.filter(title=title, published_on=published_on).exists()
+        ):
+            self.add_error(
+                "title",
+                _(
+                    "A source with this title and date is already in the tracker: give this one its own title."
+                ),
+            )
+        return cleaned
+
+    def validate_unique(self):
+        """The one constraint (title and date) is checked in clean(), with a message in plain words."""
+
+
+class CommitmentDraftForm(forms.Form):
+    """A commitment made from a chosen passage: its quote is not a field (the service cuts it from the
+    source by its offsets); the agencies the passage's sentence names are offered with a role each."""
+
+    NOT_INVOLVED = ""
+    ROLE_CHOICES = [(NOT_INVOLVED, _("Not involved")), (Role.LEAD, _("Lead")), (Role.PARTNER, _("Partner"))]
+
+    dialogue = forms.ModelChoiceField(
+        label=_("Dialogue"),
+        queryset=Dialogue.objects.all(),
+        empty_label=None,
+        error_messages={"invalid_choice": _("Choose one of the dialogues listed.")},
+    )
+    title = forms.CharField(
+        label=_("Title"), max_length=300, help_text=_("A short name for the list, in your own words.")
+    )
+    description = forms.CharField(
+        label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    announced_on = forms.DateField(
+        label=_("Announced on"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    due_on = forms.DateField(
+        label=_("Due on"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+
+    def __init__(self, *args, named_agencies=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.named_agencies = list(named_agencies)
+        for agency in self.named_agencies:
+            self.fields[f"role_{agency.pk}"] = forms.ChoiceField(
+                label=str(agency), choices=self.ROLE_CHOICES, required=False, initial=Role.PARTNER
+            )
+
+    def role_fields(self):
+        return [self[f"role_{agency.pk}"] for agency in self.named_agencies]
+
+    def agencies_by_role(self) -> dict:
+        chosen = {Role.LEAD: [], Role.PARTNER: []}
+        for agency in self.named_agencies:
+            role = self.cleaned_data.get(f"role_{agency.pk}")
+            if role in chosen:
+                chosen[role].append(agency)
+        return chosen
+
+    def add_service_errors(self, error: ValidationError) -> None:
+        for name, messages in getattr(error, "message_dict", {None: error.messages}).items():
+            self.add_error(name if name in self.fields else None, messages)

@@ -9,9 +9,10 @@ class Segment:
     commitment: object = None  # the commitment quoted here, or None for plain text
 
 
-def highlighted_segments(text: str, commitments) -> tuple[list[Segment], list]:
-    """Split `text` into plain and quoted segments; also return commitments whose quote could not
-    be placed (missing, or overlapping a passage already highlighted). Escaping is the template's job."""
+def quoted_spans(text: str, commitments) -> tuple[list[tuple[int, int, object]], list]:
+    """Where each commitment's quote sits in `text`, as (start, end, commitment) in order, none
+    overlapping; also the commitments whose quote could not be placed (missing, or overlapping a
+    passage already placed)."""
     spans, unplaced = [], []
     for commitment in commitments:
         start = _free_occurrence(text, commitment.quote, spans)
@@ -20,6 +21,13 @@ def highlighted_segments(text: str, commitments) -> tuple[list[Segment], list]:
         else:
             spans.append((start, start + len(commitment.quote), commitment))
     spans.sort(key=lambda span: span[0])
+    return spans, unplaced
+
+
+def highlighted_segments(text: str, commitments) -> tuple[list[Segment], list]:
+    """Split `text` into plain and quoted segments; also return commitments whose quote could not
+    be placed (see quoted_spans). Escaping is the template's job."""
+    spans, unplaced = quoted_spans(text, commitments)
     segments, position = [], 0
     for start, end, commitment in spans:
         if start > position:

@@ -1,7 +1,7 @@
 from django.urls import path
 
 from . import views
-from .views import assessments, briefing, dialogues
+from .views import assessments, briefing, dialogues, drafting
 
 app_name = "tracker"
 
@@ -41,6 +41,9 @@ urlpatterns = [
     path(
         "dialogues/<slug:slug>/briefing.docx", briefing.dialogue_briefing_docx, name="dialogue_briefing_docx"
     ),
+    path("sources/new/", drafting.source_create, name="source_create"),
     path("sources/<int:pk>/", views.source_detail, name="source_detail"),
+    path("sources/<int:pk>/draft/", drafting.source_draft, name="source_draft"),
+    path("sources/<int:pk>/draft/new/", drafting.commitment_draft, name="commitment_draft"),
     path("healthz", views.healthz, name="healthz"),
 ]

@@ -2,6 +2,7 @@
 through these, so every path applies the same rules and keeps the same history."""
 
 from .assessments import assessment_create
+from .commitments import commitment_create_from_source
 from .dependencies import blocking_chain, check_no_blocking_cycle, commitment_set_blockers
 from .status_updates import (
     ALREADY_WITHDRAWN,
@@ -26,6 +27,7 @@ __all__ = [
     "blocking_chain",
     "check_no_blocking_cycle",
     "commitment_set_blockers",
+    "commitment_create_from_source",
     "commitment_sync_current_status",
     "status_update_create",
     "status_update_delete",

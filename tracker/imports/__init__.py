@@ -1,0 +1,1 @@
+"""Readers that turn files people bring into data the services apply."""
