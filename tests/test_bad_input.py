@@ -75,6 +75,7 @@ def encoded(value: str) -> str:
     [
         "/commitments/",
         "/commitments/export.csv",
+        "/commitments/export.xlsx",
         "/",
         "/overview/charts/",
         "/agencies/",
@@ -136,7 +137,7 @@ def test_a_query_string_with_too_many_fields_gets_a_clear_400(viewer_client, see
 
 @pytest.mark.parametrize("key", ["dialogue", "theme", "agency", "country"])
 def test_a_nul_byte_in_a_filter_gets_a_message_and_never_reaches_the_database(viewer_client, seed, key):
-    for path in ["/commitments/", "/commitments/export.csv"]:
+    for path in ["/commitments/", "/commitments/export.csv", "/commitments/export.xlsx"]:
         response = viewer_client.get(f"{path}?{key}=%00")
         assert response.status_code == 200
     assert (
@@ -146,7 +147,7 @@ def test_a_nul_byte_in_a_filter_gets_a_message_and_never_reaches_the_database(vi
 
 
 def test_an_unknown_reason_gets_a_message_not_an_error(viewer_client, seed):
-    for path in ["/commitments/", "/commitments/export.csv"]:
+    for path in ["/commitments/", "/commitments/export.csv", "/commitments/export.xlsx"]:
         assert viewer_client.get(f"{path}?reason=weather").status_code == 200
     page = viewer_client.get("/commitments/?reason=weather&blocked=yes").content.decode()
     assert "Reason for slippage" in page and "weather" in page

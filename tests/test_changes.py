@@ -138,7 +138,7 @@ def test_the_csv_has_the_same_rows_as_the_page(viewer_client, commit):
     changes = viewer_client.get(f"/changes/?{WINDOW}").context["changes"]
     on_page = [(g.name, row.title, row.main_kind) for g in changes.groups for row in g.rows]
     response = viewer_client.get(f"/changes/export.csv?{WINDOW}")
-    rows = list(csv.DictReader(io.StringIO(response.content.decode())))
+    rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
     labels = {"forward": "Moved forward", "new": "Newly announced", "unchanged": "Status unchanged"}
     assert [(r["objective"], r["title"], r["change"]) for r in rows] == [
         (name, title, labels[kind]) for name, title, kind in on_page

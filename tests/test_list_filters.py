@@ -141,7 +141,9 @@ def test_blocked_is_judged_as_the_blocker_stood_on_a_past_day(viewer_client, mak
 
 def test_the_csv_carries_the_reason_and_whether_it_is_blocked(viewer_client, make):
     blocked_pair(make, Status.AT_RISK, reason=SlipReason.COORDINATION)
-    rows = list(csv.DictReader(io.StringIO(viewer_client.get("/commitments/export.csv").content.decode())))
+    rows = list(
+        csv.DictReader(io.StringIO(viewer_client.get("/commitments/export.csv").content.decode("utf-8-sig")))
+    )
     by_title = {row["title"]: row for row in rows}
     assert by_title["Blocker"]["reason for slippage"] == "Coordination between agencies"
     assert by_title["Blocker"]["blocked"] == "no"

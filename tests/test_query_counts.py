@@ -62,6 +62,7 @@ PAGES = {
     ),
     "list fragment": (lambda p: "/commitments/?theme=t1&sort=-progress", HTMX, 9, SERVED_FROM_CACHE),
     "csv": (lambda p: "/commitments/export.csv?country=US", {}, 5, 5),
+    "xlsx": (lambda p: "/commitments/export.xlsx?country=US&theme=t0", {}, 5, 5),
     "overview of one dialogue": (lambda p: f"/?dialogue={p.dialogue.slug}", {}, 8, SERVED_FROM_CACHE),
     "agencies": (lambda p: "/agencies/", {}, 4, 4),
     # +2 since the country's scores: the commitments with their dialogue's latest round, and (a
@@ -313,6 +314,7 @@ PAST_PAGES = {
         SERVED_FROM_CACHE,
     ),
     "csv as of": (lambda p: f"/commitments/export.csv?country=US&as_of={PAST}", {}, 5, 5),
+    "xlsx as of": (lambda p: f"/commitments/export.xlsx?country=US&as_of={PAST}", {}, 5, 5),
     "agencies as of": (lambda p: f"/agencies/?as_of={PAST}", {}, 4, 4),
     "agency as of": (lambda p: f"/agencies/a0/?as_of={PAST}", {}, 8, 8),
     "theme as of": (lambda p: f"/themes/t0/?as_of={PAST}", {}, 9, 9),

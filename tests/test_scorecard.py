@@ -274,7 +274,7 @@ def test_the_governance_theme_comes_after_the_objectives(viewer_client, alpha):
 
 def read_csv(response) -> list[list[str]]:
     assert response["Content-Type"].startswith("text/csv")
-    return list(csv.reader(io.StringIO(response.content.decode())))
+    return list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
 
 
 def test_the_csv_holds_the_matrix_and_the_averages(viewer_client, alpha):

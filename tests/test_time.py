@@ -235,7 +235,7 @@ def test_csv_as_of_has_the_state_on_that_day_and_dated_links(viewer_client, comm
     report(c, editor, D(2022, 1, 1), Status.ON_TRACK, 10)
     report(c, editor, D(2023, 1, 1), Status.COMPLETED, 100)
     response = viewer_client.get("/commitments/export.csv?as_of=2022-06-30")
-    rows = list(csv.DictReader(io.StringIO(response.content.decode())))
+    rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
     assert [(r["status"], r["progress"], r["overdue"]) for r in rows] == [("On track", "10", "yes")]
     assert rows[0]["url"].endswith(f"/commitments/{c.pk}/?as_of=2022-06-30")
     assert 'filename="commitments-2022-06-30.csv"' in response["Content-Disposition"]
@@ -255,7 +255,15 @@ def test_csv_as_of_has_the_state_on_that_day_and_dated_links(viewer_client, comm
     ],
 )
 @pytest.mark.parametrize(
-    "path", ["/", "/commitments/", "/commitments/export.csv", "/agencies/", "/themes/climate/"]
+    "path",
+    [
+        "/",
+        "/commitments/",
+        "/commitments/export.csv",
+        "/commitments/export.xlsx",
+        "/agencies/",
+        "/themes/climate/",
+    ],
 )
 def test_a_date_that_cannot_be_used_gets_a_clear_400(viewer_client, world, path, value, message):
     response = viewer_client.get(f"{path}?as_of={value}")

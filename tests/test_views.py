@@ -202,7 +202,7 @@ def test_the_filter_form_works_without_javascript(viewer_client, seed):
 
 
 def read_csv(response):
-    return list(csv.DictReader(io.StringIO(response.content.decode())))
+    return list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
 
 
 def test_csv_has_exactly_the_rows_the_list_shows_across_all_pages(viewer_client, seed, settings):
@@ -215,7 +215,7 @@ def test_csv_has_exactly_the_rows_the_list_shows_across_all_pages(viewer_client,
     listed = viewer_client.get("/commitments/", {"theme": "climate-crisis"}).context["browser"].total
     assert len(rows) == listed
     eo = next(r for r in rows if r["title"].startswith("Discuss enhancing"))
-    assert eo["lead agencies"] == "CNES; NASA"
+    assert eo["lead agencies"] == "CNES (FR); NASA (US)"
     assert eo["themes"] == "Addressing the climate crisis"
     assert eo["status"] == "Not started" and eo["stale"] == "yes"
 
@@ -402,6 +402,7 @@ PAGES = [
     "/",
     "/commitments/",
     "/commitments/export.csv",
+    "/commitments/export.xlsx",
     "/agencies/",
     "/agencies/nasa/",
     "/themes/climate-crisis/",

@@ -10,6 +10,7 @@ urlpatterns = [
     path("overview/charts/", views.overview_charts, name="overview_charts"),
     path("commitments/", views.commitment_list, name="commitment_list"),
     path("commitments/export.csv", views.commitment_export, name="commitment_export"),
+    path("commitments/export.xlsx", views.commitment_export_xlsx, name="commitment_export_xlsx"),
     path("commitments/<int:pk>/", views.commitment_detail, name="commitment_detail"),
     path("commitments/<int:pk>/updates/", views.statusupdate_create, name="statusupdate_create"),
     path(

@@ -20,6 +20,7 @@ FILTER_PANEL = [
     "Reason for slippage",
     "Clear filters",
     "Apply",
+    "Download spreadsheet (XLSX)",
     "Download CSV",
 ]
 

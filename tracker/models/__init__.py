@@ -29,6 +29,7 @@ from .commitment import (
     blocked_expression,
     children_mean_progress,
     is_past,
+    latest_updates,
     not_in_the_future,
     state_expressions,
 )
@@ -76,6 +77,7 @@ __all__ = [
     "country_code_validator",
     "country_name",
     "is_past",
+    "latest_updates",
     "not_in_the_future",
     "party_codes_validator",
     "state_expressions",

@@ -56,17 +56,26 @@ def state_expressions(day: datetime.date | None, commitment: str = "") -> dict:
             STATE_LAST_UPDATE: F(f"{prefix}last_update_on"),
             STATE_REASON: F(f"{prefix}slip_reason"),
         }
-    latest = (
-        StatusUpdate.objects.counting()
-        .filter(commitment_id=OuterRef(f"{commitment}_id" if commitment else "pk"), reported_on__lte=day)
-        .order_by("-reported_on", "-created_at", "-id")
-    )
+    latest = latest_updates(day, commitment)
     return {
         STATE_STATUS: Coalesce(Subquery(latest.values("status")[:1]), Value(Status.NOT_STARTED)),
         STATE_PROGRESS: Coalesce(Subquery(latest.values("progress")[:1]), Value(0)),
         STATE_LAST_UPDATE: Subquery(latest.values("reported_on")[:1]),
         STATE_REASON: Coalesce(Subquery(latest.values("reason")[:1]), Value("")),
     }
+
+
+def latest_updates(day: datetime.date | None, commitment: str = ""):
+    """The updates that count for the outer query's commitment on `day` (None: today), latest
+    first, ties broken as the trail orders them (recorded later, then higher id, wins): the first
+    is the one whose state the commitment has then. For subqueries; `commitment` as in
+    state_expressions."""
+    updates = StatusUpdate.objects.counting().filter(
+        commitment_id=OuterRef(f"{commitment}_id" if commitment else "pk")
+    )
+    if is_past(day):
+        updates = updates.filter(reported_on__lte=day)
+    return updates.order_by("-reported_on", "-created_at", "-id")
 
 
 def children_mean_progress(day: datetime.date | None):

@@ -3,7 +3,7 @@ each page's reads in a fixed number of SQL statements whatever the data size.
 
     common.py           rows as the lists show them
     commitment_list.py  the filtered list and its facet counts
-    export.py           the list as CSV rows
+    export.py           the list as rows of a file to take away (CSV, XLSX), and the file's name
     overview.py         the overview's cards, needs-attention and latest updates
     commitment.py       one commitment's page
     agencies.py         the agency scorecards
@@ -20,7 +20,7 @@ from .changes import CHANGES_CSV_COLUMNS, Changes, change_csv_rows
 from .commitment import CommitmentPage, commitment_trail
 from .commitment_list import CommitmentBrowser, filter_choices
 from .dialogues import DialoguePage, dialogue_index
-from .export import EXPORT_COLUMNS, export_rows
+from .export import EXPORT_COLUMNS, CommitmentExport, export_rows
 from .overview import Overview
 from .scorecard import Scorecard
 from .themes import theme_summary
@@ -31,6 +31,7 @@ __all__ = [
     "change_csv_rows",
     "filter_choices",
     "CommitmentBrowser",
+    "CommitmentExport",
     "CommitmentPage",
     "EXPORT_COLUMNS",
     "Overview",

@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from .. import selectors, services, timeframe
+from ..exports import xlsx
 from ..forms import StatusUpdateForm, WithdrawalForm, assessment_form_for, status_update_form_for
 from ..models import Agency, Commitment, SourceDocument, Status, StatusUpdate, Theme
 from ..quotes import highlighted_segments
@@ -87,6 +88,9 @@ def csv_response(filename: str, header, rows):
     """A CSV download: the header, then every row, each text cell guarded (see _csv_safe)."""
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    # A byte-order mark: without it, spreadsheet programs read the file in the computer's legacy
+    # encoding and garble accents and dashes ("Ã©" for "é").
+    response.write("\ufeff")
     writer = csv.writer(response)
     writer.writerow([str(title) for title in header])
     for row in rows:
@@ -102,16 +106,33 @@ def commitment_link_maker(request, day=None):
     return lambda pk: f"{base}{pk}/{suffix}"
 
 
+def _linked_export_rows(request, export):
+    """The export's rows with each commitment's full link in the last cell, in place of its id."""
+    link = commitment_link_maker(request, request.as_of)
+    for *cells, pk in export.rows():
+        yield [*cells, link(pk)]
+
+
 @require_GET
 @reads_as_of
 def commitment_export(request):
-    link = commitment_link_maker(request, request.as_of)
+    export = selectors.CommitmentExport(request.GET, request.as_of)
+    return csv_response(
+        export.filename("csv"), selectors.EXPORT_COLUMNS, _linked_export_rows(request, export)
+    )
 
-    def rows():
-        for *cells, pk in selectors.export_rows(request.GET, request.as_of):
-            yield [*cells, link(pk)]
 
-    return csv_response(f"commitments-{request.day.isoformat()}.csv", selectors.EXPORT_COLUMNS, rows())
+@require_GET
+@reads_as_of
+def commitment_export_xlsx(request):
+    """The same rows as commitment_export, as a spreadsheet (tracker/exports/xlsx.py)."""
+    export = selectors.CommitmentExport(request.GET, request.as_of)
+    content = xlsx.workbook_bytes(
+        selectors.EXPORT_COLUMNS, _linked_export_rows(request, export), title=_("Commitments")
+    )
+    response = HttpResponse(content, content_type=xlsx.CONTENT_TYPE)
+    response["Content-Disposition"] = f'attachment; filename="{export.filename("xlsx")}"'
+    return response
 
 
 def _csv_safe(value):
