@@ -3,7 +3,7 @@ from django.contrib import admin
 from django.urls import reverse
 
 from tracker import services
-from tracker.models import Assessment, Commitment, Dialogue, Round, Status, StatusUpdate, Theme
+from tracker.models import Assessment, Commitment, Dialogue, EvidenceFile, Round, Status, StatusUpdate, Theme
 from tracker.rules import REASON_NEEDED
 
 TRACKER_MODELS = [m for m in admin.site._registry if m._meta.app_label == "tracker"]
@@ -27,10 +27,21 @@ def test_every_add_page_renders_for_a_superuser(admin_client, seed, model):
 @pytest.mark.parametrize("model", TRACKER_MODELS, ids=lambda m: m.__name__)
 def test_every_change_page_renders_for_a_superuser(admin_client, seed, editor, model):
     commitment = Commitment.objects.first()
-    StatusUpdate.objects.create(commitment=commitment, author=editor, status="on_track", progress=5, text="x")
+    update = StatusUpdate.objects.create(
+        commitment=commitment, author=editor, status="on_track", progress=5, text="x"
+    )
     held = Round.objects.create(dialogue=commitment.dialogue, number=1, held_on="2023-01-01")
     services.assessment_create(
         commitment=commitment, round=held, party="US", score=0, rationale="Started.", assessor=editor
+    )
+    # A row only (its page links to the file, never reads it).
+    EvidenceFile.objects.create(
+        file="2026/01/0123.pdf",
+        original_name="a.pdf",
+        content_type="application/pdf",
+        size=3,
+        uploaded_by=editor,
+        status_update=update,
     )
     obj = model.objects.first()
     assert admin_client.get(admin_url(model, "change", obj.pk)).status_code == 200

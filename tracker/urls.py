@@ -1,7 +1,7 @@
 from django.urls import path
 
 from . import views
-from .views import assessments, briefing, dialogues
+from .views import assessments, briefing, dialogues, evidence
 
 app_name = "tracker"
 
@@ -42,5 +42,6 @@ urlpatterns = [
         "dialogues/<slug:slug>/briefing.docx", briefing.dialogue_briefing_docx, name="dialogue_briefing_docx"
     ),
     path("sources/<int:pk>/", views.source_detail, name="source_detail"),
+    path("evidence/<int:pk>/", evidence.evidence_file, name="evidence_file"),
     path("healthz", views.healthz, name="healthz"),
 ]
