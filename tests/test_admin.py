@@ -7,6 +7,9 @@ from tracker.models import Assessment, Commitment, Dialogue, EvidenceFile, Round
 from tracker.rules import REASON_NEEDED
 
 TRACKER_MODELS = [m for m in admin.site._registry if m._meta.app_label == "tracker"]
+# The evidence files inline's management form, which the admin's add pages of updates and
+# assessments always post (with no file chosen here).
+NO_FILES = {"evidence_files-TOTAL_FORMS": "0", "evidence_files-INITIAL_FORMS": "0"}
 
 
 def admin_url(model, action, *args):
@@ -76,7 +79,8 @@ def test_editor_adds_an_update_in_the_admin_and_the_commitment_follows(client, e
             "progress": "15",
             "text": "Funding delayed.",
             "evidence_url": "",
-        },
+        }
+        | NO_FILES,
     )
     assert response.status_code == 302
     update = StatusUpdate.objects.get()
@@ -200,7 +204,7 @@ def test_an_update_added_in_the_admin_keeps_its_reason(client, editor, make_comm
     client.force_login(editor)
     commitment = make_commitments(1)[0]
     data = {"commitment": commitment.pk, "reported_on": "2024-03-01", "status": "off_track", "progress": "5"}
-    data |= {"text": "Stuck.", "reason": "other", "reason_note": "Strike at the plant"}
+    data |= {"text": "Stuck.", "reason": "other", "reason_note": "Strike at the plant"} | NO_FILES
     assert client.post(admin_url(StatusUpdate, "add"), data).status_code == 302
     assert StatusUpdate.objects.values_list("reason", "reason_note").get() == ("other", "Strike at the plant")
     commitment.refresh_from_db()
@@ -329,7 +333,7 @@ def assessable(make_commitments):
 def assessment_data(commitment, held, **changes):
     data = {"commitment": commitment.pk, "round": held.pk, "party": "fr", "score": "none"}
     data |= {"rationale": "Nothing published.", "evidence": "", "assessed_on": "2024-03-01"}
-    return data | changes
+    return data | NO_FILES | changes
 
 
 def test_an_editor_adds_an_assessment_in_the_admin_as_its_assessor(client, editor, assessable):
