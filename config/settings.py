@@ -188,8 +188,37 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# Evidence files (tracker/models/evidence.py) are the only files the app stores. They go to a private
+# folder outside the project's static files, with no MEDIA_URL: they are served only by the evidence
+# view, to logged-in users, as attachments. Or to an S3-compatible bucket through django-storages
+# when TRACKER_EVIDENCE_S3_BUCKET is set (README, "Evidence files"); the view streams them from there too.
+TRACKER_EVIDENCE_DIR = os.environ.get("TRACKER_EVIDENCE_DIR", str(BASE_DIR / "var" / "evidence"))
+TRACKER_EVIDENCE_MAX_BYTES = int(os.environ.get("TRACKER_EVIDENCE_MAX_BYTES", 20 * 1024 * 1024))
+EVIDENCE_STORAGE = {
+    "BACKEND": "django.core.files.storage.FileSystemStorage",
+    "OPTIONS": {
+        "location": TRACKER_EVIDENCE_DIR,
+        # Readable by the app's own user and group only: the files are not public.
+        "file_permissions_mode": 0o640,
+        "directory_permissions_mode": 0o750,
+    },
+}
+if os.environ.get("TRACKER_EVIDENCE_S3_BUCKET"):
+    EVIDENCE_STORAGE = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": os.environ["TRACKER_EVIDENCE_S3_BUCKET"],
+            "endpoint_url": os.environ.get("TRACKER_EVIDENCE_S3_ENDPOINT_URL") or None,
+            "region_name": os.environ.get("TRACKER_EVIDENCE_S3_REGION") or None,
+            "location": os.environ.get("TRACKER_EVIDENCE_S3_PREFIX", "evidence"),
+            # Private objects, never overwritten; credentials from the usual AWS_* variables or role.
+            "default_acl": "private",
+            "file_overwrite": False,
+            "querystring_auth": True,
+        },
+    }
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": EVIDENCE_STORAGE,
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"

@@ -36,6 +36,21 @@ def cache_folder_per_worker(request):
         yield
 
 
+@pytest.fixture(scope="session", autouse=True)
+def evidence_files_in_a_temporary_folder(tmp_path_factory):
+    """Evidence files stored by tests go to a folder of their own (one per worker), never into the
+    project's var/evidence."""
+    storages = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path_factory.mktemp("evidence"))},
+        },
+    }
+    with override_settings(STORAGES=storages):
+        yield
+
+
 @pytest.fixture(autouse=True)
 def empty_cache():
     """Each test starts with nothing cached: the data stamp is rolled back between tests."""

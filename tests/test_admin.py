@@ -3,10 +3,13 @@ from django.contrib import admin
 from django.urls import reverse
 
 from tracker import services
-from tracker.models import Assessment, Commitment, Dialogue, Round, Status, StatusUpdate, Theme
+from tracker.models import Assessment, Commitment, Dialogue, EvidenceFile, Round, Status, StatusUpdate, Theme
 from tracker.rules import REASON_NEEDED
 
 TRACKER_MODELS = [m for m in admin.site._registry if m._meta.app_label == "tracker"]
+# The evidence files inline's management form, which the admin's add pages of updates and
+# assessments always post (with no file chosen here).
+NO_FILES = {"evidence_files-TOTAL_FORMS": "0", "evidence_files-INITIAL_FORMS": "0"}
 
 
 def admin_url(model, action, *args):
@@ -27,10 +30,21 @@ def test_every_add_page_renders_for_a_superuser(admin_client, seed, model):
 @pytest.mark.parametrize("model", TRACKER_MODELS, ids=lambda m: m.__name__)
 def test_every_change_page_renders_for_a_superuser(admin_client, seed, editor, model):
     commitment = Commitment.objects.first()
-    StatusUpdate.objects.create(commitment=commitment, author=editor, status="on_track", progress=5, text="x")
+    update = StatusUpdate.objects.create(
+        commitment=commitment, author=editor, status="on_track", progress=5, text="x"
+    )
     held = Round.objects.create(dialogue=commitment.dialogue, number=1, held_on="2023-01-01")
     services.assessment_create(
         commitment=commitment, round=held, party="US", score=0, rationale="Started.", assessor=editor
+    )
+    # A row only (its page links to the file, never reads it).
+    EvidenceFile.objects.create(
+        file="2026/01/0123.pdf",
+        original_name="a.pdf",
+        content_type="application/pdf",
+        size=3,
+        uploaded_by=editor,
+        status_update=update,
     )
     obj = model.objects.first()
     assert admin_client.get(admin_url(model, "change", obj.pk)).status_code == 200
@@ -65,7 +79,8 @@ def test_editor_adds_an_update_in_the_admin_and_the_commitment_follows(client, e
             "progress": "15",
             "text": "Funding delayed.",
             "evidence_url": "",
-        },
+        }
+        | NO_FILES,
     )
     assert response.status_code == 302
     update = StatusUpdate.objects.get()
@@ -189,7 +204,7 @@ def test_an_update_added_in_the_admin_keeps_its_reason(client, editor, make_comm
     client.force_login(editor)
     commitment = make_commitments(1)[0]
     data = {"commitment": commitment.pk, "reported_on": "2024-03-01", "status": "off_track", "progress": "5"}
-    data |= {"text": "Stuck.", "reason": "other", "reason_note": "Strike at the plant"}
+    data |= {"text": "Stuck.", "reason": "other", "reason_note": "Strike at the plant"} | NO_FILES
     assert client.post(admin_url(StatusUpdate, "add"), data).status_code == 302
     assert StatusUpdate.objects.values_list("reason", "reason_note").get() == ("other", "Strike at the plant")
     commitment.refresh_from_db()
@@ -318,7 +333,7 @@ def assessable(make_commitments):
 def assessment_data(commitment, held, **changes):
     data = {"commitment": commitment.pk, "round": held.pk, "party": "fr", "score": "none"}
     data |= {"rationale": "Nothing published.", "evidence": "", "assessed_on": "2024-03-01"}
-    return data | changes
+    return data | NO_FILES | changes
 
 
 def test_an_editor_adds_an_assessment_in_the_admin_as_its_assessor(client, editor, assessable):

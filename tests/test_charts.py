@@ -248,8 +248,9 @@ PAGES = {
     "overview charts": (lambda c: "/overview/charts/", 7),
     "theme": (lambda c: "/themes/t0/", 9),
     # As without the chart (it reads the trail loaded); the page's pin in test_query_counts.py says
-    # what the 13 are (3 of them the rounds, assessments and dependencies).
-    "commitment": (lambda c: f"/commitments/{c.pk}/", 13),
+    # what the 13 are (3 of them the rounds, assessments and dependencies), and the trail's evidence
+    # files (+1, in one query; no assessments here, so none of theirs to read).
+    "commitment": (lambda c: f"/commitments/{c.pk}/", 14),
     "overview charts as of": (lambda c: f"/overview/charts/?as_of={days_ago(20).isoformat()}", 7),
     "theme as of": (lambda c: f"/themes/t0/?as_of={days_ago(20).isoformat()}", 9),
 }

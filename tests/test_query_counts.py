@@ -74,7 +74,9 @@ PAGES = {
     # withdraw forms and so is not cached (views._detail_context): computed, it is the one the page
     # loaded; from the cache, it is read on its own (+1). Computed, 3 read the rounds, the
     # assessments and the dependencies (see test_commitment_page_query_count_..._assessments).
-    "commitment": (lambda p: f"/commitments/{p.pk}/", {}, 13, SERVED_FROM_CACHE + 3),
+    # +2 since evidence files: the trail's and the assessments' files, each prefetched in one query
+    # (from the cache, the editor's trail read on its own brings its files: +1).
+    "commitment": (lambda p: f"/commitments/{p.pk}/", {}, 15, SERVED_FROM_CACHE + 4),
     "source": (lambda p: f"/sources/{p.source_id}/", {}, 4, 4),
     # Dialogues and rounds (2).
     "dialogues": (lambda p: "/dialogues/", {}, 4, 4),
@@ -145,8 +147,8 @@ def test_posting_an_update_has_a_fixed_query_count(
         "text": "Slipping.",
     }
     # Auth and permissions 4, the commitment 1, the form's constraint checks 9 (with savepoints), the
-    # service 8 (with the duplicate check and the new data token), the trail 1.
-    with django_assert_num_queries(23):
+    # service 8 (with the duplicate check and the new data token), the trail 1 and its files 1.
+    with django_assert_num_queries(24):
         response = client.post(f"/commitments/{parent.pk}/updates/", data, **HTMX)
     assert response.status_code == 200
 
@@ -166,7 +168,7 @@ def test_posting_an_update_that_moves_the_status_has_a_fixed_query_count(
     # As above, and the commitment saved through the model (the back-dated update above leaves it as
     # it is): its row, its history row, a copy of its theme links (read, written) and of its blockers
     # (read: none to write), the data token again.
-    with django_assert_num_queries(29):
+    with django_assert_num_queries(30):
         response = client.post(f"/commitments/{parent.pk}/updates/", data, **HTMX)
     assert response.status_code == 200
 
@@ -201,7 +203,7 @@ def test_commitment_page_query_count_does_not_grow_with_rounds_assessments_or_de
     """The pins above, with a page that shows rounds, assessments (some superseded) and dependencies,
     at 2 rounds and 4 related commitments, then at 12 rounds and 44."""
     client.force_login(request.getfixturevalue(role))
-    first, again = (13, SERVED_FROM_CACHE + 3) if role == "editor" else (13, SERVED_FROM_CACHE + 2)
+    first, again = (15, SERVED_FROM_CACHE + 4) if role == "editor" else (15, SERVED_FROM_CACHE + 2)
     parent = build(make_commitments, editor, 5)
     others = list(Commitment.objects.exclude(pk=parent.pk))
     add_assessments_and_dependencies(parent, others, editor, rounds=2)
@@ -226,8 +228,9 @@ def test_posting_an_assessment_has_a_fixed_query_count(
     data = {"round": held.pk, "party": "US", "score": "1", "rationale": "Done.", "assessed_on": "2024-07-01"}
     # Auth and permissions 4, the commitment and its dialogue's rounds 2, the service 11 (that the
     # commitment and the round exist, the score's constraint, the duplicate check, the row and its
-    # history row, the new data token, with savepoints), then the answer's assessments 1.
-    with django_assert_num_queries(18):
+    # history row, the new data token, with savepoints), then the answer's assessments 1 and their
+    # evidence files 1.
+    with django_assert_num_queries(19):
         response = client.post(f"/commitments/{parent.pk}/assessments/", data, **HTMX)
     assert response.status_code == 200
 
@@ -319,7 +322,8 @@ PAST_PAGES = {
     "agency as of": (lambda p: f"/agencies/a0/?as_of={PAST}", {}, 8, 8),
     "theme as of": (lambda p: f"/themes/t0/?as_of={PAST}", {}, 9, 9),
     # Read-only in the past: no update form, so none of the permission checks of today's page.
-    "commitment as of": (lambda p: f"/commitments/{p.pk}/?as_of={PAST}", {}, 11, SERVED_FROM_CACHE),
+    # +1 since evidence files: the trail's files, in one query (no assessments here: none to read).
+    "commitment as of": (lambda p: f"/commitments/{p.pk}/?as_of={PAST}", {}, 12, SERVED_FROM_CACHE),
     # Computed: states at the start, updates in the window, theme links, themes, then titles and
     # updates of the rows shown; the filter form's options (1) are read outside the cached part.
     "changes": (lambda p: f"/changes/?from={FROM}&to={TO}", {}, 10, SERVED_FROM_CACHE + 1),

@@ -2,17 +2,20 @@ from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.db.models import Case, Count, IntegerField, Value, When
+from django.template.defaultfilters import filesizeformat
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from . import services
+from .evidence import check_evidence_file
 from .forms import SCORE_CHOICES, SCORE_OFF_SCALE, score_from_choice
 from .models import (
     Agency,
     Assessment,
     Commitment,
     Dialogue,
+    EvidenceFile,
     Participation,
     Round,
     SourceDocument,
@@ -258,6 +261,167 @@ class ParticipationAdmin(SimpleHistoryAdmin):
     autocomplete_fields = ["commitment", "agency"]
 
 
+# --- evidence files -----------------------------------------------------------------------------
+
+
+class EvidenceFileForm(forms.ModelForm):
+    """One file, checked from its content (tracker/evidence.py) with the page's messages. The name is
+    not limited here: the stored name is random and the shown one is shortened (evidence.safe_name)."""
+
+    file = forms.FileField(label=_("file"), max_length=None)
+
+    class Meta:
+        model = EvidenceFile
+        fields = ["file"]
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        self.checked = check_evidence_file(upload)
+        return upload
+
+
+def _download_link(evidence):
+    if evidence is None or evidence.pk is None:
+        return "—"
+    return format_html(
+        '<a href="{}" download>{}</a> ({})',
+        evidence.get_absolute_url(),
+        evidence.original_name,
+        filesizeformat(evidence.size),
+    )
+
+
+class EvidenceFileInline(admin.TabularInline):
+    """Files are chosen when the update or the assessment is added (both are never changed after);
+    the page then lists them as downloads. Deleting one is done on its own page, by a superuser."""
+
+    model = EvidenceFile
+    form = EvidenceFileForm
+    extra = 1
+    show_change_link = True
+
+    def get_fields(self, request, obj=None):
+        return ["file"] if obj is None else ["download", "content_type", "uploaded_by", "uploaded_at"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [] if obj is None else ["download", "content_type", "uploaded_by", "uploaded_at"]
+
+    def get_extra(self, request, obj=None, **kwargs):
+        return 1 if obj is None else 0
+
+    @admin.display(description=_("file"))
+    def download(self, obj):
+        return _download_link(obj)
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class UpdateEvidenceInline(EvidenceFileInline):
+    fk_name = "status_update"
+
+
+class AssessmentEvidenceInline(EvidenceFileInline):
+    fk_name = "assessment"
+
+
+def attach_inline_files(request, form, formset, **owner) -> None:
+    """Store the files chosen in an evidence inline through the service, for the update or assessment
+    just saved (in the admin's transaction), with the person adding them as the uploader."""
+    checked = [(f.cleaned_data["file"], f.checked) for f in formset.extra_forms if f.cleaned_data.get("file")]
+    formset.new_objects = services.evidence_files_attach(checked=checked, uploaded_by=request.user, **owner)
+    formset.changed_objects, formset.deleted_objects = [], []
+
+
+class EvidenceFileAdminForm(EvidenceFileForm):
+    """A file for an existing update or assessment: exactly one of them (the model's constraint says
+    so, in words)."""
+
+    class Meta:
+        model = EvidenceFile
+        fields = ["status_update", "assessment", "file"]
+
+
+@admin.register(EvidenceFile)
+class EvidenceFileAdmin(SimpleHistoryAdmin):
+    """Files come with their update or assessment (the inlines below, the page); they are never
+    changed. Adding one to an existing update or assessment here, and deleting one, are a
+    superuser's acts, since the trail is the record: the file's history keeps who did it and when."""
+
+    form = EvidenceFileAdminForm
+    list_display = [
+        "original_name",
+        "content_type",
+        "size_label",
+        "status_update",
+        "assessment",
+        "uploaded_by",
+        "uploaded_at",
+    ]
+    list_filter = ["content_type", "uploaded_at"]
+    list_select_related = [
+        "status_update__commitment",
+        "assessment__commitment",
+        "assessment__round",
+        "uploaded_by",
+    ]
+    search_fields = ["original_name", "status_update__commitment__title", "assessment__commitment__title"]
+    autocomplete_fields = ["status_update", "assessment"]
+    date_hierarchy = "uploaded_at"
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ["status_update", "assessment", "file"]
+        return [
+            "download",
+            "content_type",
+            "size_label",
+            "status_update",
+            "assessment",
+            "uploaded_by",
+            "uploaded_at",
+        ]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [] if obj is None else self.get_fields(request, obj)
+
+    @admin.display(description=_("file"))
+    def download(self, obj):
+        return _download_link(obj)
+
+    @admin.display(description=_("size"), ordering="size")
+    def size_label(self, obj):
+        return filesizeformat(obj.size)
+
+    def has_add_permission(self, request):
+        return request.user.is_superuser
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def save_model(self, request, obj, form, change):
+        (created,) = services.evidence_files_attach(
+            checked=[(form.cleaned_data["file"], form.checked)],
+            uploaded_by=request.user,
+            status_update=form.cleaned_data.get("status_update"),
+            assessment=form.cleaned_data.get("assessment"),
+        )
+        obj.pk, obj.file, obj.original_name = created.pk, created.file, created.original_name
+
+    def delete_model(self, request, obj):
+        services.evidence_file_delete(evidence=obj, by=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for evidence in queryset:
+            services.evidence_file_delete(evidence=evidence, by=request.user)
+
+
 @admin.register(StatusUpdate)
 class StatusUpdateAdmin(SimpleHistoryAdmin):
     """Append-only: anyone with the add permission can add, nobody edits, only superusers delete."""
@@ -278,12 +442,16 @@ class StatusUpdateAdmin(SimpleHistoryAdmin):
         "reason_note",
     ]
     date_hierarchy = "reported_on"
+    inlines = [UpdateEvidenceInline]
 
     def has_change_permission(self, request, obj=None):
         return False
 
     def has_delete_permission(self, request, obj=None):
         return request.user.is_superuser
+
+    def save_formset(self, request, form, formset, change):
+        attach_inline_files(request, form, formset, status_update=form.instance)
 
     def save_model(self, request, obj, form, change):
         created = services.status_update_create(
@@ -354,6 +522,10 @@ class AssessmentAdmin(SimpleHistoryAdmin):
     search_fields = ["rationale", "commitment__title"]
     autocomplete_fields = ["commitment", "round"]
     date_hierarchy = "assessed_on"
+    inlines = [AssessmentEvidenceInline]
+
+    def save_formset(self, request, form, formset, change):
+        attach_inline_files(request, form, formset, assessment=form.instance)
 
     @admin.display(description=_("score"), ordering="score")
     def score_label(self, obj):

@@ -30,6 +30,7 @@ from .models import (
     Commitment,
     DataStamp,
     Dialogue,
+    EvidenceFile,
     Participation,
     Round,
     SourceDocument,
@@ -37,7 +38,8 @@ from .models import (
     Theme,
 )
 
-# Rounds and assessments too: the dialogue page and the scorecard show them.
+# Rounds and assessments too: the dialogue page and the scorecard show them; evidence files are
+# listed in the trail and the assessment history.
 TRACKED_MODELS = (
     Dialogue,
     SourceDocument,
@@ -48,6 +50,7 @@ TRACKED_MODELS = (
     Participation,
     StatusUpdate,
     Assessment,
+    EvidenceFile,
 )
 STAMP_ID = 1
 

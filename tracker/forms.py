@@ -1,10 +1,12 @@
 from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
+from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
+from .evidence import ALLOWED_KINDS, ALLOWED_WORDS, check_evidence_file, max_bytes
 from .imports.announcements import AnnouncementRefused, extract_text, tidy
 from .models import (
     Dialogue,
@@ -17,6 +19,62 @@ from .models import (
     score_display,
 )
 
+# --- evidence files -----------------------------------------------------------------------------
+
+# More than this in one post is refused with a message (Django's own limit would answer 400).
+MAX_FILES_PER_POST = 10
+
+
+class MultipleFileInput(forms.FileInput):
+    allow_multiple_selected = True
+
+
+class EvidenceFilesField(forms.FileField):
+    """Any number of files (up to MAX_FILES_PER_POST), each checked from its content
+    (tracker/evidence.py). Cleans to a list of uploads, empty when none was chosen; each refused file
+    gets its own message, naming it."""
+
+    widget = MultipleFileInput
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("label", _("Evidence files"))
+        super().__init__(**kwargs)
+        # A hint for the browser's file picker; what counts is the check of each file's content.
+        accept = sorted({e for kind in ALLOWED_KINDS.values() for e in kind.extensions} | set(ALLOWED_KINDS))
+        self.widget.attrs["accept"] = ",".join(accept)
+
+    @property
+    def help_text_for_limit(self):
+        return _("Optional: %(allowed)s, up to %(limit)s each. After a refused post, choose them again.") % {
+            "allowed": ALLOWED_WORDS,
+            "limit": filesizeformat(max_bytes()),
+        }
+
+    def clean(self, data, initial=None):
+        uploads = [upload for upload in (data if isinstance(data, list | tuple) else [data]) if upload]
+        if len(uploads) > MAX_FILES_PER_POST:
+            raise ValidationError(
+                _("At most %(limit)s files at a time: %(count)s were chosen.")
+                % {"limit": MAX_FILES_PER_POST, "count": len(uploads)},
+                code="too_many",
+            )
+        problems = []
+        for upload in uploads:
+            try:
+                check_evidence_file(upload)
+            except ValidationError as error:
+                problems.extend(error.messages)
+        if problems:
+            raise ValidationError(problems)
+        return uploads
+
+
+def with_evidence_files(form) -> None:
+    """Give `form` its files field's help text now: the size limit is a setting, read when shown."""
+    field = form.fields["files"]
+    field.help_text = field.help_text_for_limit
+
 
 class StatusUpdateForm(forms.ModelForm):
     """What an editor reports. Author and commitment come from the request, never from the form."""
@@ -27,6 +85,8 @@ class StatusUpdateForm(forms.ModelForm):
         "Only for an update that is at risk, off track or discontinued: choose why it slipped "
         "(with a few words when the reason is “other”). Left out of any other update."
     )
+
+    files = EvidenceFilesField()
 
     class Meta:
         model = StatusUpdate
@@ -58,6 +118,7 @@ class StatusUpdateForm(forms.ModelForm):
         # The date picker offers no future day; the model's validator is what refuses one.
         self.fields["reported_on"].widget.attrs["max"] = timezone.localdate().isoformat()
         self.fields["reason"].choices = [("", _("None: it has not slipped")), *SlipReason.choices]
+        with_evidence_files(self)
 
     def main_fields(self):
         return [field for field in self if field.name not in self.SLIP_FIELDS]
@@ -138,6 +199,7 @@ class AssessmentForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text=_("One link per line: the records the score rests on."),
     )
+    files = EvidenceFilesField()
     assessed_on = forms.DateField(
         label=_("Date"),
         validators=[not_in_the_future],
@@ -153,6 +215,7 @@ class AssessmentForm(forms.Form):
             "%(value)s is not a party to this dialogue (parties: %(parties)s)."
         ) % {"value": "%(value)s", "parties": ", ".join(country_name(code) for code in parties)}
         self.fields["assessed_on"].widget.attrs["max"] = timezone.localdate().isoformat()
+        with_evidence_files(self)
 
     def clean_round(self):
         return self.rounds[self.cleaned_data["round"]]
@@ -180,7 +243,7 @@ class AssessmentForm(forms.Form):
             self.add_error(name if name in self.fields else None, messages)
 
 
-def assessment_form_for(commitment, data=None) -> AssessmentForm:
+def assessment_form_for(commitment, data=None, files=None) -> AssessmentForm:
     """The assessment form for `commitment` (its `dialogue` loaded, its `rounds` the dialogue's, as
     CommitmentPage.summary carries them): blank, at the latest round held and today, or bound to `data`."""
     rounds = commitment.rounds
@@ -188,6 +251,7 @@ def assessment_form_for(commitment, data=None) -> AssessmentForm:
     held = [r for r in rounds if r.held_on <= today]
     return AssessmentForm(
         data,
+        files,
         rounds=rounds,
         parties=commitment.dialogue.party_codes,
         initial={"round": held[-1].pk if held else None, "assessed_on": today},

@@ -11,13 +11,15 @@ TRACKER_MODELS = [
     "statusupdate",
     "round",
     "assessment",
+    "evidencefile",
 ]
 # Append-only records: added, never changed (a correction is a new one).
-APPEND_ONLY_MODELS = {"statusupdate", "assessment"}
+APPEND_ONLY_MODELS = {"statusupdate", "assessment", "evidencefile"}
 # Editors edit every tracker record but the trail and the assessments: those are added, never changed.
-# Nobody but an administrator deletes anything. Editors may withdraw (and restore) the updates they
-# posted, which comes with add_statusupdate; withdrawing anyone's (withdraw_any_statusupdate) is kept
-# for administrators or a group given it on purpose: taking back a colleague's report is a bigger call.
+# Nobody but an administrator deletes anything, an evidence file included. Editors may withdraw (and
+# restore) the updates they posted, which comes with add_statusupdate; withdrawing anyone's
+# (withdraw_any_statusupdate) is kept for administrators or a group given it on purpose: taking back
+# a colleague's report is a bigger call.
 ROLE_PERMISSIONS = {
     "Viewers": [f"view_{model}" for model in TRACKER_MODELS],
     "Editors": [

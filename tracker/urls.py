@@ -1,7 +1,7 @@
 from django.urls import path
 
 from . import views
-from .views import assessments, briefing, dialogues, drafting
+from .views import assessments, briefing, dialogues, drafting, evidence
 
 app_name = "tracker"
 
@@ -46,5 +46,6 @@ urlpatterns = [
     path("sources/<int:pk>/", views.source_detail, name="source_detail"),
     path("sources/<int:pk>/draft/", drafting.source_draft, name="source_draft"),
     path("sources/<int:pk>/draft/new/", drafting.commitment_draft, name="commitment_draft"),
+    path("evidence/<int:pk>/", evidence.evidence_file, name="evidence_file"),
     path("healthz", views.healthz, name="healthz"),
 ]

@@ -4,6 +4,7 @@
 - agency: Agency
 - commitment: Commitment, Participation, StatusUpdate, and the as-of state expressions
 - assessment: Assessment (per-side scores at each round)
+- evidence: EvidenceFile (files an update or an assessment carries)
 - stamp: DataStamp (what retires cached pages)
 """
 
@@ -42,6 +43,7 @@ from .dialogue import (
     country_code_validator,
     party_codes_validator,
 )
+from .evidence import EvidenceFile
 from .stamp import DataStamp
 
 __all__ = [
@@ -62,6 +64,7 @@ __all__ = [
     "CommitmentStateIterable",
     "DataStamp",
     "Dialogue",
+    "EvidenceFile",
     "Participation",
     "Role",
     "Round",

@@ -39,19 +39,22 @@ def children_rollup(children) -> Rollup | None:
 
 def commitment_trail(commitment, day: datetime.date | None = None):
     """The commitment's updates reported by `day`, withdrawn ones included (they stay in the
-    record, struck through), with their authors, newest first (1 query)."""
+    record, struck through), with their authors, newest first, with their evidence files (2 queries)."""
     return trail_updates(day).filter(commitment=commitment)
 
 
 def trail_updates(day: datetime.date | None):
-    return StatusUpdate.objects.filter(reported_on__lte=day or timezone.localdate()).select_related(
-        "author", "withdrawn_by"
+    # With the files each carries (1 query for the whole trail): the trail lists them.
+    return (
+        StatusUpdate.objects.filter(reported_on__lte=day or timezone.localdate())
+        .select_related("author", "withdrawn_by")
+        .prefetch_related("evidence_files")
     )
 
 
 def commitment_for_page(day: datetime.date | None):
     """A commitment as it stood on `day` with its dialogue, source, parent, themes, agencies,
-    children and the trail cut at that day (5 queries), and whether a blocker held it up then
+    children and the trail cut at that day (6 queries), and whether a blocker held it up then
     (`is_blocked`)."""
     return (
         commitments_for_listing(day)
@@ -76,7 +79,7 @@ class CommitmentPage(caching.CachedPage):
 
     @cached_property
     def commitment(self) -> Commitment | None:
-        """Everything the page shows (5 queries), fetched only when a cached part is missing."""
+        """Everything the page shows (6 queries), fetched only when a cached part is missing."""
         return commitment_for_page(self.day).filter(pk=self.pk).first()
 
     @cached_property
@@ -116,7 +119,7 @@ class CommitmentPage(caching.CachedPage):
     def trail(self):
         """The trail up to the page's day, for a copy rendered outside the cache: the commitment's
         own when a cached part already loaded it on this request (no second query), else read alone
-        (1 query)."""
+        (2 queries, with its files)."""
         if self.__dict__.get("commitment") is not None:
             return self.commitment.updates.all()
         return commitment_trail(self.pk, self.day)
@@ -142,7 +145,7 @@ class CommitmentPage(caching.CachedPage):
 
     @cached_property
     def assessments(self) -> "AssessmentBoard":
-        """Each party's assessment at the latest round held, and the history by round (2 queries)."""
+        """Each party's assessment at the latest round held, and the history by round (3 queries, with their files)."""
         return assessment_board(self.commitment, self.day)
 
     @cached_property
@@ -208,8 +211,13 @@ class AssessmentBoard:
 def commitment_assessments(commitment_id: int, day: datetime.date | None = None):
     """Every assessment of the commitment recorded by `day` (all, for today), with its assessor, in
     the order that decides which counts (Assessment.objects.latest_first: the first for each party
-    and round counts, as in selectors.latest_assessments). One query."""
-    assessments = Assessment.objects.filter(commitment_id=commitment_id).select_related("assessor")
+    and round counts, as in selectors.latest_assessments) and their evidence files. Two queries."""
+    # With their evidence files (1 query for all): the history lists them.
+    assessments = (
+        Assessment.objects.filter(commitment_id=commitment_id)
+        .select_related("assessor")
+        .prefetch_related("evidence_files")
+    )
     if is_past(day):
         assessments = assessments.filter(assessed_on__lte=day)
     return assessments.latest_first()
@@ -218,8 +226,9 @@ def commitment_assessments(commitment_id: int, day: datetime.date | None = None)
 def assessment_board(
     commitment: Commitment, day: datetime.date | None = None, rounds: list[Round] | None = None
 ) -> AssessmentBoard:
-    """The commitment's (loaded with its dialogue) assessments as they stood on `day` (2 queries; 1
-    when given the dialogue's `rounds` known that day, as rounds_held reads them)."""
+    """The commitment's (loaded with its dialogue) assessments as they stood on `day`, with their
+    evidence files (3 queries; 2 when given the dialogue's `rounds` known that day, as rounds_held
+    reads them)."""
     if rounds is None:
         rounds = rounds_held(commitment.dialogue_id, day)
     judged = day or timezone.localdate()

@@ -4,6 +4,7 @@ through these, so every path applies the same rules and keeps the same history."
 from .assessments import assessment_create
 from .commitments import commitment_create_from_source
 from .dependencies import blocking_chain, check_no_blocking_cycle, commitment_set_blockers
+from .evidence import evidence_file_delete, evidence_files_attach, evidence_files_check
 from .status_updates import (
     ALREADY_WITHDRAWN,
     DUPLICATE_WINDOW,
@@ -29,6 +30,9 @@ __all__ = [
     "commitment_set_blockers",
     "commitment_create_from_source",
     "commitment_sync_current_status",
+    "evidence_file_delete",
+    "evidence_files_attach",
+    "evidence_files_check",
     "status_update_create",
     "status_update_delete",
     "status_update_restore",

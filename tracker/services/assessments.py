@@ -6,6 +6,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from ..models import Assessment, Commitment, Round
+from .evidence import evidence_files_attach, evidence_files_check, same_files
 from .status_updates import DUPLICATE_WINDOW
 
 
@@ -20,14 +21,20 @@ def assessment_create(
     assessor,
     evidence: str = "",
     assessed_on: datetime.date | None = None,
+    files=(),
 ) -> Assessment:
     """Record how `party` delivered on `commitment` at `round`: +1, 0, −1, or None for "no evidence
     available". Raises ValidationError, naming the field, for a party that is not the dialogue's, a
     round of another dialogue, a score off the scale, a missing rationale or a bad evidence link.
 
     The same assessment by the same assessor recorded within DUPLICATE_WINDOW (a double click) is
-    returned instead of recorded twice, with `already_recorded` set.
+    returned instead of recorded twice, with `already_recorded` set (with evidence files, only when
+    it carries the same files).
+
+    `files` (uploaded files) are checked from their content before anything is written, then stored
+    and attached in this transaction; a refused file raises a ValidationError under "files" naming it.
     """
+    checked = evidence_files_check(files)
     assessment = Assessment(
         commitment=commitment,
         round=round,
@@ -54,10 +61,11 @@ def assessment_create(
         .order_by("-created_at", "-id")
         .first()
     )
-    if earlier is not None:
+    if earlier is not None and (not checked or same_files(checked, earlier.evidence_files.all())):
         earlier.already_recorded = True
         return earlier
     assessment._history_user = assessor
     assessment.save()
     assessment.already_recorded = False
+    evidence_files_attach(checked=checked, uploaded_by=assessor, assessment=assessment)
     return assessment

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from ..models import Commitment, Status, StatusUpdate
+from .evidence import evidence_files_attach, evidence_files_check, same_files
 
 # The same update posted again within this time (a double click, a resent form) is recorded once.
 DUPLICATE_WINDOW = datetime.timedelta(minutes=5)
@@ -36,6 +37,7 @@ def status_update_create(
     evidence_url: str = "",
     reason: str = "",
     reason_note: str = "",
+    files=(),
 ) -> StatusUpdate:
     """Append a status update and move the commitment's current status/progress to match.
 
@@ -47,8 +49,14 @@ def status_update_create(
     The same update by the same author (same date, status, progress, text and evidence link) already
     recorded within DUPLICATE_WINDOW and not withdrawn is not recorded again: that one is returned,
     with `already_recorded` set to True (False on a new update). The check runs under the row lock,
-    so two identical posts arriving together cannot both pass it.
+    so two identical posts arriving together cannot both pass it. Posts with evidence files are the
+    same only when they carry the same files (by name and size).
+
+    `files` (uploaded files) are checked from their content (tracker/evidence.py) before anything is
+    written, then stored and attached to the update in this transaction; a refused file raises a
+    ValidationError under "files" naming it, and nothing is written.
     """
+    checked = evidence_files_check(files)
     locked = _locked_commitment(commitment.pk)
     update = StatusUpdate(
         commitment=locked,
@@ -81,13 +89,14 @@ def status_update_create(
         .order_by("-created_at", "-id")
         .first()
     )
-    if earlier is not None:
+    if earlier is not None and (not checked or same_files(checked, earlier.evidence_files.all())):
         earlier.already_recorded = True
         return earlier
     # The update's own history names its author, wherever it was posted from (page, admin, loader).
     update._history_user = author
     update.save()
     update.already_recorded = False
+    evidence_files_attach(checked=checked, uploaded_by=author, status_update=update)
     commitment_sync_current_status(commitment=locked, by=author)
     _copy_state(locked, commitment)
     return update

@@ -6,6 +6,7 @@ from html import escape
 from urllib.parse import urlencode
 
 from django import template
+from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from django.utils import dateformat, timezone
 from django.utils.html import format_html, format_html_join
@@ -106,6 +107,9 @@ TRAIL_PROGRESS = ' {0}%</p><p class="update-text">{1}</p>'
 TRAIL_REASON = '<p class="reason"><strong>{0}</strong> {1}</p>'
 TRAIL_REASON_NOTE = '<p class="reason"><strong>{0}</strong> {1} — {2}</p>'
 EVIDENCE = '<p class="evidence">{0} <a href="{1}" rel="noopener noreferrer">{1}</a></p>'
+# Files the update carries: each a download through the evidence view, with its name and size.
+EVIDENCE_FILES_START = '<ul class="evidence-files" aria-label="{0}">'
+EVIDENCE_FILE = '<li><a href="{0}" download>{1}</a> <span class="muted">({2})</span></li>'
 TRAIL_WITHDRAWAL = '</del><p class="withdrawal"><strong>{0}</strong> {1}</p>'
 # The withdraw and restore forms, only on the uncached trail of someone who may use them (TrailControls).
 MEND_START = '<details class="mend"><summary>{0}</summary>'
@@ -145,6 +149,7 @@ def trail_entries(updates, controls=None):
         "recorded": gettext("recorded"),
         "by": gettext("by"),
         "evidence": gettext("Evidence:"),
+        "files": gettext("Evidence files"),
         "withdrawn": gettext("Withdrawn"),
         "reason": gettext("Why it slipped:"),
     }
@@ -190,6 +195,14 @@ def trail_entries(updates, controls=None):
                 yield TRAIL_REASON, (words["reason"], reason)
         if update.evidence_url:
             yield EVIDENCE, (words["evidence"], update.evidence_url)
+        # Prefetched with the trail (selectors.commitment.trail_updates): no query per update.
+        files = update.evidence_files.all()
+        if files:
+            yield EVIDENCE_FILES_START, (words["files"],)
+            for evidence in files:
+                size = filesizeformat(evidence.size)
+                yield EVIDENCE_FILE, (evidence.get_absolute_url(), evidence.original_name, size)
+            yield "</ul>", ()
         if update.withdrawn_at:
             yield (
                 TRAIL_WITHDRAWAL,

@@ -4,7 +4,8 @@ Every view needs a login (LoginRequiredMiddleware); reading needs nothing more, 
 model permission here in the view, because a fragment URL can be requested directly.
 
 The pages of the first capabilities live here; each later capability gets its own module beside this
-one (dialogues.py: dialogues, rounds and scorecards; assessments.py: posting assessments).
+one (dialogues.py: dialogues, rounds and scorecards; assessments.py: posting assessments;
+evidence.py: serving evidence files).
 """
 
 import csv
@@ -246,7 +247,7 @@ def statusupdate_create(request, pk):
         raise PermissionDenied("Only editors can post status updates.")
     # With whether a blocker holds it up: the status line the answer refreshes shows that flag too.
     commitment = get_object_or_404(Commitment.objects.with_blocked(None), pk=pk)
-    form = StatusUpdateForm(request.POST)
+    form = StatusUpdateForm(request.POST, request.FILES)
     if not form.is_valid():
         if wants_fragment(request):
             return render(

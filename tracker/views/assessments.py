@@ -20,7 +20,7 @@ def assessment_create(request, pk):
         raise PermissionDenied(_("Only editors can post assessments."))
     commitment = get_object_or_404(Commitment.objects.select_related("dialogue"), pk=pk)
     commitment.rounds = selectors.rounds_held(commitment.dialogue_id)  # all of them, for the form
-    form = assessment_form_for(commitment, request.POST)
+    form = assessment_form_for(commitment, request.POST, request.FILES)
     assessment = _record(form, commitment, request.user)
     if assessment is None:
         return _refused(request, commitment, form)
