@@ -20,6 +20,7 @@ from django.db import transaction
 from simple_history.models import HistoricalRecords
 
 from . import rules, services
+from .quotes import quote_not_verbatim
 from .models import (
     Agency,
     Assessment,
@@ -147,9 +148,11 @@ def check_dialogue_data(data: dict, *, author=None) -> None:
     own_theme = _theme_checker(theme_slugs, existing)
     for index, record in enumerate(commitments):
         where = _where("commitments", index, record)
-        quote = _field(record, "quote", where)
-        if quote not in source_text:
-            raise DialogueFileError(f"{where}: quote not found in the source text: {quote!r}")
+        # The model's rule (Commitment.clean), in its words: checked here too so that nothing is
+        # written before the whole file is known to be good.
+        not_verbatim = quote_not_verbatim(_field(record, "quote", where), source_text)
+        if not_verbatim is not None:
+            raise DialogueFileError(f"{where}: quote: {' '.join(not_verbatim.messages)}")
         for slug in _field(record, "themes", where, kind=list):
             own_theme(slug, where)
         for link in _field(record, "agencies", where, kind=list):
