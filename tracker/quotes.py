@@ -91,23 +91,21 @@ def nearest_passage(quote: str, text: str) -> str:
     """The stretch of `text` most like `quote`, verbatim, or "" when nothing is much like it.
 
     Runs of one to a few sentences about the quote's length are ranked by the words they share with
-    it (cheap), and only the best few are compared character by character (difflib); the winner is
-    then trimmed to the part that matches, so what is offered can be copied as it stands."""
+    it (cheap); only the best few are compared character by character (difflib), each cut down to
+    the part that matches, and that part is what is scored and offered, so a clause inside a long
+    sentence is found and can be copied as it stands."""
     windows = _sentence_windows(text, len(quote))
     if not windows:
         return ""
     words = set(WORD.findall(quote.lower()))
     shortlist = sorted(windows, key=lambda w: -len(words & w[2]))[:CLOSE_LOOKS]
-    best, best_ratio = None, 0.0
+    best, best_score = "", 0.0
     for start, end, _words in shortlist:
-        matcher = difflib.SequenceMatcher(None, quote, text[start:end], autojunk=False)
-        ratio = matcher.ratio() if matcher.quick_ratio() > best_ratio else 0.0
-        if ratio > best_ratio:
-            best, best_ratio = (start, end, matcher), ratio
-    if best is None or best_ratio < NEAREST_CUTOFF:
-        return ""
-    start, end, matcher = best
-    return _matching_part(text, start, end, matcher)
+        passage, matched = _matching_part(quote, text, start, end)
+        score = 2 * matched / (len(quote) + len(passage)) if passage else 0.0
+        if score > best_score:
+            best, best_score = passage, score
+    return best if best_score >= NEAREST_CUTOFF else ""
 
 
 def _sentence_windows(text: str, length: int) -> list[tuple[int, int, set]]:
@@ -147,15 +145,29 @@ def _pieces(text: str, start: int, end: int, size: int) -> list[tuple[int, int]]
     return pieces
 
 
-def _matching_part(text: str, start: int, end: int, matcher: difflib.SequenceMatcher) -> str:
-    """The window cut down to what matches the quote (runs of four characters or more), widened to
-    whole words."""
-    blocks = [block for block in matcher.get_matching_blocks() if block.size >= 4]
+def _matching_part(quote: str, text: str, start: int, end: int) -> tuple[str, int]:
+    """The part of text[start:end] that matches `quote`, widened to whole words, and how many
+    characters of it match: the longest common run, with the runs near it on either side (a run far
+    away, such as a stray "the ", is not part of the passage)."""
+    matcher = difflib.SequenceMatcher(None, quote, text[start:end], autojunk=False)
+    blocks = [block for block in matcher.get_matching_blocks() if block.size >= 3]
     if not blocks:
-        return text[start:end]
-    first, last = start + blocks[0].b, start + blocks[-1].b + blocks[-1].size
-    while first > start and not text[first - 1].isspace():
+        return "", 0
+    gap = max(15, len(quote) // 3)
+    anchor = max(range(len(blocks)), key=lambda i: blocks[i].size)
+    first = last = anchor
+    while first > 0 and blocks[first].b - (blocks[first - 1].b + blocks[first - 1].size) <= gap:
         first -= 1
-    while last < end and not text[last].isspace():
+    while last + 1 < len(blocks) and blocks[last + 1].b - (blocks[last].b + blocks[last].size) <= gap:
         last += 1
-    return text[first:last].strip()
+    matched = sum(block.size for block in blocks[first : last + 1])
+    begin, finish = start + blocks[first].b, start + blocks[last].b + blocks[last].size
+    while begin > start and _in_word(text[begin - 1]):
+        begin -= 1
+    while finish < end and _in_word(text[finish]):
+        finish += 1
+    return text[begin:finish].strip(), matched
+
+
+def _in_word(character: str) -> bool:
+    return character.isalnum() or character in "-'’"
