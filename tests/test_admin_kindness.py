@@ -17,7 +17,9 @@ from tracker.quotes import nearest_passage, quote_not_verbatim
 from tracker.slugs import slug_from_name
 
 QUOTE = "will establish a regular bilateral dialogue to ensure a whole-of-government approach to space cooperation"
-PARAPHRASE = "will set up a regular bilateral dialogue to ensure a whole-of-government approach to space cooperation"
+PARAPHRASE = (
+    "will set up a regular bilateral dialogue to ensure a whole-of-government approach to space cooperation"
+)
 
 
 def admin_url(model, action, *args):
@@ -48,7 +50,9 @@ def test_a_quote_like_nothing_in_the_source_says_so():
 
 
 def test_the_nearest_passage_is_found_quickly_in_a_long_text():
-    sentences = [f"Sentence {i} says the parties will discuss topic number {i} at length." for i in range(900)]
+    sentences = [
+        f"Sentence {i} says the parties will discuss topic number {i} at length." for i in range(900)
+    ]
     text = " ".join(sentences)  # about 60 KB
     assert len(text) > 60_000
     started = time.perf_counter()
@@ -131,7 +135,10 @@ def test_an_assessments_party_is_tidied(make_commitments, editor):
     [
         ("U.S.–France bilateral space dialogue", "us-france-bilateral-space-dialogue"),
         ("Ministère de l'Économie", "ministere-de-l-economie"),
-        ("Ministère de l’Europe et des Affaires étrangères", "ministere-de-l-europe-et-des-affaires-etrangeres"),
+        (
+            "Ministère de l’Europe et des Affaires étrangères",
+            "ministere-de-l-europe-et-des-affaires-etrangeres",
+        ),
         ("Œuvre — phase 2.0", "oeuvre-phase-2-0"),
         ("Straße", "strasse"),
         ("  NASA  ", "nasa"),
@@ -147,7 +154,9 @@ def test_a_long_name_is_cut_at_a_word():
 
 
 def test_a_blank_slug_is_filled_from_the_name_on_clean_and_on_save(db):
-    dialogue = Dialogue(name="U.S.–France bilateral space dialogue", parties="US,FR", announced_on="2024-01-01")
+    dialogue = Dialogue(
+        name="U.S.–France bilateral space dialogue", parties="US,FR", announced_on="2024-01-01"
+    )
     dialogue.full_clean()
     assert dialogue.slug == "us-france-bilateral-space-dialogue"
     dialogue.save()
@@ -164,13 +173,17 @@ def test_a_filled_slug_already_taken_gets_a_number(db):
 
 def test_a_commitments_blank_slug_is_filled_from_its_title_within_its_dialogue(make_commitments):
     dialogue = make_commitments(1)[0].dialogue
-    commitment = Commitment(dialogue=dialogue, title="Launch the Ocean Observatory", announced_on="2024-01-01")
+    commitment = Commitment(
+        dialogue=dialogue, title="Launch the Ocean Observatory", announced_on="2024-01-01"
+    )
     commitment.full_clean()
     assert commitment.slug == "launch-the-ocean-observatory"
 
 
 def test_a_slug_given_is_kept(db):
-    dialogue = Dialogue.objects.create(name="Ocean", slug="my-own", parties="US,FR", announced_on="2024-01-01")
+    dialogue = Dialogue.objects.create(
+        name="Ocean", slug="my-own", parties="US,FR", announced_on="2024-01-01"
+    )
     assert dialogue.slug == "my-own"
 
 
@@ -229,7 +242,10 @@ def test_a_dialogue_and_its_themes_are_added_in_one_form(admin_client, db):
     assert response.status_code == 302, response.context and response.context["errors"]
     dialogue = Dialogue.objects.get()
     assert (dialogue.slug, dialogue.parties) == ("us-japan-ocean-dialogue", "US,JP")
-    assert list(dialogue.themes.values_list("slug", flat=True)) == ["ocean-observation", "dialogue-governance"]
+    assert list(dialogue.themes.values_list("slug", flat=True)) == [
+        "ocean-observation",
+        "dialogue-governance",
+    ]
     assert dialogue.rounds.get().place == "Tokyo"
 
 
@@ -260,7 +276,11 @@ def test_two_new_themes_that_would_get_the_same_slug_are_refused_not_an_error(ad
         "rounds-INITIAL_FORMS": 0,
     }
     for index, name in enumerate(["Oceans", "Oceans!"]):
-        data |= {f"themes-{index}-name": name, f"themes-{index}-kind": "objective", f"themes-{index}-order": 0}
+        data |= {
+            f"themes-{index}-name": name,
+            f"themes-{index}-kind": "objective",
+            f"themes-{index}-order": 0,
+        }
     response = admin_client.post(admin_url(Dialogue, "add"), data)
     assert response.status_code == 200
     assert "Please correct the duplicate data for slug" in response.content.decode()

@@ -91,7 +91,10 @@ def broken(change):
 
 
 BAD_FILES = {
-    "quote": (broken(lambda d: d["commitments"][2].update(quote="we will go to Mars")), "is not in the source text word for word"),
+    "quote": (
+        broken(lambda d: d["commitments"][2].update(quote="we will go to Mars")),
+        "is not in the source text word for word",
+    ),
     "agency": (
         broken(lambda d: d["commitments"][1]["agencies"].append({"agency": "esa", "role": "lead"})),
         "unknown agency 'esa'",

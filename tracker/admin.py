@@ -29,7 +29,8 @@ class SlugFromName:
     (tracker/slugs.py; the script replaces the admin's own, which drops dashes and apostrophes)."""
 
     class Media:
-        js = ["js/admin-slug.js"]
+        # Named after the admin's urlify.js, so that the merged media load it after and it wins.
+        js = ["admin/js/urlify.js", "js/admin-slug.js"]
 
 
 class SlugFilledForm(forms.ModelForm):
@@ -146,7 +147,14 @@ class StatusUpdateInline(admin.StackedInline):
 
     model = StatusUpdate
     extra = 1
-    fields = [("reported_on", "status"), ("progress", "author"), "text", "reason", "reason_note", "evidence_url"]
+    fields = [
+        ("reported_on", "status"),
+        ("progress", "author"),
+        "text",
+        "reason",
+        "reason_note",
+        "evidence_url",
+    ]
     readonly_fields = ["author"]
     formfield_overrides = {
         models.TextField: {"widget": forms.Textarea(attrs={"rows": 2, "cols": 60})},

@@ -20,7 +20,6 @@ from django.db import transaction
 from simple_history.models import HistoricalRecords
 
 from . import rules, services
-from .quotes import quote_not_verbatim
 from .models import (
     Agency,
     Assessment,
@@ -36,6 +35,7 @@ from .models import (
     ThemeKind,
     not_in_the_future,
 )
+from .quotes import quote_not_verbatim
 
 DEFAULT_DIALOGUE_FILE = Path(__file__).resolve().parent / "data" / "us_france_space_dialogue_2021.json"
 

@@ -10,7 +10,9 @@ import unicodedata
 
 from django.utils.translation import gettext_lazy as _
 
-SLUG_HELP = _("The short name used in web addresses; filled in from the name — change it only if you need to.")
+SLUG_HELP = _(
+    "The short name used in web addresses; filled in from the name — change it only if you need to."
+)
 TITLE_SLUG_HELP = _(
     "The short name used in web addresses; filled in from the title — change it only if you need to."
 )

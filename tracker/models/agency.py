@@ -27,7 +27,9 @@ class Agency(models.Model):
     # (the loader sets it from the file, always).
     named_in_source = models.BooleanField(
         default=False,
-        help_text=_("Tick only when the source document itself names this body; leave it unticked for one you add."),
+        help_text=_(
+            "Tick only when the source document itself names this body; leave it unticked for one you add."
+        ),
     )
     description = models.TextField(blank=True)
     history = HistoricalRecords()
@@ -43,9 +45,6 @@ class Agency(models.Model):
         label = f"{self.name} ({self.acronym})" if self.acronym else self.name
         return f"{label} · {self.country}"
 
-    def clean(self):
-        fill_blank_slug(self, self.name)
-
     def save(self, *args, **kwargs):
         fill_blank_slug(self, self.name)
         super().save(*args, **kwargs)
@@ -54,6 +53,9 @@ class Agency(models.Model):
 
     def get_absolute_url(self):
         return reverse("tracker:agency_detail", args=[self.slug])
+
+    def clean(self):
+        fill_blank_slug(self, self.name)
 
     @property
     def country_name(self) -> str:

@@ -17,7 +17,6 @@ from simple_history.models import HistoricalRecords
 
 from .. import rules
 from ..quotes import quote_not_verbatim
-from ..slugs import TITLE_SLUG_HELP, fill_blank_slug
 from ..rules import (  # noqa: F401
     CLOSED_STATUSES,
     STATE_LAST_UPDATE,
@@ -27,6 +26,7 @@ from ..rules import (  # noqa: F401
     SlipReason,
     Status,
 )
+from ..slugs import TITLE_SLUG_HELP, fill_blank_slug
 from .agency import Agency
 from .dialogue import Dialogue, Round, SourceDocument, Theme
 

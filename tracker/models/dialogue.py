@@ -58,15 +58,15 @@ class Dialogue(models.Model):
     def __str__(self):
         return self.name
 
-    def clean(self):
-        fill_blank_slug(self, self.name)
-
     def save(self, *args, **kwargs):
         fill_blank_slug(self, self.name)
         super().save(*args, **kwargs)
 
     def get_absolute_url(self):
         return reverse("tracker:dialogue_detail", args=[self.slug])
+
+    def clean(self):
+        fill_blank_slug(self, self.name)
 
     @property
     def party_codes(self) -> list[str]:
@@ -137,15 +137,15 @@ class Theme(models.Model):
     def __str__(self):
         return self.name
 
-    def clean(self):
-        fill_blank_slug(self, self.name)
-
     def save(self, *args, **kwargs):
         fill_blank_slug(self, self.name)
         super().save(*args, **kwargs)
 
     def get_absolute_url(self):
         return reverse("tracker:theme_detail", args=[self.slug])
+
+    def clean(self):
+        fill_blank_slug(self, self.name)
 
     @property
     def is_governance(self) -> bool:
