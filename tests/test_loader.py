@@ -290,6 +290,29 @@ def test_rounds_updates_assessments_and_dependencies_load(loader_user, tmp_path)
     assert seabed.assessments.get(party="US").evidence_links == ["https://example.org/survey"]
 
 
+def test_a_commitment_may_quote_another_document_of_the_file(loader_user, tmp_path):
+    data = ocean_dialogue()
+    data["commitments"].append(
+        {
+            "slug": "review-map",
+            "title": "Review the seabed map",
+            "themes": ["ocean-science"],
+            "agencies": data["commitments"][0]["agencies"],
+            "quote": "reviewed the seabed map",
+            "made_in_round": 2,
+            # Round 2's outcome, given in full in the rounds: named here by title and date.
+            "source": {"title": "Second joint statement", "published_on": "2024-03-05"},
+        }
+    )
+    load(tmp_path, data)
+    review = Commitment.objects.get(slug="review-map")
+    assert review.source == Round.objects.get(number=2).outcome
+    assert Commitment.objects.get(slug="map-seabed").source.title == "Joint statement on the ocean"
+    before = all_sizes()
+    load(tmp_path, data)
+    assert all_sizes() == before
+
+
 def test_made_in_round_is_a_round_of_the_commitments_own_dialogue(loader_user, tmp_path):
     load(tmp_path, ocean_dialogue())
     observers = Commitment.objects.get(slug="train-observers")
@@ -399,6 +422,23 @@ BAD_OCEAN_FILES = {
     "three-long cycle": (
         _set("commitments", 0, blocked_by=["train-observers"]),
         "wait on itself: map-seabed → train-observers → share-buoy-data → map-seabed",
+    ),
+    "commitment source": (
+        _set("commitments", 0, source={"title": "Lost memo", "published_on": "2023-01-01"}),
+        "commitments[0] (map-seabed): source 'Lost memo' (2023-01-01) is neither this file's source nor a "
+        "document already loaded",
+    ),
+    "quote not in its named source": (
+        _set("commitments", 0, source={"title": "Second joint statement", "published_on": "2024-03-05"}),
+        "commitments[0] (map-seabed): quote: This quote is not in the source text word for word",
+    ),
+    "document given twice": (
+        _set(
+            "commitments",
+            0,
+            source={"title": "Second joint statement", "published_on": "2024-03-05", "text": "Other words."},
+        ),
+        "'Second joint statement' (2024-03-05) is given again with a different text",
     ),
     "status": (_set("updates", 0, status="sunk"), "'status' must be one of"),
     "progress": (_set("updates", 0, progress=140), "'progress' must be a whole number from 0 to 100"),

@@ -1,6 +1,8 @@
-"""Load a dialogue — its source document, themes, agencies and commitments — from a JSON file.
+"""Load a dialogue — its source documents, themes, agencies, commitments, rounds, status updates and
+assessments — from a JSON file.
 
-The file format is documented in README.md ("Adding a dialogue"); tracker/data/ holds the default.
+The file format is documented in README.md ("Adding a dialogue"); tracker/data/ holds the default,
+and `manage.py export_dialogue` (tracker/exports/dialogue_file.py) writes a dialogue back out in it.
 Everything is checked before anything is written, and the writing happens in one transaction, so a
 bad file changes nothing. Records are matched by their natural keys (slugs, title + date) and saved
 only when a value differs, so loading the same file twice changes nothing.
@@ -138,7 +140,8 @@ def check_dialogue_data(data: dict, *, author=None) -> None:
     known_agencies = agency_slugs | set(Agency.objects.values_list("slug", flat=True))
     # What the database already holds for this dialogue: a file may refer to it too.
     existing = Dialogue.objects.filter(slug=dialogue_slug).first()
-    round_numbers = _check_rounds(data, existing)
+    given = _documents_given(data)
+    round_numbers = _check_rounds(data, existing, given)
 
     for index, record in enumerate(_records(data, "agencies")):
         parent = _field(record, "parent", _where("agencies", index, record), required=False)
@@ -148,9 +151,12 @@ def check_dialogue_data(data: dict, *, author=None) -> None:
     own_theme = _theme_checker(theme_slugs, existing)
     for index, record in enumerate(commitments):
         where = _where("commitments", index, record)
+        quote = _field(record, "quote", where)
+        document = _field(record, "source", where, kind=dict, required=False)
+        text = source_text if document is None else _named_document(document, given, where, "source")
         # The model's rule (Commitment.clean), in its words: checked here too so that nothing is
         # written before the whole file is known to be good.
-        not_verbatim = quote_not_verbatim(_field(record, "quote", where), source_text)
+        not_verbatim = quote_not_verbatim(quote, text)
         if not_verbatim is not None:
             raise DialogueFileError(f"{where}: quote: {' '.join(not_verbatim.messages)}")
         for slug in _field(record, "themes", where, kind=list):
@@ -177,11 +183,53 @@ def check_dialogue_data(data: dict, *, author=None) -> None:
     _check_updates(data, known_commitments, users, author)
 
 
-def _check_rounds(data: dict, existing: Dialogue | None) -> set[int]:
+def _document_key(document: dict, where: str) -> tuple[str, datetime.date]:
+    """A document's natural key, as SourceDocument's unique constraint has it: title and date."""
+    return _field(document, "title", where), _field(document, "published_on", where, kind=datetime.date)
+
+
+def _documents_given(data: dict) -> dict[tuple[str, datetime.date], str]:
+    """The documents the file gives in full, by title and date, with their text: its source, and each
+    round outcome or commitment source given with its 'text'. One given twice must read the same."""
+    source = data["source"]
+    given = {_document_key(source, "source"): source["text"]}
+    rounds = _records(data, "rounds") if "rounds" in data else []
+    entries = [(f"rounds[{index}] outcome", record.get("outcome")) for index, record in enumerate(rounds)]
+    entries += [
+        (f"{_where('commitments', index, record)} source", record.get("source"))
+        for index, record in enumerate(_records(data, "commitments"))
+    ]
+    for where, document in entries:
+        if not isinstance(document, dict) or "text" not in document:
+            continue
+        key, text = _document_key(document, where), _field(document, "text", where)
+        if given.setdefault(key, text) != text:
+            raise DialogueFileError(
+                f"{where}: '{key[0]}' ({key[1]}) is given again with a different text; give it once, "
+                "then name it by 'title' and 'published_on'"
+            )
+    return given
+
+
+def _named_document(document: dict, given: dict, where: str, what: str) -> str:
+    """The text of the document a round's outcome or a commitment's source names: one the file
+    gives in full, or one already loaded."""
+    key = _document_key(document, f"{where} {what}")
+    if key in given:
+        return given[key]
+    loaded = SourceDocument.objects.filter(title=key[0], published_on=key[1]).first()
+    if loaded is None:
+        raise DialogueFileError(
+            f"{where}: {what} '{key[0]}' ({key[1]}) is neither this file's source nor a document "
+            "already loaded; give its 'text' to load it"
+        )
+    return loaded.text
+
+
+def _check_rounds(data: dict, existing: Dialogue | None, given: dict) -> set[int]:
     """Check the rounds; return the round numbers a commitment or assessment may name: the file's
     and those the dialogue already has."""
     numbers: set[int] = set()
-    source = data["source"]
     for index, record in enumerate(_records(data, "rounds") if "rounds" in data else []):
         where = f"rounds[{index}]"
         number = _field(record, "number", where, kind=int)
@@ -196,29 +244,10 @@ def _check_rounds(data: dict, existing: Dialogue | None) -> set[int]:
         _field(record, "title", where, required=False)
         outcome = _field(record, "outcome", where, kind=dict, required=False)
         if outcome is not None:
-            _check_outcome(outcome, source, where)
+            _named_document(outcome, given, where, "outcome")
     if existing is not None:
         numbers |= set(existing.rounds.values_list("number", flat=True))
     return numbers
-
-
-def _check_outcome(outcome: dict, source: dict, where: str) -> None:
-    """A round's outcome names a document by title and date: the file's source, one already
-    loaded, or a new one given in full (with its text)."""
-    title = _field(outcome, "title", f"{where} outcome")
-    published_on = _field(outcome, "published_on", f"{where} outcome", kind=datetime.date)
-    if "text" in outcome:
-        _field(outcome, "text", f"{where} outcome")
-        return
-    is_the_source = title == source.get("title") and str(published_on) == source.get("published_on")
-    if (
-        not is_the_source
-        and not SourceDocument.objects.filter(title=title, published_on=published_on).exists()
-    ):
-        raise DialogueFileError(
-            f"{where}: outcome '{title}' ({published_on}) is neither this file's source nor a document "
-            "already loaded; give its 'text' to load it"
-        )
 
 
 def _check_round_number(number, round_numbers: set[int], where: str, key: str) -> None:
@@ -578,7 +607,7 @@ def _load_commitments(data: dict, dialogue: Dialogue, source: SourceDocument, co
                     default=dialogue.announced_on,
                 ),
                 "due_on": _field(record, "due_on", where, kind=datetime.date, required=False),
-                "source": source,
+                "source": _document(record["source"]) if record.get("source") else source,
                 "quote": record["quote"],
             },
             where,
@@ -610,29 +639,44 @@ def _load_rounds(data: dict, dialogue: Dialogue, counts: Counter) -> None:
                 "held_on": _field(record, "held_on", where, kind=datetime.date),
                 "place": _field(record, "place", where, required=False, default=""),
                 "title": _field(record, "title", where, required=False, default=""),
-                "outcome": _outcome(record.get("outcome"), where, counts),
+                "outcome": _document(record["outcome"]) if record.get("outcome") else None,
             },
             where,
             counts,
         )
 
 
-def _outcome(outcome: dict | None, where: str, counts: Counter) -> SourceDocument | None:
-    """The round's outcome document: loaded here when the file gives its text, else found."""
-    if outcome is None:
-        return None
-    lookup = {
-        "title": outcome["title"],
-        "published_on": _field(outcome, "published_on", where, kind=datetime.date),
-    }
-    if "text" not in outcome:
-        return SourceDocument.objects.get(**lookup)
-    values = {
-        "publisher": _field(outcome, "publisher", where, required=False, default=""),
-        "url": _field(outcome, "url", where, required=False, default=""),
-        "text": outcome["text"],
-    }
-    return _upsert(SourceDocument, lookup, values, f"{where} outcome", counts)
+def _load_documents(data: dict, source: SourceDocument, counts: Counter) -> None:
+    """Load the documents the file gives in full besides its source (a round's outcome, a
+    commitment's source), before anything names them."""
+    loaded = {(source.title, source.published_on)}
+    rounds = [(f"rounds[{i}] outcome", r.get("outcome")) for i, r in enumerate(data.get("rounds") or [])]
+    commitments = [
+        (f"{_where('commitments', i, r)} source", r.get("source")) for i, r in enumerate(data["commitments"])
+    ]
+    for where, document in rounds + commitments:
+        if not document or "text" not in document:
+            continue
+        lookup = {
+            "title": document["title"],
+            "published_on": _field(document, "published_on", where, kind=datetime.date),
+        }
+        if (lookup["title"], lookup["published_on"]) in loaded:
+            continue
+        loaded.add((lookup["title"], lookup["published_on"]))
+        values = {
+            "publisher": _field(document, "publisher", where, required=False, default=""),
+            "url": _field(document, "url", where, required=False, default=""),
+            "text": document["text"],
+        }
+        _upsert(SourceDocument, lookup, values, where, counts)
+
+
+def _document(document: dict) -> SourceDocument:
+    """The document a round's outcome or a commitment's source names (loaded by now)."""
+    return SourceDocument.objects.get(
+        title=document["title"], published_on=datetime.date.fromisoformat(document["published_on"])
+    )
 
 
 def _refused(where: str, exc: ValidationError) -> DialogueFileError:
@@ -800,6 +844,7 @@ def dialogue_load(*, data: dict, author=None) -> Counter:
     counts: Counter = Counter()
     with _history_user(author):
         dialogue, source = _load_dialogue_and_source(data, counts)
+        _load_documents(data, source, counts)
         _load_themes(data, dialogue, counts)
         _load_agencies(data, counts)
         _load_rounds(data, dialogue, counts)
