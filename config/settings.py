@@ -48,7 +48,7 @@ CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", "")
 COUNTRIES_OVERRIDE = {"US": _("United States")}
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "tracker.apps.TrackerAdminConfig",  # django.contrib.admin, with the tracker's site
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

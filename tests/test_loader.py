@@ -91,7 +91,10 @@ def broken(change):
 
 
 BAD_FILES = {
-    "quote": (broken(lambda d: d["commitments"][2].update(quote="we will go to Mars")), "quote not found"),
+    "quote": (
+        broken(lambda d: d["commitments"][2].update(quote="we will go to Mars")),
+        "is not in the source text word for word",
+    ),
     "agency": (
         broken(lambda d: d["commitments"][1]["agencies"].append({"agency": "esa", "role": "lead"})),
         "unknown agency 'esa'",
@@ -427,7 +430,7 @@ BAD_OCEAN_FILES = {
     ),
     "quote not in its named source": (
         _set("commitments", 0, source={"title": "Second joint statement", "published_on": "2024-03-05"}),
-        "commitments[0] (map-seabed): quote not found in the source text: 'map the seabed'",
+        "commitments[0] (map-seabed): quote: This quote is not in the source text word for word",
     ),
     "document given twice": (
         _set(

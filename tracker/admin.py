@@ -1,6 +1,7 @@
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
+from django.db import models
 from django.db.models import Case, Count, IntegerField, Value, When
 from django.template.defaultfilters import filesizeformat
 from django.utils.html import format_html
@@ -23,16 +24,66 @@ from .models import (
     Theme,
 )
 
-admin.site.site_header = "Dialogue Commitments Tracker — administration"
-admin.site.site_title = "Tracker admin"
-admin.site.index_title = "Records"
+# The site's titles and the order of its records: tracker/admin_site.py.
+
+
+class SlugFromName:
+    """Admin pages with a slug filled in from a name as it is typed, by the server's rule
+    (tracker/slugs.py; the script replaces the admin's own, which drops dashes and apostrophes)."""
+
+    class Media:
+        # Named after the admin's urlify.js, so that the merged media load it after and it wins.
+        js = ["admin/js/urlify.js", "js/admin-slug.js"]
+
+
+class SlugFilledForm(forms.ModelForm):
+    """Shows the formset the slug the model filled in (Model.clean, see tracker/slugs.py): several new
+    rows left blank are then not taken for duplicates of one another, and two that would get the
+    same slug are."""
+
+    def _post_clean(self):
+        super()._post_clean()
+        if "slug" in self.cleaned_data and not self.cleaned_data["slug"]:
+            self.cleaned_data["slug"] = self.instance.slug
+
+
+class ThemeInline(SlugFromName, admin.TabularInline):
+    model = Theme
+    form = SlugFilledForm
+    fields = ["name", "slug", "kind", "order"]
+    prepopulated_fields = {"slug": ["name"]}
+    verbose_name_plural = _("Objectives (themes)")
+
+    def get_extra(self, request, obj=None, **kwargs):
+        # A new dialogue comes with a few objectives; one spare row once it has them.
+        return 3 if obj is None else 1
+
+
+class RoundInline(admin.TabularInline):
+    model = Round
+    fields = ["number", "held_on", "place", "title", "outcome"]
+    autocomplete_fields = ["outcome"]
+    extra = 0
 
 
 @admin.register(Dialogue)
-class DialogueAdmin(SimpleHistoryAdmin):
+class DialogueAdmin(SlugFromName, SimpleHistoryAdmin):
     list_display = ["name", "parties", "announced_on", "commitment_count"]
     search_fields = ["name", "description"]
     prepopulated_fields = {"slug": ["name"]}
+    inlines = [ThemeInline, RoundInline]
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": ["name", "slug", "parties", "announced_on", "description"],
+                "description": _(
+                    "Create the dialogue first, with its objectives (themes) and rounds below; then its "
+                    "source documents and any agencies not yet listed; then its commitments."
+                ),
+            },
+        ),
+    ]
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(commitment_count=Count("commitments"))
@@ -50,7 +101,7 @@ class SourceDocumentAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Theme)
-class ThemeAdmin(SimpleHistoryAdmin):
+class ThemeAdmin(SlugFromName, SimpleHistoryAdmin):
     list_display = ["name", "dialogue", "kind", "slug", "order"]
     list_editable = ["order"]
     list_filter = ["dialogue", "kind"]
@@ -72,7 +123,7 @@ class RoundAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Agency)
-class AgencyAdmin(SimpleHistoryAdmin):
+class AgencyAdmin(SlugFromName, SimpleHistoryAdmin):
     list_display = ["name", "acronym", "country", "parent", "named_in_source"]
     list_filter = ["country", "named_in_source"]
     list_select_related = ["parent"]
@@ -83,17 +134,36 @@ class AgencyAdmin(SimpleHistoryAdmin):
 
 class ParticipationInline(admin.TabularInline):
     model = Participation
-    extra = 1
+    # Room for a lead on each side of a new commitment; one spare row once it has its agencies.
     autocomplete_fields = ["agency"]
+    verbose_name_plural = _("Agencies (lead and partners)")
+
+    def get_extra(self, request, obj=None, **kwargs):
+        return 2 if obj is None else 1
 
 
-class StatusUpdateInline(admin.TabularInline):
-    """Updates can be added here; existing ones are read-only, because the trail is the record."""
+class StatusUpdateInline(admin.StackedInline):
+    """Updates can be added here; existing ones are read-only, because the trail is the record.
+
+    Stacked, a few fields to a line, with narrow boxes: as a table its eight columns needed a
+    window 1,700 pixels wide; this fits a 1280-pixel one beside the admin's menu."""
 
     model = StatusUpdate
     extra = 1
-    fields = ["reported_on", "status", "progress", "text", "evidence_url", "reason", "reason_note", "author"]
+    fields = [
+        ("reported_on", "status"),
+        ("progress", "author"),
+        "text",
+        "reason",
+        "reason_note",
+        "evidence_url",
+    ]
     readonly_fields = ["author"]
+    formfield_overrides = {
+        models.TextField: {"widget": forms.Textarea(attrs={"rows": 2, "cols": 60})},
+        models.URLField: {"widget": forms.URLInput(attrs={"size": 60})},
+        models.PositiveSmallIntegerField: {"widget": forms.NumberInput(attrs={"min": 0, "max": 100})},
+    }
     ordering = ["-reported_on", "-created_at", "-id"]
 
     def has_change_permission(self, request, obj=None):
@@ -200,8 +270,9 @@ class CommitmentAdminForm(forms.ModelForm):
 
 
 @admin.register(Commitment)
-class CommitmentAdmin(SimpleHistoryAdmin):
+class CommitmentAdmin(SlugFromName, SimpleHistoryAdmin):
     form = CommitmentAdminForm
+    prepopulated_fields = {"slug": ["title"]}
     list_display = ["title", "dialogue", "status_label", "progress", "due_on", "last_update_on"]
     list_filter = [
         "dialogue",
@@ -217,10 +288,19 @@ class CommitmentAdmin(SimpleHistoryAdmin):
     readonly_fields = ["status", "progress", "last_update_on"]
     inlines = [ParticipationInline, StatusUpdateInline]
     fieldsets = [
-        (None, {"fields": ["dialogue", "slug", "title", "description", "themes", "parent", "seen_version"]}),
-        ("Dates", {"fields": ["announced_on", "due_on", "made_in_round"]}),
+        (
+            None,
+            {
+                "fields": ["dialogue", "title", "slug", "description", "themes", "parent", "seen_version"],
+                "description": _(
+                    "Before a commitment, its dialogue (with its themes), its source document and its "
+                    "agencies must exist; the + beside a field adds one without leaving this page."
+                ),
+            },
+        ),
+        (_("Source"), {"fields": ["source", "quote"]}),
+        (_("Dates"), {"fields": ["announced_on", "due_on", "made_in_round"]}),
         (_("Dependencies"), {"fields": ["blocked_by"]}),
-        ("Source", {"fields": ["source", "quote"]}),
         (
             "Current state (from the latest status update)",
             {"fields": ["status", "progress", "last_update_on"]},
@@ -489,9 +569,6 @@ class AssessmentAdminForm(forms.ModelForm):
     class Meta:
         model = Assessment
         fields = ["commitment", "round", "party", "score", "rationale", "evidence", "assessed_on"]
-
-    def clean_party(self):
-        return self.cleaned_data["party"].strip().upper()
 
 
 class ScoreListFilter(admin.SimpleListFilter):

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.contrib.admin import apps as admin_apps
 
 
 class TrackerConfig(AppConfig):
@@ -9,3 +10,12 @@ class TrackerConfig(AppConfig):
         from .caching import connect_signals
 
         connect_signals()
+
+
+class TrackerAdminConfig(admin_apps.AdminConfig):
+    """django.contrib.admin with the tracker's own site (tracker/admin_site.py), named in
+    INSTALLED_APPS in its place."""
+
+    # Not the tracker app's own configuration: TrackerConfig above stays the one Django picks.
+    default = False
+    default_site = "tracker.admin_site.TrackerAdminSite"

@@ -37,6 +37,7 @@ from .models import (
     ThemeKind,
     not_in_the_future,
 )
+from .quotes import quote_not_verbatim
 
 DEFAULT_DIALOGUE_FILE = Path(__file__).resolve().parent / "data" / "us_france_space_dialogue_2021.json"
 
@@ -153,8 +154,11 @@ def check_dialogue_data(data: dict, *, author=None) -> None:
         quote = _field(record, "quote", where)
         document = _field(record, "source", where, kind=dict, required=False)
         text = source_text if document is None else _named_document(document, given, where, "source")
-        if quote not in text:
-            raise DialogueFileError(f"{where}: quote not found in the source text: {quote!r}")
+        # The model's rule (Commitment.clean), in its words: checked here too so that nothing is
+        # written before the whole file is known to be good.
+        not_verbatim = quote_not_verbatim(quote, text)
+        if not_verbatim is not None:
+            raise DialogueFileError(f"{where}: quote: {' '.join(not_verbatim.messages)}")
         for slug in _field(record, "themes", where, kind=list):
             own_theme(slug, where)
         for link in _field(record, "agencies", where, kind=list):

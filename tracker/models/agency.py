@@ -2,23 +2,34 @@
 
 from django.db import models
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 from simple_history.models import HistoricalRecords
 
-from .dialogue import country_code_validator
+from ..slugs import SLUG_HELP, fill_blank_slug
+from .dialogue import CountryCodesField, country_code_validator
 
 
 class Agency(models.Model):
     name = models.CharField(max_length=200)
     acronym = models.CharField(max_length=30, blank=True)
-    slug = models.SlugField(max_length=100, unique=True)
-    country = models.CharField(max_length=2, validators=[country_code_validator], db_index=True)
+    slug = models.SlugField(max_length=100, unique=True, blank=True, help_text=SLUG_HELP)
+    country = CountryCodesField(
+        max_length=2,
+        validators=[country_code_validator],
+        db_index=True,
+        help_text=_("The country's two-letter code, e.g. US or FR."),
+    )
     parent = models.ForeignKey(
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="children"
     )
+    # Off unless said otherwise: a body staff add by hand is not quoted fact until someone ticks it
+    # (the loader sets it from the file, always).
     named_in_source = models.BooleanField(
-        default=True,
-        help_text="Unticked when the source document does not name this body and it was added by staff.",
+        default=False,
+        help_text=_(
+            "Tick only when the source document itself names this body; leave it unticked for one you add."
+        ),
     )
     description = models.TextField(blank=True)
     history = HistoricalRecords()
@@ -35,12 +46,16 @@ class Agency(models.Model):
         return f"{label} · {self.country}"
 
     def save(self, *args, **kwargs):
+        fill_blank_slug(self, self.name)
         super().save(*args, **kwargs)
         # Participations keep a copy of the country (see Participation.country).
         self.participations.exclude(country=self.country).update(country=self.country)
 
     def get_absolute_url(self):
         return reverse("tracker:agency_detail", args=[self.slug])
+
+    def clean(self):
+        fill_blank_slug(self, self.name)
 
     @property
     def country_name(self) -> str:

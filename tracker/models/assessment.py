@@ -16,7 +16,7 @@ from simple_history.models import HistoricalRecords
 
 from .. import rules
 from .commitment import Commitment, not_in_the_future
-from .dialogue import Round
+from .dialogue import CountryCodesField, Round
 
 
 class Score(models.IntegerChoices):
@@ -77,7 +77,7 @@ class Assessment(models.Model):
     round = models.ForeignKey(
         Round, on_delete=models.PROTECT, related_name="assessments", verbose_name=_("round")
     )
-    party = models.CharField(_("party"), max_length=2, help_text=_("The country code of the side assessed."))
+    party = CountryCodesField(_("party"), max_length=2, help_text=_("The country code of the side assessed."))
     # +1, 0 or −1; NULL is "no evidence available", which every average leaves out.
     score = models.SmallIntegerField(_("score"), choices=Score.choices, null=True, blank=True)
     rationale = models.TextField(_("rationale"))

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from .. import rules
+from ..quotes import quote_not_verbatim
 from ..rules import (  # noqa: F401
     CLOSED_STATUSES,
     STATE_LAST_UPDATE,
@@ -25,6 +26,7 @@ from ..rules import (  # noqa: F401
     SlipReason,
     Status,
 )
+from ..slugs import TITLE_SLUG_HELP, fill_blank_slug
 from .agency import Agency
 from .dialogue import Dialogue, Round, SourceDocument, Theme
 
@@ -149,7 +151,7 @@ def blocked_expression(day: datetime.date | None) -> Exists:
 
 class Commitment(models.Model):
     dialogue = models.ForeignKey(Dialogue, on_delete=models.PROTECT, related_name="commitments")
-    slug = models.SlugField(max_length=100, help_text="Stable key within its dialogue, used by the loader.")
+    slug = models.SlugField(max_length=100, blank=True, help_text=TITLE_SLUG_HELP)
     title = models.CharField(max_length=300)
     description = models.TextField(blank=True)
     themes = models.ManyToManyField(Theme, related_name="commitments", blank=True)
@@ -160,9 +162,23 @@ class Commitment(models.Model):
     announced_on = models.DateField(db_index=True)
     due_on = models.DateField(null=True, blank=True, db_index=True)
     source = models.ForeignKey(
-        SourceDocument, on_delete=models.PROTECT, null=True, blank=True, related_name="commitments"
+        SourceDocument,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="commitments",
+        help_text=_(
+            "Add the source document first (Source documents: the announcement's full text), then choose it "
+            "here."
+        ),
     )
-    quote = models.TextField(blank=True, help_text="The commitment's words, verbatim from the source.")
+    quote = models.TextField(
+        blank=True,
+        help_text=_(
+            "The commitment's words, copied from the source's text exactly as written (it is checked; "
+            "the nearest passage is offered if it differs)."
+        ),
+    )
     made_in_round = models.ForeignKey(
         Round,
         on_delete=models.PROTECT,
@@ -227,18 +243,31 @@ class Commitment(models.Model):
         update_fields = kwargs.get("update_fields")
         if self.pk is not None and not (update_fields and set(update_fields) <= set(self.DERIVED_FIELDS)):
             self.version += 1
+        fill_blank_slug(self, self.title, dialogue_id=self.dialogue_id)
         super().save(*args, **kwargs)
 
     def get_absolute_url(self):
         return reverse("tracker:commitment_detail", args=[self.pk])
 
     def clean(self):
+        problems = {}
         if self.made_in_round_id is not None and self.dialogue_id is not None:
             if self.made_in_round.dialogue_id != self.dialogue_id:
-                raise ValidationError(
-                    {"made_in_round": _("Choose a round of this commitment's own dialogue.")},
-                    code="other_dialogue",
+                problems["made_in_round"] = ValidationError(
+                    _("Choose a round of this commitment's own dialogue."), code="other_dialogue"
                 )
+        if self.quote and self.source_id is None:
+            problems["source"] = ValidationError(
+                _("Choose the source document the quote comes from."), code="quote_without_source"
+            )
+        elif self.quote:
+            not_verbatim = quote_not_verbatim(self.quote, self.source.text)
+            if not_verbatim is not None:
+                problems["quote"] = not_verbatim
+        if self.dialogue_id is not None:
+            fill_blank_slug(self, self.title, dialogue_id=self.dialogue_id)
+        if problems:
+            raise ValidationError(problems)
 
     # The day this commitment's state is judged on; set by CommitmentQuerySet.as_of(), else today.
     judged_on: datetime.date | None = None

@@ -7,6 +7,8 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from ..slugs import SLUG_HELP, fill_blank_slug
+
 country_code_validator = RegexValidator(
     r"^[A-Z]{2}$", _("Use a two-letter ISO 3166-1 code in capitals, e.g. US.")
 )
@@ -15,14 +17,34 @@ party_codes_validator = RegexValidator(
 )
 
 
+def tidy_codes(value: str) -> str:
+    """Country codes as stored: capitals, commas, no spaces or empty entries (" us , fr" → "US,FR")."""
+    return ",".join(code.strip().upper() for code in value.split(",") if code.strip())
+
+
+class CountryCodesField(models.CharField):
+    """One or more country codes, tidied rather than refused: whatever way a value comes in (a form,
+    an import, the API, the loader, code), it is stored in capitals without spaces. Tidied in
+    to_python (what full_clean runs) and again on save, for a value set in code."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        return tidy_codes(value) if value else value
+
+    def pre_save(self, model_instance, add):
+        value = self.to_python(getattr(model_instance, self.attname))
+        setattr(model_instance, self.attname, value)
+        return value
+
+
 class Dialogue(models.Model):
     name = models.CharField(_("name"), max_length=200, unique=True)
-    slug = models.SlugField(max_length=100, unique=True)
-    parties = models.CharField(
+    slug = models.SlugField(max_length=100, unique=True, blank=True, help_text=SLUG_HELP)
+    parties = CountryCodesField(
         _("parties"),
         max_length=100,
         validators=[party_codes_validator],
-        help_text=_("Country codes, e.g. US,FR."),
+        help_text=_("The countries' two-letter codes, separated by commas, e.g. US,FR."),
     )
     announced_on = models.DateField(_("announced on"))
     description = models.TextField(_("description"), blank=True)
@@ -36,8 +58,15 @@ class Dialogue(models.Model):
     def __str__(self):
         return self.name
 
+    def save(self, *args, **kwargs):
+        fill_blank_slug(self, self.name)
+        super().save(*args, **kwargs)
+
     def get_absolute_url(self):
         return reverse("tracker:dialogue_detail", args=[self.slug])
+
+    def clean(self):
+        fill_blank_slug(self, self.name)
 
     @property
     def party_codes(self) -> list[str]:
@@ -49,7 +78,12 @@ class SourceDocument(models.Model):
     publisher = models.CharField(max_length=200, blank=True)
     published_on = models.DateField()
     url = models.URLField(max_length=500, blank=True)
-    text = models.TextField(help_text="The document's full text; every quote must appear in it verbatim.")
+    text = models.TextField(
+        help_text=_(
+            "The document's full text, pasted as published: every commitment's quote is checked against it "
+            "word for word."
+        )
+    )
     history = HistoricalRecords()
 
     class Meta:
@@ -85,7 +119,7 @@ class Theme(models.Model):
         help_text=_("The dialogue whose objective this is."),
     )
     name = models.CharField(_("name"), max_length=200)
-    slug = models.SlugField(max_length=100, unique=True)
+    slug = models.SlugField(max_length=100, unique=True, blank=True, help_text=SLUG_HELP)
     kind = models.CharField(_("kind"), max_length=20, choices=ThemeKind.choices, default=ThemeKind.OBJECTIVE)
     description = models.TextField(_("description"), blank=True)
     order = models.PositiveSmallIntegerField(_("order"), default=0, help_text=_("Position on the overview."))
@@ -103,8 +137,15 @@ class Theme(models.Model):
     def __str__(self):
         return self.name
 
+    def save(self, *args, **kwargs):
+        fill_blank_slug(self, self.name)
+        super().save(*args, **kwargs)
+
     def get_absolute_url(self):
         return reverse("tracker:theme_detail", args=[self.slug])
+
+    def clean(self):
+        fill_blank_slug(self, self.name)
 
     @property
     def is_governance(self) -> bool:
