@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tracker', '0008_roles_for_rounds_and_assessments'),
+        ('tracker', '0009_evidence_files'),
     ]
 
     operations = [
