@@ -30,6 +30,7 @@ from import_export.fields import Field
 from import_export.formats import base_formats
 from import_export.instance_loaders import BaseInstanceLoader
 from import_export.widgets import Widget
+from simple_history.utils import bulk_create_with_history
 
 from .. import rules
 from ..models import Agency, Commitment, Dialogue, Participation, Role, SourceDocument, StatusUpdate, Theme
@@ -1000,9 +1001,21 @@ class CommitmentResource(SpreadsheetResource):
         getattr(instance, "_prefetched_objects_cache", {}).clear()
 
     def _save_participations(self, instance, roles: dict, user, new: bool) -> None:
-        current = {} if new else {p.agency_id: p for p in instance.participations.all()}
         wanted = {agency_id: role for role, ids in roles.items() for agency_id in ids}
         agencies = self.directory().by_id
+        if new:
+            # A new commitment's links in two statements (rows, then their history rows) rather than
+            # three per link: imports come by the thousand. No save signal, so no cache token either:
+            # saving the commitment has just replaced it, in this same transaction.
+            links = [
+                Participation(
+                    commitment=instance, agency=agencies[pk], role=role, country=agencies[pk].country
+                )
+                for pk, role in wanted.items()
+            ]
+            bulk_create_with_history(links, Participation, default_user=user)
+            return
+        current = {p.agency_id: p for p in instance.participations.all()}
         for agency_id, participation in current.items():
             # Only the roles this file has a column for are its business.
             if participation.role in roles and agency_id not in wanted:
