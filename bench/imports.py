@@ -152,10 +152,12 @@ def main():
         }
         assert Commitment.objects.count() == StatusUpdate.objects.count() == args.rows
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print("| import | preview | import | preview page | budget |\n|---|---|---|---|---|")
-    for case, row in results.items():
+    # CPU time beside wall time: on a shared machine the wall clock also counts other processes' work.
+    print("| import | preview (CPU) | import (CPU) | preview page | budget |\n|---|---|---|---|---|")
+    for case, r in results.items():
         print(
-            f"| {case} | {row['preview_s']:.1f} s | {row['import_s']:.1f} s | {row['page_mb']:.1f} MB | {BUDGET_S} s |"
+            f"| {case} | {r['preview_s']:.1f} s ({r['preview_cpu']:.1f} s) | {r['import_s']:.1f} s "
+            f"({r['import_cpu']:.1f} s) | {r['page_mb']:.1f} MB | {BUDGET_S} s |"
         )
     print(f"\npeak memory of the process: {peak_mib:.0f} MiB")
     failed = [case for case, row in results.items() if max(row["preview_s"], row["import_s"]) > BUDGET_S]
