@@ -593,3 +593,12 @@ def test_an_editor_may_import_updates_but_not_without_the_permission(client, edi
     assert client.get(admin_url(StatusUpdate, "import")).status_code == 200
     editor.groups.set([Group.objects.get(name="Viewers")])
     assert client.get(admin_url(StatusUpdate, "import")).status_code == 403
+
+
+def test_a_parent_may_be_a_new_row_above_its_children(editor_client, world):
+    rows = three_commitments()
+    rows[2] = commitment_row(
+        "data-exchange", parent="joint-mission", quote="exchange satellite data every month"
+    )
+    import_file(editor_client, Commitment, csv_file(rows))
+    assert Commitment.objects.get(slug="data-exchange").parent.slug == "joint-mission"

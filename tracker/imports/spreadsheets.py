@@ -296,12 +296,18 @@ class SourceWidget(Widget):
 class ParentWidget(Widget):
     """Another commitment of the same dialogue, by its slug (its row may come earlier in the file)."""
 
+    # New commitments of the file being previewed, by (dialogue slug, slug): a preview saves nothing,
+    # so a parent added a few rows above is found here rather than in the database.
+    planned: dict
+
     def clean(self, value, row=None, **kwargs):
         slug = cell_key(value)
         if not slug:
             return None
         dialogue = cell_key((row or {}).get("dialogue"))
         found = Commitment.objects.filter(dialogue__slug=dialogue, slug=slug).first()
+        if found is None:
+            found = getattr(self, "planned", {}).get((dialogue, slug))
         if found is None:
             raise ValueError(
                 str(
@@ -849,6 +855,10 @@ class CommitmentResource(SpreadsheetResource):
         import_id_fields = ("dialogue", "slug")
         name = _("Commitments (dialogue, slug, title, themes, lead and partner agencies, …)")
 
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.fields["parent"].widget.planned = {}
+
     def existing_by_key(self, keys):
         by_dialogue = {}
         for dialogue, slug in keys:
@@ -986,7 +996,18 @@ class CommitmentResource(SpreadsheetResource):
             return False
         return self.links(instance) == self.stored_links(original)
 
+    def save_instance(self, instance, is_create, row, **kwargs):
+        if kwargs.get("dry_run"):
+            # The preview has checked the row already (validate_instance): writing it only to roll it
+            # back doubled the time a preview takes. Its new rows can still be parents further down.
+            if is_create:
+                self.fields["parent"].widget.planned[(instance.dialogue.slug, instance.slug)] = instance
+            return
+        super().save_instance(instance, is_create, row, **kwargs)
+
     def save_m2m(self, instance, row, **kwargs):
+        if kwargs.get("dry_run"):
+            return
         wanted = getattr(instance, "_import_links", {})
         new = getattr(instance, "_import_was_new", False)
         user = kwargs.get("user")
@@ -1180,6 +1201,10 @@ class StatusUpdateResource(SpreadsheetResource):
         return instance.pk is not None
 
     def save_instance(self, instance, is_create, row, **kwargs):
+        if kwargs.get("dry_run"):
+            # The preview has checked the row as the service would (StatusUpdate.full_clean), and
+            # the matching above stands in for the service's check for a double post.
+            return
         try:
             created = status_update_create(
                 commitment=instance.commitment,
