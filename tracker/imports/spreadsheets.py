@@ -537,11 +537,13 @@ class CellDiff:
     def __init__(self, resource, instance, new):
         self.resource = resource
         self.new = new
-        self.left = resource.cell_values(instance)
+        # Only a preview shows the cells; the confirmed import has shown them already.
+        self.shown = getattr(resource, "previewing", True)
+        self.left = resource.cell_values(instance) if self.shown else []
         self.right = []
 
     def compare_with(self, resource, instance):
-        self.right = resource.cell_values(instance) if instance is not None else []
+        self.right = resource.cell_values(instance) if instance is not None and self.shown else []
 
     def as_html(self):
         return [
@@ -637,6 +639,7 @@ class SpreadsheetResource(resources.ModelResource):
             result.total_rows = len(dataset)
             result.append_base_error(self.get_error_result_class()(SpreadsheetError(problem)))
             return result
+        self.previewing = dry_run
         self._sheet_rows = getattr(dataset, "sheet_rows", None) or list(range(2, len(dataset) + 2))
         self._seen_keys = {}
         return super().import_data_inner(
@@ -660,10 +663,10 @@ class SpreadsheetResource(resources.ModelResource):
         row_result.sheet_row = self._sheet_row(kwargs["row_number"])
         row_result.problems = self._problems(row_result)
         columns = self.column_names()
-        if row_result.diff is None:
+        if row_result.diff is None and self.previewing:
             row_result.diff = [Cell(_display(row.get(column))) for column in columns]
         row_result.changed_columns = [
-            column for column, cell in zip(columns, row_result.diff, strict=False) if cell.changed
+            column for column, cell in zip(columns, row_result.diff or [], strict=False) if cell.changed
         ]
         return row_result
 
