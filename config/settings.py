@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "simple_history",
     "django_countries",  # country names, in both languages
     "axes",
+    "import_export",  # spreadsheets in and out of the admin (tracker/imports/spreadsheets.py)
     "tracker",
 ]
 
@@ -254,6 +255,21 @@ TRACKER_PAGE_SIZE = int(os.environ.get("TRACKER_PAGE_SIZE", 25))
 # write through the app makes it out of date at once (tracker/caching.py); this only bounds how long
 # a change made behind the app's back (raw SQL) can go unseen.
 TRACKER_CACHE_SECONDS = int(os.environ.get("TRACKER_CACHE_SECONDS", 300))
+
+# Spreadsheets imported in the admin (django-import-export). The admin offers CSV and XLSX only; a
+# file with any bad row imports nothing (every import runs in one transaction); importing needs the
+# add permission (and change, but for the append-only trail: see tracker/admin.py).
+IMPORT_EXPORT_USE_TRANSACTIONS = True
+IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "add"
+IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
+# The library's own escaping drops a leading "=" (the text changes, and every cell becomes text):
+# tracker/imports/spreadsheets.py guards formulas itself, reversibly, so an export imports back.
+IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = False
+# Control characters that XLSX cannot hold become "�" instead of failing the whole export.
+IMPORT_EXPORT_ESCAPE_ILLEGAL_CHARS_ON_EXPORT = True
+# Bounds on one imported file: bigger files are refused with a message saying how to split them.
+TRACKER_IMPORT_MAX_ROWS = int(os.environ.get("TRACKER_IMPORT_MAX_ROWS", 20000))
+TRACKER_IMPORT_MAX_MEGABYTES = int(os.environ.get("TRACKER_IMPORT_MAX_MEGABYTES", 10))
 
 # A cache on local disk, shared by every worker process on this machine (and kept over restarts):
 # what one worker computed, the others serve. Entries are keyed by a token read from the database on

@@ -1,16 +1,22 @@
 from django import forms
-from django.contrib import admin
-from django.core.exceptions import ValidationError
+from django.conf import settings
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.db.models import Case, Count, IntegerField, Value, When
+from django.http import HttpResponseRedirect
 from django.template.defaultfilters import filesizeformat
+from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from import_export.admin import ImportExportMixin
+from import_export.forms import ImportForm
 from simple_history.admin import SimpleHistoryAdmin
 
 from . import services
 from .evidence import check_evidence_file
 from .forms import SCORE_CHOICES, SCORE_OFF_SCALE, score_from_choice
+from .imports import spreadsheets
 from .models import (
     Agency,
     Assessment,
@@ -23,6 +29,7 @@ from .models import (
     StatusUpdate,
     Theme,
 )
+from .roles import APPEND_ONLY_MODELS
 
 # The site's titles and the order of its records: tracker/admin_site.py.
 
@@ -66,6 +73,97 @@ class RoundInline(admin.TabularInline):
     extra = 0
 
 
+FILE_TOO_BIG = _(
+    "The file is larger than %(limit)s MB, the most one import takes: split it into several files."
+)
+FILE_UNREADABLE = _("The file could not be read as %(format)s: it is empty, damaged or another kind of file.")
+IMPORT_NOT_CONFIRMED = _("Nothing was imported: %(problem)s Upload the file again to see its preview.")
+
+
+class SpreadsheetImportForm(ImportForm):
+    """The upload step, refusing a file too big to preview before reading a byte of it."""
+
+    def clean_import_file(self):
+        upload = self.cleaned_data["import_file"]
+        limit = settings.TRACKER_IMPORT_MAX_MEGABYTES
+        if upload.size > limit * 1024 * 1024:
+            raise forms.ValidationError(FILE_TOO_BIG % {"limit": limit})
+        return upload
+
+
+class SpreadsheetAdminMixin(ImportExportMixin):
+    """Import and export as CSV or XLSX (tracker/imports/spreadsheets.py): upload, a preview of every
+    row, then confirm. A file with any error row can't be confirmed, and the confirmed import runs in
+    one transaction that any error rolls back, so a bad file changes nothing."""
+
+    import_formats = spreadsheets.FORMATS
+    export_formats = spreadsheets.FORMATS
+    import_form_class = SpreadsheetImportForm
+    import_template_name = "admin/tracker/import.html"
+    # Messages only: a traceback is no use to staff, and must not reach them.
+    import_error_display = ("message",)
+
+    def has_import_permission(self, request):
+        # Importing adds records and changes those it matches; the append-only trail is only added to.
+        if not super().has_import_permission(request):
+            return False
+        model = self.opts.model_name
+        return model in APPEND_ONLY_MODELS or request.user.has_perm(f"{self.opts.app_label}.change_{model}")
+
+    def get_import_data_kwargs(self, **kwargs):
+        kwargs = super().get_import_data_kwargs(**kwargs)
+        # A row refused at confirmation (the data changed since the preview) undoes the whole file too.
+        kwargs["rollback_on_validation_errors"] = True
+        return kwargs
+
+    def add_data_read_fail_error_to_form(self, form, e):
+        if isinstance(e, spreadsheets.SpreadsheetError):
+            form.add_error("import_file", str(e))
+        elif isinstance(e, UnicodeDecodeError):
+            form.add_error("import_file", str(spreadsheets.NOT_UTF8))
+        else:
+            form.add_error("import_file", FILE_UNREADABLE % {"format": _("CSV or XLSX")})
+
+    def process_import(self, request, **kwargs):
+        try:
+            return super().process_import(request, **kwargs)
+        except (OSError, ValueError, IndexError) as error:
+            # The file kept between preview and confirmation is gone (confirmed twice?) or unreadable.
+            problem = (
+                str(error)
+                if isinstance(error, spreadsheets.SpreadsheetError)
+                else _("the file was not found.")
+            )
+            messages.error(request, IMPORT_NOT_CONFIRMED % {"problem": problem})
+            return HttpResponseRedirect(self._import_url())
+
+    def process_result(self, result, request):
+        if result.has_errors() or result.has_validation_errors():
+            messages.error(
+                request,
+                IMPORT_NOT_CONFIRMED
+                % {"problem": _("some rows were refused (the data changed since the preview).")},
+            )
+            return HttpResponseRedirect(self._import_url())
+        return super().process_result(result, request)
+
+    def get_export_data(self, file_format, request, queryset, **kwargs):
+        # As the library does for its own XLSX class (it tests the exact type): dates stay dates and
+        # numbers numbers in a workbook; CSV writes them as text.
+        if not self.has_export_permission(request):
+            raise PermissionDenied
+        native = file_format.is_binary()
+        data = self.get_data_for_export(request, queryset, force_native_type=native, **kwargs)
+        exported = file_format.export_data(data)
+        encoding = kwargs.get("encoding")
+        return exported.encode(encoding) if encoding and not file_format.is_binary() else exported
+
+    def _import_url(self):
+        return reverse(
+            f"admin:{self.opts.app_label}_{self.opts.model_name}_import", current_app=self.admin_site.name
+        )
+
+
 @admin.register(Dialogue)
 class DialogueAdmin(SlugFromName, SimpleHistoryAdmin):
     list_display = ["name", "parties", "announced_on", "commitment_count"]
@@ -101,7 +199,8 @@ class SourceDocumentAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Theme)
-class ThemeAdmin(SlugFromName, SimpleHistoryAdmin):
+class ThemeAdmin(SlugFromName, SpreadsheetAdminMixin, SimpleHistoryAdmin):
+    resource_classes = [spreadsheets.ThemeResource]
     list_display = ["name", "dialogue", "kind", "slug", "order"]
     list_editable = ["order"]
     list_filter = ["dialogue", "kind"]
@@ -123,7 +222,8 @@ class RoundAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Agency)
-class AgencyAdmin(SlugFromName, SimpleHistoryAdmin):
+class AgencyAdmin(SlugFromName, SpreadsheetAdminMixin, SimpleHistoryAdmin):
+    resource_classes = [spreadsheets.AgencyResource]
     list_display = ["name", "acronym", "country", "parent", "named_in_source"]
     list_filter = ["country", "named_in_source"]
     list_select_related = ["parent"]
@@ -270,9 +370,10 @@ class CommitmentAdminForm(forms.ModelForm):
 
 
 @admin.register(Commitment)
-class CommitmentAdmin(SlugFromName, SimpleHistoryAdmin):
+class CommitmentAdmin(SlugFromName, SpreadsheetAdminMixin, SimpleHistoryAdmin):
     form = CommitmentAdminForm
     prepopulated_fields = {"slug": ["title"]}
+    resource_classes = [spreadsheets.CommitmentResource]
     list_display = ["title", "dialogue", "status_label", "progress", "due_on", "last_update_on"]
     list_filter = [
         "dialogue",
@@ -503,9 +604,11 @@ class EvidenceFileAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(StatusUpdate)
-class StatusUpdateAdmin(SimpleHistoryAdmin):
-    """Append-only: anyone with the add permission can add, nobody edits, only superusers delete."""
+class StatusUpdateAdmin(SpreadsheetAdminMixin, SimpleHistoryAdmin):
+    """Append-only: anyone with the add permission can add, nobody edits, only superusers delete.
+    Spreadsheets of updates are imported through the same service as one added here."""
 
+    resource_classes = [spreadsheets.StatusUpdateResource]
     list_display = ["commitment", "status", "progress", "reported_on", "author"]
     list_filter = ["status", "commitment__dialogue", "reported_on"]
     list_select_related = ["commitment", "author"]
