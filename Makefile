@@ -25,9 +25,11 @@ run: install
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-# The benchmark at 10,000 commitments (see bench/run.py); BENCH_ARGS=--load adds the gunicorn load.
+# The benchmark at 10,000 commitments (see bench/run.py; BENCH_ARGS=--load adds the gunicorn load),
+# then spreadsheet imports of 10,000 rows through the admin (bench/imports.py).
 bench: install
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
+	$(BIN)/python bench/imports.py
 
 # Re-pin every dependency after editing pyproject.toml.
 lock: install

@@ -39,7 +39,9 @@ BUDGET_MS = {
 # and its scorecard (whole or by theme), p50 in ms.
 COMPUTED_BUDGET_MS = {"dialogue": 40, "scorecard": 60, "briefing": 150}
 # Issue 11: the briefing of that dialogue as files, and of the seed dialogue as PDF, p50 in seconds.
-DOCUMENT_BUDGET_S = {"pdf": 10, "docx": 3, "seed pdf": 2}
+DOCUMENT_BUDGET_S = {"pdf": 10, "docx": 3, "seed pdf": 2, "drafting": 1}
+# Issue 12: the drafting page of a statement of about 20 pages (60,000 characters).
+STATEMENT_CHARS = 60_000
 # The size of dialogue the scorecard's budget is set for.
 DIALOGUE_SIZE = 500
 
@@ -439,7 +441,7 @@ def measure(args):
 
 def measure_documents(rounds: int = 3):
     """The briefing of the dialogue the pages were measured on (about 500 commitments) as PDF and
-    as Word, and the seed dialogue's PDF (loaded now, after the pages, so it changes none of their
+    as Word, the seed dialogue's PDF and the drafting page of a 20-page statement (loaded now, after the pages, so it changes none of their
     data): p50 seconds over `rounds`, and the Python heap's peak while making one (tracemalloc,
     in a run of its own: it slows what it watches; Pango's and cairo's own memory is not in it)."""
     import tracemalloc
@@ -457,10 +459,16 @@ def measure_documents(rounds: int = 3):
     seed = Dialogue.objects.order_by("-pk").first()  # the one just loaded
     client = Client()
     client.force_login(User.objects.get(username="bench-admin"))
+    statement = long_statement()
     plan = [
         (f"briefing PDF ({dialogue.n} commitments)", "pdf", f"/dialogues/{dialogue.slug}/briefing.pdf"),
         (f"briefing Word ({dialogue.n} commitments)", "docx", f"/dialogues/{dialogue.slug}/briefing.docx"),
         ("briefing PDF of the seed dialogue", "seed pdf", f"/dialogues/{seed.slug}/briefing.pdf"),
+        (
+            f"drafting page of a {len(statement.text) // 1000},000-character statement",
+            "drafting",
+            f"/sources/{statement.pk}/draft/",
+        ),
     ]
     rows = []
     for name, kind, url in plan:
@@ -481,6 +489,24 @@ def measure_documents(rounds: int = 3):
             }
         )
     return rows
+
+
+def long_statement():
+    """A source of about 20 pages: the seed's announcement repeated, each copy numbered, so the
+    drafting page has hundreds of passages and bodies to mark."""
+    import json
+
+    from tracker.loader import DEFAULT_DIALOGUE_FILE
+    from tracker.models import SourceDocument
+
+    text = json.loads(DEFAULT_DIALOGUE_FILE.read_text())["source"]["text"]
+    parts, n = [], 0
+    while sum(len(part) for part in parts) < STATEMENT_CHARS:
+        n += 1
+        parts.append(f"Section {n}.\n\n{text}")
+    return SourceDocument.objects.create(
+        title="Benchmark statement", published_on="2024-01-01", text="\n\n".join(parts)
+    )
 
 
 def document_checks(rows):
@@ -656,7 +682,9 @@ def main():
     title = f"{engine}: {args.commitments} commitments, {args.updates} updates, {args.rounds} rounds (p50/p95 over rounds)"
     print_table(rows, title)
     documents = measure_documents()
-    print("\nThe briefing as files (p50 of 3; the Python heap's peak while making one):")
+    print(
+        "\nThe briefing as files and the drafting page (p50 of 3; the Python heap's peak while making one):"
+    )
     for row in documents:
         print(
             f"  {row['case']}: {row['p50_s']:.2f} s, {row['peak_mib']:.0f} MiB peak, {row['bytes'] // 1024} KiB"
