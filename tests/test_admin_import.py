@@ -441,7 +441,10 @@ def test_a_date_that_is_not_a_date_is_named(editor_client, world):
     [
         ({"themes": "ocean-climate; no-theme"}, "themes: No theme “no-theme”"),
         ({"partner_agencies": "Unknown body"}, "partner_agencies: No agency “Unknown body”"),
-        ({"quote": "will launch a paraphrased mission"}, "quote: This quote is not in the source text word for word"),
+        (
+            {"quote": "will launch a paraphrased mission"},
+            "quote: This quote is not in the source text word for word",
+        ),
         ({"source": "", "quote": "will launch"}, "quote: A quote needs its source"),
         ({"dialogue": "no-dialogue"}, "dialogue: No dialogue “no-dialogue”"),
         ({"lead_agencies": "USSA", "partner_agencies": "space-agency-us"}, "listed as both lead and partner"),
