@@ -104,7 +104,9 @@ def test_a_suggested_passage_is_widened_word_by_word_from_the_keyboard(page, liv
     expect(page.locator("#draft-choice blockquote")).to_have_text(
         "two agencies will launch a joint mission to Mars next year"
     )
-    # The focus stays on the button, so pressing again narrows again.
+    # The focus stays on the button (htmx puts it back once the swap settles), so pressing again
+    # narrows again.
+    expect(page.locator("#narrower-start")).to_be_focused()
     page.keyboard.press("Enter")
     expect(page.locator("#draft-choice blockquote")).to_have_text(
         "agencies will launch a joint mission to Mars next year"
@@ -114,6 +116,7 @@ def test_a_suggested_passage_is_widened_word_by_word_from_the_keyboard(page, liv
     expect(page.locator("#draft-choice blockquote")).to_have_text(
         "agencies will launch a joint mission to Mars next"
     )
+    expect(page.locator("#narrower-end")).to_be_focused()
     page.keyboard.press("Enter")
     expect(page.locator("#draft-choice blockquote")).to_have_text(
         "agencies will launch a joint mission to Mars"
