@@ -89,6 +89,13 @@ def test_a_mouse_selection_becomes_a_commitment_quoting_exactly_it(
     screenshot("drafting-tracked")
 
 
+def settled(page):
+    """Wait until htmx has finished the swap: it wires up the new links (and puts the focus back) only
+    when the swap settles, ~20 ms after the new content shows. A key pressed before then follows the
+    link as a plain page load, which loses the focus."""
+    expect(page.locator(".htmx-added, .htmx-settling, .htmx-request")).to_have_count(0)
+
+
 def test_a_suggested_passage_is_widened_word_by_word_from_the_keyboard(page, live_server, editor):
     text = "Leaders met in Paris. The two agencies will launch a joint mission to Mars next year."
     source = SourceDocument.objects.create(title="Statement", published_on="2024-01-01", text=text)
@@ -99,11 +106,13 @@ def test_a_suggested_passage_is_widened_word_by_word_from_the_keyboard(page, liv
     expect(page.locator("#draft-choice blockquote")).to_have_text(
         "The two agencies will launch a joint mission to Mars next year"
     )
+    settled(page)
     page.locator("#narrower-start").focus()
     page.keyboard.press("Enter")
     expect(page.locator("#draft-choice blockquote")).to_have_text(
         "two agencies will launch a joint mission to Mars next year"
     )
+    settled(page)
     # The focus stays on the button (htmx puts it back once the swap settles), so pressing again
     # narrows again.
     expect(page.locator("#narrower-start")).to_be_focused()
@@ -111,16 +120,19 @@ def test_a_suggested_passage_is_widened_word_by_word_from_the_keyboard(page, liv
     expect(page.locator("#draft-choice blockquote")).to_have_text(
         "agencies will launch a joint mission to Mars next year"
     )
+    settled(page)
     page.locator("#narrower-end").focus()
     page.keyboard.press("Enter")
     expect(page.locator("#draft-choice blockquote")).to_have_text(
         "agencies will launch a joint mission to Mars next"
     )
+    settled(page)
     expect(page.locator("#narrower-end")).to_be_focused()
     page.keyboard.press("Enter")
     expect(page.locator("#draft-choice blockquote")).to_have_text(
         "agencies will launch a joint mission to Mars"
     )
+    settled(page)
     page.locator("#make-commitment").focus()
     page.keyboard.press("Enter")
     expect(page.locator("#draft-quote")).to_have_text("agencies will launch a joint mission to Mars")
