@@ -61,6 +61,9 @@ INSTALLED_APPS = [
     "django_countries",  # country names, in both languages
     "axes",
     "import_export",  # spreadsheets in and out of the admin (tracker/imports/spreadsheets.py)
+    "rest_framework",  # the JSON API under /api/v1/ (tracker/api/)
+    "drf_spectacular",  # its OpenAPI schema
+    "drf_spectacular_sidecar",  # the schema's browsable documentation, from our own static files
     "tracker",
 ]
 
@@ -250,6 +253,11 @@ if env_bool("DJANGO_BEHIND_TLS_PROXY", False):
 
 # Tracker behaviour.
 TRACKER_STALE_AFTER_DAYS = int(os.environ.get("TRACKER_STALE_AFTER_DAYS", 90))
+# A commitment is due for review this many days after its latest update, unless its dialogue or the
+# commitment itself says otherwise (rules.review_cadence_days); "due soon" is a due date or a review
+# within TRACKER_DUE_SOON_DAYS.
+TRACKER_REVIEW_EVERY_DAYS = int(os.environ.get("TRACKER_REVIEW_EVERY_DAYS", 90))
+TRACKER_DUE_SOON_DAYS = int(os.environ.get("TRACKER_DUE_SOON_DAYS", 14))
 TRACKER_PAGE_SIZE = int(os.environ.get("TRACKER_PAGE_SIZE", 25))
 # How long computed page data (facet counts, overview figures) may be served from the cache. Any
 # write through the app makes it out of date at once (tracker/caching.py); this only bounds how long
@@ -270,6 +278,25 @@ IMPORT_EXPORT_ESCAPE_ILLEGAL_CHARS_ON_EXPORT = True
 # Bounds on one imported file: bigger files are refused with a message saying how to split them.
 TRACKER_IMPORT_MAX_ROWS = int(os.environ.get("TRACKER_IMPORT_MAX_ROWS", 20000))
 TRACKER_IMPORT_MAX_MEGABYTES = int(os.environ.get("TRACKER_IMPORT_MAX_MEGABYTES", 10))
+
+# The JSON API (tracker/api/). Every endpoint needs a logged-in user; writes check the model
+# permissions the pages check.
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Dialogue Commitments Tracker API",
+    "DESCRIPTION": "Read the tracker's dialogues, objectives, agencies and commitments; post status updates.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
 
 # A cache on local disk, shared by every worker process on this machine (and kept over restarts):
 # what one worker computed, the others serve. Entries are keyed by a token read from the database on

@@ -109,6 +109,21 @@ def stale_q(day: datetime.date) -> Q:
     )
 
 
+# --- review ------------------------------------------------------------------------------------
+
+
+def review_cadence_days(commitment_days: int | None, dialogue_days: int | None) -> int:
+    """How many days after its latest update a commitment is due for review: its own cadence, else
+    its dialogue's, else the site's (TRACKER_REVIEW_EVERY_DAYS)."""
+    return commitment_days or dialogue_days or settings.TRACKER_REVIEW_EVERY_DAYS
+
+
+def next_review_on(last_update_on, announced_on, cadence_days: int) -> datetime.date:
+    """The day a commitment is next due for review: its latest update (or, with none, its
+    announcement) plus its cadence."""
+    return (last_update_on or announced_on) + datetime.timedelta(days=cadence_days)
+
+
 # --- blocked ------------------------------------------------------------------------------------
 
 

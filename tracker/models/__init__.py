@@ -5,6 +5,7 @@
 - commitment: Commitment, Participation, StatusUpdate, and the as-of state expressions
 - assessment: Assessment (per-side scores at each round)
 - evidence: EvidenceFile (files an update or an assessment carries)
+- follow: Follow (what each person follows, for the digest, their calendar and their news count)
 - stamp: DataStamp (what retires cached pages)
 """
 
@@ -44,9 +45,12 @@ from .dialogue import (
     party_codes_validator,
 )
 from .evidence import EvidenceFile
+from .follow import FOLLOWABLE, Follow
 from .stamp import DataStamp
 
 __all__ = [
+    "FOLLOWABLE",
+    "Follow",
     "CLOSED_STATUSES",
     "FUTURE_DATE_MESSAGE",
     "NO_EVIDENCE_LABEL",

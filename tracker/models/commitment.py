@@ -196,6 +196,16 @@ class Commitment(models.Model):
         verbose_name=_("blocked by"),
         help_text=_("Commitments that must move before this one can."),
     )
+    review_every_days = models.PositiveSmallIntegerField(
+        _("review every (days)"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text=_(
+            "Its next review is its latest update plus this many days. Empty: its dialogue's cadence, "
+            "else the site's default."
+        ),
+    )
     # Current state: always that of the latest status update, kept in step by
     # tracker.services.status_update_create. Stored here so lists filter and sort without joins.
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.NOT_STARTED)

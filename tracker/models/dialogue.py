@@ -48,6 +48,16 @@ class Dialogue(models.Model):
     )
     announced_on = models.DateField(_("announced on"))
     description = models.TextField(_("description"), blank=True)
+    review_every_days = models.PositiveSmallIntegerField(
+        _("review every (days)"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text=_(
+            "How often its commitments should be reviewed: a commitment's next review is its latest update "
+            "plus this many days. Empty: the site's default."
+        ),
+    )
     history = HistoricalRecords()
 
     class Meta:

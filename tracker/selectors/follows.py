@@ -1,0 +1,33 @@
+"""Which commitments a person's follows cover. One definition, used by "What I follow", the weekly
+digest, the personal calendar feed and the header's count of news.
+
+Following a dialogue, a theme or an agency covers every commitment of it (an agency: every one it
+takes part in, in any role); following a commitment covers that one. Each is one subquery, so the
+whole is a single WHERE clause whatever the number of follows.
+"""
+
+from django.db.models import Q
+
+from ..models import Commitment, Follow, Participation
+
+
+def followed_q(user_id: int) -> Q:
+    """A filter on Commitment: the commitments `user_id`'s follows cover."""
+    follows = Follow.objects.filter(user_id=user_id)
+    return (
+        Q(pk__in=follows.filter(commitment__isnull=False).values("commitment_id"))
+        | Q(dialogue_id__in=follows.filter(dialogue__isnull=False).values("dialogue_id"))
+        | Q(themes__in=follows.filter(theme__isnull=False).values("theme_id"))
+        | Q(
+            pk__in=Participation.objects.filter(
+                agency_id__in=follows.filter(agency__isnull=False).values("agency_id")
+            ).values("commitment_id")
+        )
+    )
+
+
+def followed_commitments(queryset, user_id: int):
+    """`queryset` (of Commitment) narrowed to what `user_id` follows, each commitment once."""
+    # The themes join can repeat a commitment; a pk__in over the same filter keeps the outer query
+    # free of joins (and of DISTINCT), so it orders and paginates like any other.
+    return queryset.filter(pk__in=Commitment.objects.filter(followed_q(user_id)).values("pk"))
