@@ -9,3 +9,8 @@ urlpatterns = [
     path("api/v1/", include("tracker.api.urls")),
     path("", include("tracker.urls")),
 ]
+
+handler400 = "config.errors.bad_request"
+handler403 = "config.errors.permission_denied"
+handler404 = "config.errors.not_found"
+handler500 = "config.errors.server_error"
