@@ -14,7 +14,9 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import ExpressionWrapper, F, Q, Value
+from django.db.models.functions import Cast, Coalesce, NullIf
+from django.db.models.lookups import LessThanOrEqual
 from django.utils.translation import gettext_lazy as _
 
 
@@ -122,6 +124,76 @@ def next_review_on(last_update_on, announced_on, cadence_days: int) -> datetime.
     """The day a commitment is next due for review: its latest update (or, with none, its
     announcement) plus its cadence."""
     return (last_update_on or announced_on) + datetime.timedelta(days=cadence_days)
+
+
+def review_cadence_expression(commitment: str = "") -> Coalesce:
+    """`review_cadence_days` for the database: the commitment's cadence, else its dialogue's, else
+    the site's. `commitment` is the path to the commitment from the rows queried, as in
+    models.state_expressions. NullIf reads a 0 as "none", as `or` does in Python (the admin refuses
+    0, the column alone does not)."""
+    prefix = f"{commitment}__" if commitment else ""
+    return Coalesce(
+        NullIf(F(f"{prefix}review_every_days"), Value(0)),
+        NullIf(F(f"{prefix}dialogue__review_every_days"), Value(0)),
+        Value(settings.TRACKER_REVIEW_EVERY_DAYS),
+        output_field=models.IntegerField(),
+    )
+
+
+def next_review_expression(commitment: str = "") -> Cast:
+    """`next_review_on` for the database, over the state fields: the latest update by the day asked
+    about (or the announcement) plus the cadence, as a date.
+
+    Django's duration arithmetic keeps it portable: days × a one-day interval, added to a date. The
+    sum is a timestamp (PostgreSQL) or a "YYYY-MM-DD HH:MM:SS" string (SQLite), which would compare
+    wrongly with a date on the day itself, so it is cast back to a date.
+    """
+    prefix = f"{commitment}__" if commitment else ""
+    cadence = ExpressionWrapper(
+        review_cadence_expression(commitment) * Value(datetime.timedelta(days=1)),
+        output_field=models.DurationField(),
+    )
+    since = Coalesce(F(STATE_LAST_UPDATE), F(f"{prefix}announced_on"), output_field=models.DateField())
+    return Cast(
+        ExpressionWrapper(since + cadence, output_field=models.DateTimeField()), models.DateField()
+    )
+
+
+# --- due soon -----------------------------------------------------------------------------------
+#
+# Due soon: open, and its due date falls from `day` to `day` + TRACKER_DUE_SOON_DAYS, or its next
+# review falls on or before that horizon. The two dates are judged differently on purpose:
+# - a due date already passed is *overdue*, its own, sharper rule (overdue_q); counting it here too
+#   would make "due soon" a second, blurred list of the overdue;
+# - a review date already passed still counts: a review nobody made is still to be made, and no
+#   other rule names it (stale is a longer silence, judged by its own setting). A late review is
+#   "due", the most urgent kind of due soon.
+
+
+def due_soon_horizon(day: datetime.date) -> datetime.date:
+    """The last day that counts as "soon", judged on `day`."""
+    return day + datetime.timedelta(days=settings.TRACKER_DUE_SOON_DAYS)
+
+
+def is_due_soon(
+    status: str, due_on, last_update_on, announced_on, cadence_days: int, day: datetime.date
+) -> bool:
+    """Open on `day`, and due within the next TRACKER_DUE_SOON_DAYS days or due for review by then
+    (a review date already passed included; a due date already passed is overdue instead).
+    `cadence_days` is review_cadence_days(...) for the commitment."""
+    if status in CLOSED_STATUSES:
+        return False
+    horizon = due_soon_horizon(day)
+    due_soon = due_on is not None and day <= due_on <= horizon
+    return due_soon or next_review_on(last_update_on, announced_on, cadence_days) <= horizon
+
+
+def due_soon_q(day: datetime.date) -> Q:
+    """`is_due_soon` for the database, over the state fields (joins the dialogue for its cadence)."""
+    horizon = due_soon_horizon(day)
+    return ~Q(**{f"{STATE_STATUS}__in": CLOSED_STATUSES}) & (
+        Q(due_on__gte=day, due_on__lte=horizon) | Q(LessThanOrEqual(next_review_expression(), horizon))
+    )
 
 
 # --- blocked ------------------------------------------------------------------------------------

@@ -124,6 +124,16 @@ class CommitmentQuerySet(models.QuerySet):
         """Open commitments whose latest update (or, with none, whose announcement) is too old."""
         return self.filter(rules.stale_q(day))
 
+    def due_soon(self, day: datetime.date):
+        """Open commitments due, or due for review, within TRACKER_DUE_SOON_DAYS of `day` (see
+        rules.due_soon_q)."""
+        return self.filter(rules.due_soon_q(day))
+
+    def with_next_review(self):
+        """Annotate `next_review`: the day each is next due for review, by its state on the day the
+        queryset is as of (rules.next_review_expression)."""
+        return self.annotate(next_review=rules.next_review_expression())
+
     def needing_attention(self, day: datetime.date):
         """Overdue, at risk, off track or stale: what the overview asks staff to look at."""
         return self.filter(rules.needs_attention_q(day))
@@ -290,6 +300,29 @@ class Commitment(models.Model):
     def is_stale(self) -> bool:
         return rules.is_stale(
             self.status, self.last_update_on, self.announced_on, self.judged_on or timezone.localdate()
+        )
+
+    # The review dates read the dialogue's cadence: pages showing them load the dialogue with the
+    # commitment (select_related), so they cost no query of their own.
+    @property
+    def review_cadence_days(self) -> int:
+        dialogue_days = None if self.review_every_days else self.dialogue.review_every_days
+        return rules.review_cadence_days(self.review_every_days, dialogue_days)
+
+    @property
+    def next_review_on(self) -> datetime.date:
+        """The day it is next due for review, from its state on the day it is judged on."""
+        return rules.next_review_on(self.last_update_on, self.announced_on, self.review_cadence_days)
+
+    @property
+    def is_due_soon(self) -> bool:
+        return rules.is_due_soon(
+            self.status,
+            self.due_on,
+            self.last_update_on,
+            self.announced_on,
+            self.review_cadence_days,
+            self.judged_on or timezone.localdate(),
         )
 
 

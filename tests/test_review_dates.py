@@ -1,0 +1,219 @@
+"""Review dates and "due soon": the rule in both forms, the list filter, the list's column, the
+commitment page and the overview's count."""
+
+import csv
+import datetime
+import io
+
+import pytest
+from django.utils import timezone
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.factories import reason_for
+from tracker import rules, services
+from tracker.models import Agency, Commitment, Dialogue, Participation, Role, Status, StatusUpdate
+
+D = datetime.date
+DAY = datetime.timedelta(days=1)
+
+
+@pytest.fixture
+def dialogue(db):
+    return Dialogue.objects.create(name="Space", slug="space", parties="US,FR", announced_on=D(2021, 1, 1))
+
+
+@pytest.fixture
+def commit(dialogue):
+    agency = Agency.objects.create(name="Space Agency", acronym="SA", slug="sa", country="US")
+    made = []
+
+    def make(title, announced_on=D(2021, 1, 1), due_on=None, review_every_days=None, in_dialogue=None):
+        c = Commitment.objects.create(
+            dialogue=in_dialogue or dialogue,
+            slug=f"c{len(made)}",
+            title=title,
+            announced_on=announced_on,
+            due_on=due_on,
+            review_every_days=review_every_days,
+        )
+        Participation.objects.create(commitment=c, agency=agency, role=Role.LEAD)
+        made.append(c)
+        return c
+
+    return make
+
+
+def report(commitment, author, day, status=Status.ON_TRACK, progress=10):
+    return services.status_update_create(
+        commitment=commitment,
+        author=author,
+        status=status,
+        **reason_for(status),
+        progress=progress,
+        text="Reported.",
+        reported_on=day,
+    )
+
+
+def due_soon_in_sql(day, as_of=None) -> set[str]:
+    return set(Commitment.objects.as_of(as_of).due_soon(day).values_list("title", flat=True))
+
+
+def due_soon_in_python(day, as_of=None) -> set[str]:
+    return {
+        c.title
+        for c in Commitment.objects.as_of(as_of).select_related("dialogue")
+        if rules.is_due_soon(c.status, c.due_on, c.last_update_on, c.announced_on, c.review_cadence_days, day)
+    }
+
+
+# --- the rule ------------------------------------------------------------------------------------
+
+
+def test_cadence_is_the_commitments_else_the_dialogues_else_the_sites(settings):
+    settings.TRACKER_REVIEW_EVERY_DAYS = 90
+    assert rules.review_cadence_days(30, 60) == 30
+    assert rules.review_cadence_days(None, 60) == 60
+    assert rules.review_cadence_days(None, None) == 90
+
+
+def test_next_review_counts_from_the_latest_update_else_the_announcement():
+    assert rules.next_review_on(D(2024, 3, 1), D(2024, 1, 1), 30) == D(2024, 3, 31)
+    assert rules.next_review_on(None, D(2024, 1, 1), 30) == D(2024, 1, 31)
+
+
+@pytest.mark.parametrize(
+    "due_on, expected",
+    [
+        (D(2024, 5, 31), False),  # yesterday: overdue, not due soon
+        (D(2024, 6, 1), True),  # today
+        (D(2024, 6, 15), True),  # the last day of the 14
+        (D(2024, 6, 16), False),  # a day too far
+    ],
+)
+def test_due_date_edges(settings, due_on, expected):
+    settings.TRACKER_DUE_SOON_DAYS = 14
+    far_review = D(2024, 6, 1)  # announced today: the review is 90 days off
+    assert rules.is_due_soon(Status.ON_TRACK, due_on, None, far_review, 90, D(2024, 6, 1)) is expected
+
+
+@pytest.mark.parametrize(
+    "last_update_on, expected",
+    [
+        (D(2024, 1, 1), True),  # review long passed: late, still due
+        (D(2024, 3, 17), True),  # review on the horizon (17 Mar + 90 = 15 Jun)
+        (D(2024, 3, 18), False),  # review a day past it
+    ],
+)
+def test_review_date_edges(settings, last_update_on, expected):
+    settings.TRACKER_DUE_SOON_DAYS = 14
+    day = D(2024, 6, 1)
+    assert rules.is_due_soon(Status.ON_TRACK, None, last_update_on, D(2023, 1, 1), 90, day) is expected
+
+
+@pytest.mark.parametrize("status", [Status.COMPLETED, Status.DISCONTINUED])
+def test_a_finished_commitment_is_never_due_soon(status):
+    day = D(2024, 6, 1)
+    assert not rules.is_due_soon(status, day, None, D(2020, 1, 1), 90, day)
+
+
+# --- the rule in SQL agrees with the rule in Python ----------------------------------------------
+
+
+def test_sql_edges_match_python(settings, commit, editor):
+    settings.TRACKER_DUE_SOON_DAYS = 14
+    day = D(2024, 6, 1)
+    commit("due yesterday", announced_on=day, due_on=day - DAY)
+    commit("due today", announced_on=day, due_on=day)
+    commit("due on the horizon", announced_on=day, due_on=day + 14 * DAY)
+    commit("due past the horizon", announced_on=day, due_on=day + 15 * DAY)
+    commit("review on the horizon", announced_on=day + 14 * DAY - 90 * DAY)
+    commit("review past the horizon", announced_on=day + 15 * DAY - 90 * DAY)
+    commit("review late", announced_on=D(2020, 1, 1))
+    done = commit("review late but completed", announced_on=D(2020, 1, 1))
+    report(done, editor, D(2020, 2, 1), Status.COMPLETED, 100)
+    expected = {"due today", "due on the horizon", "review on the horizon", "review late"}
+    assert due_soon_in_sql(day) == expected
+    assert due_soon_in_python(day) == expected
+
+
+def test_cadence_precedence_in_sql(settings, commit, dialogue):
+    settings.TRACKER_REVIEW_EVERY_DAYS = 90
+    settings.TRACKER_DUE_SOON_DAYS = 0
+    other = Dialogue.objects.create(name="Other", slug="other", parties="US", announced_on=D(2021, 1, 1))
+    dialogue.review_every_days = 60
+    dialogue.save()
+    announced = D(2024, 1, 1)
+    commit("own 30", announced_on=announced, review_every_days=30)
+    commit("dialogue's 60", announced_on=announced)
+    commit("site's 90", announced_on=announced, in_dialogue=other)
+    reviews = dict(Commitment.objects.as_of(None).with_next_review().values_list("title", "next_review"))
+    assert reviews == {
+        "own 30": announced + 30 * DAY,
+        "dialogue's 60": announced + 60 * DAY,
+        "site's 90": announced + 90 * DAY,
+    }
+    assert due_soon_in_sql(announced + 30 * DAY) == {"own 30"}
+    assert due_soon_in_sql(announced + 60 * DAY) == {"own 30", "dialogue's 60"}
+    assert due_soon_in_sql(announced + 89 * DAY) == {"own 30", "dialogue's 60"}
+    assert due_soon_in_sql(announced + 90 * DAY) == {"own 30", "dialogue's 60", "site's 90"}
+
+
+def test_next_review_and_due_soon_as_of_a_past_day(settings, commit, editor):
+    """On a past day the review counts from the latest update reported by then, not today's."""
+    settings.TRACKER_DUE_SOON_DAYS = 14
+    c = commit("reviewed", announced_on=D(2023, 1, 1), review_every_days=30)
+    report(c, editor, D(2023, 3, 1))
+    report(c, editor, D(2023, 5, 1))
+    past = D(2023, 4, 1)
+    assert Commitment.objects.as_of(past).with_next_review().get().next_review == D(2023, 3, 31)
+    assert Commitment.objects.as_of(past).select_related("dialogue").get().next_review_on == D(2023, 3, 31)
+    assert due_soon_in_sql(past, as_of=past) == {"reviewed"}
+    assert due_soon_in_python(past, as_of=past) == {"reviewed"}
+    # Today's state: reviewed on 1 May, next on 31 May; on 1 April that is not within 14 days.
+    assert Commitment.objects.as_of(None).with_next_review().get().next_review == D(2023, 5, 31)
+    assert due_soon_in_sql(past) == set()
+
+
+OPEN_OR_CLOSED = st.sampled_from([Status.ON_TRACK, Status.AT_RISK, Status.COMPLETED, Status.DISCONTINUED])
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    rows=st.lists(
+        st.tuples(
+            st.integers(min_value=-200, max_value=0),  # announced, days from the day judged
+            st.one_of(st.none(), st.integers(min_value=-30, max_value=30)),  # due
+            st.one_of(st.none(), st.integers(min_value=-200, max_value=0)),  # last update
+            OPEN_OR_CLOSED,
+            st.one_of(st.none(), st.integers(min_value=1, max_value=120)),  # own cadence
+        ),
+        min_size=1,
+        max_size=6,
+    ),
+    dialogue_days=st.one_of(st.none(), st.integers(min_value=1, max_value=120)),
+    soon=st.integers(min_value=0, max_value=30),
+)
+def test_sql_and_python_agree_on_varied_data(settings, commit, dialogue, editor, rows, dialogue_days, soon):
+    settings.TRACKER_DUE_SOON_DAYS = soon
+    StatusUpdate.objects.all().delete()
+    Commitment.objects.all().delete()
+    dialogue.review_every_days = dialogue_days
+    dialogue.save()
+    day = timezone.localdate()
+    for i, (announced, due, updated, status, cadence) in enumerate(rows):
+        announced_on = day + announced * DAY
+        c = commit(
+            f"C{i}",
+            announced_on=announced_on,
+            due_on=None if due is None else day + due * DAY,
+            review_every_days=cadence,
+        )
+        if updated is not None or status != Status.ON_TRACK:
+            report(c, editor, max(announced_on, day + (updated or 0) * DAY), status)
+    assert due_soon_in_sql(day) == due_soon_in_python(day)
+    sql_reviews = dict(Commitment.objects.as_of(None).with_next_review().values_list("title", "next_review"))
+    assert sql_reviews == {
+        c.title: c.next_review_on for c in Commitment.objects.as_of(None).select_related("dialogue")
+    }
