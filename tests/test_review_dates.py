@@ -1,9 +1,7 @@
 """Review dates and "due soon": the rule in both forms, the list filter, the list's column, the
 commitment page and the overview's count."""
 
-import csv
 import datetime
-import io
 
 import pytest
 from django.utils import timezone
@@ -16,6 +14,7 @@ from tracker.models import Agency, Commitment, Dialogue, Participation, Role, St
 
 D = datetime.date
 DAY = datetime.timedelta(days=1)
+FOUNDED = D(2021, 1, 1)
 
 
 @pytest.fixture
@@ -28,7 +27,7 @@ def commit(dialogue):
     agency = Agency.objects.create(name="Space Agency", acronym="SA", slug="sa", country="US")
     made = []
 
-    def make(title, announced_on=D(2021, 1, 1), due_on=None, review_every_days=None, in_dialogue=None):
+    def make(title, announced_on=FOUNDED, due_on=None, review_every_days=None, in_dialogue=None):
         c = Commitment.objects.create(
             dialogue=in_dialogue or dialogue,
             slug=f"c{len(made)}",

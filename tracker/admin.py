@@ -181,6 +181,8 @@ class DialogueAdmin(SlugFromName, SimpleHistoryAdmin):
                 ),
             },
         ),
+        # Apart from the dialogue's description: it is a working rule for its commitments' reviews.
+        (_("Reviews"), {"fields": ["review_every_days"]}),
     ]
 
     def get_queryset(self, request):
@@ -311,6 +313,7 @@ class CommitmentAdminForm(forms.ModelForm):
             "parent",
             "announced_on",
             "due_on",
+            "review_every_days",
             "source",
             "quote",
             "made_in_round",
@@ -400,7 +403,8 @@ class CommitmentAdmin(SlugFromName, SpreadsheetAdminMixin, SimpleHistoryAdmin):
             },
         ),
         (_("Source"), {"fields": ["source", "quote"]}),
-        (_("Dates"), {"fields": ["announced_on", "due_on", "made_in_round"]}),
+        # The review cadence sits with the dates: with the latest update it makes the next review date.
+        (_("Dates"), {"fields": ["announced_on", "due_on", "review_every_days", "made_in_round"]}),
         (_("Dependencies"), {"fields": ["blocked_by"]}),
         (
             "Current state (from the latest status update)",

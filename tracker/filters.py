@@ -2,13 +2,15 @@
 this FilterSet, and the facet counts beside each filter are computed from it (selectors/).
 
 The filters judge each commitment's state on the day the request is about: status, progress,
-overdue and stale read the state fields `Commitment.objects.as_of(day)` annotates.
+overdue, due soon and stale read the state fields `Commitment.objects.as_of(day)` annotates.
 """
 
 import datetime
+import operator
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import reduce
 
 import django_filters
 from django import forms
@@ -16,6 +18,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from . import rules
 from .models import (
     Agency,
     Commitment,
@@ -79,6 +82,11 @@ class ActiveFilter:
     values: tuple[str, ...]
 
 
+# Filters whose values are conditions ("Overdue", "Due soon", "Stale"): named by their values
+# alone where the filters in force are stated (on screen, on paper, in a file name).
+CONDITIONS = ("due", "stale", "blocked")
+
+
 class CommitmentFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(method="filter_text", label=_("Search"), max_length=200)
     dialogue = SlugsFilter(method="filter_dialogue", label=_("Dialogue"))
@@ -100,8 +108,12 @@ class CommitmentFilter(django_filters.FilterSet):
     reason = django_filters.MultipleChoiceFilter(
         field_name=STATE_REASON, choices=SlipReason.choices, label=_("Reason for slippage")
     )
-    due = django_filters.ChoiceFilter(
-        choices=[("overdue", _("Overdue"))], method="filter_due", label=_("Due"), empty_label=None
+    # Overdue and due soon are kept apart by the rules (see rules.py, "due soon"); choosing both
+    # lists either, as two values of one filter do everywhere else.
+    due = django_filters.MultipleChoiceFilter(
+        choices=[("overdue", _("Overdue")), ("soon", _("Due soon"))],
+        method="filter_due",
+        label=_("Due"),
     )
     stale = django_filters.ChoiceFilter(
         choices=[("1", _("No update for a long time"))],
@@ -149,8 +161,9 @@ class CommitmentFilter(django_filters.FilterSet):
     def filter_together(self, queryset, name, value):
         return queryset  # see filter_queryset
 
-    def filter_due(self, queryset, name, value):
-        return queryset.overdue(self.day)
+    def filter_due(self, queryset, name, values):
+        conditions = {"overdue": rules.overdue_q, "soon": rules.due_soon_q}
+        return queryset.filter(reduce(operator.or_, (conditions[value](self.day) for value in values)))
 
     def filter_stale(self, queryset, name, value):
         return queryset.stale(self.day)
@@ -220,9 +233,7 @@ class CommitmentFilter(django_filters.FilterSet):
             if name == "country":  # a code's name needs no query
                 known = {code: country_name(code) for code in value} | known
             values = tuple(str(known.get(v, v)) for v in (value if isinstance(value, list) else [value]))
-            # A filter offering one choice is a condition ("Overdue"): its name alone says it.
-            single = len([c for c, _label in getattr(field, "choices", ()) if c]) == 1
-            active.append(ActiveFilter("" if single else label, values))
+            active.append(ActiveFilter("" if name in CONDITIONS else label, values))
         return active
 
     def sort_label(self) -> str:

@@ -154,9 +154,7 @@ def next_review_expression(commitment: str = "") -> Cast:
         output_field=models.DurationField(),
     )
     since = Coalesce(F(STATE_LAST_UPDATE), F(f"{prefix}announced_on"), output_field=models.DateField())
-    return Cast(
-        ExpressionWrapper(since + cadence, output_field=models.DateTimeField()), models.DateField()
-    )
+    return Cast(ExpressionWrapper(since + cadence, output_field=models.DateTimeField()), models.DateField())
 
 
 # --- due soon -----------------------------------------------------------------------------------

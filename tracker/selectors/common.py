@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from django.db.models import Case, CharField, OuterRef, Prefetch, Q, Subquery, Value, When
 from django.db.models.functions import Cast, Concat
 
+from .. import rules
 from ..models import Commitment, Participation, StatusUpdate, Theme
 from ..rules import Status
 
@@ -47,6 +48,16 @@ class DayState:
     announced_on: datetime.date
     slip_reason: str = ""  # the reason its latest update gave for slipping (rules.SlipReason), or ""
     dialogue_id: int | None = None
+    review_cadence_days: int | None = None  # its own cadence, else its dialogue's, else the site's
+
+    @property
+    def next_review_on(self) -> datetime.date:
+        return rules.next_review_on(self.last_update_on, self.announced_on, self.review_cadence_days)
+
+    def is_due_soon(self, day: datetime.date) -> bool:
+        return rules.is_due_soon(
+            self.status, self.due_on, self.last_update_on, self.announced_on, self.review_cadence_days, day
+        )
 
 
 SEPARATOR = "|"
@@ -87,7 +98,8 @@ def states_on(day: datetime.date, commitments=None, announced_by=None) -> dict[i
         .filter(announced_on__lte=announced_by or day)
         # CASE runs the subquery only where the stored state is not already the answer.
         .annotate(
-            then=Case(When(settled, then=Value(None)), default=Subquery(latest), output_field=CharField())
+            then=Case(When(settled, then=Value(None)), default=Subquery(latest), output_field=CharField()),
+            cadence=rules.review_cadence_expression(),
         )
         .order_by()
         .values_list(
@@ -100,15 +112,29 @@ def states_on(day: datetime.date, commitments=None, announced_by=None) -> dict[i
             "slip_reason",
             "dialogue_id",
             "then",
+            "cadence",
         )
     )
     states = {}
-    for pk, status, progress, last_update_on, due_on, announced_on, reason, dialogue_id, then in rows:
+    for (
+        pk,
+        status,
+        progress,
+        last_update_on,
+        due_on,
+        announced_on,
+        reason,
+        dialogue_id,
+        then,
+        cadence,
+    ) in rows:
         if then is not None:
             status, progress, reported_on, reason = then.split(SEPARATOR)
             progress, last_update_on = int(progress), datetime.date.fromisoformat(reported_on)
         elif last_update_on is not None and last_update_on > day:
             # Nothing reported by then.
             status, progress, last_update_on, reason = Status.NOT_STARTED, 0, None, ""
-        states[pk] = DayState(status, progress, last_update_on, due_on, announced_on, reason, dialogue_id)
+        states[pk] = DayState(
+            status, progress, last_update_on, due_on, announced_on, reason, dialogue_id, cadence
+        )
     return states

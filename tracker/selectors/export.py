@@ -10,7 +10,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
 from .. import rules
-from ..filters import CommitmentFilter
+from ..filters import CONDITIONS, CommitmentFilter
 from ..models import Commitment, Participation, Role, SlipReason, Status, latest_updates
 
 
@@ -51,6 +51,8 @@ EXPORT_COLUMNS = [
 YES, NO = _("yes"), _("no")
 # How much of a file name the filters may take: a name must stay short enough for every system.
 FILENAME_FILTERS_MAX = 60
+# How a condition's value reads in a file name where the value alone would not say it.
+CONDITION_SLUGS = {("stale", "1"): "stale", ("blocked", "1"): "blocked", ("due", "soon"): "due-soon"}
 
 
 class CommitmentExport:
@@ -148,16 +150,17 @@ class CommitmentExport:
 
     def filters_in_words(self) -> str:
         """The valid filters in force as one slug, in the FilterSet's order; the sort is left out
-        (it filters nothing). A filter that is a single condition is named by it ("overdue",
+        (it filters nothing). A filter that is a condition is named by it ("overdue", "due-soon",
         "stale", "blocked")."""
         chosen = getattr(self.filterset.form, "cleaned_data", {})
         parts = []
-        for name, field in self.filterset.form.fields.items():
+        for name in self.filterset.form.fields:
             value = chosen.get(name)
             if name == "sort" or not value or (name == "q" and not value.strip()):
                 continue
-            if len([choice for choice, _label in getattr(field, "choices", ()) if choice]) == 1:
-                parts.append(name if value == "1" else value)
+            if name in CONDITIONS:
+                values = value if isinstance(value, list) else [value]
+                parts.extend(CONDITION_SLUGS.get((name, v), v) for v in values)
             else:
                 parts.extend([name, *(value if isinstance(value, list) else [value])])
         # slugify keeps the underscores of status codes ("at_risk") and drops anything unsafe.

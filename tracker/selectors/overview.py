@@ -299,8 +299,8 @@ def cards(themes: list[Theme], counts: Counter, progress: Counter) -> list[Theme
 
 
 def attention_summary(day: datetime.date | None = None, dialogue_id: int | None = None) -> dict[str, int]:
-    """How many open commitments (of one dialogue, when given) are overdue, at risk, off track, stale
-    or blocked on `day`, and how many give each reason for slipping (1 query)."""
+    """How many open commitments (of one dialogue, when given) are overdue, at risk, off track, stale,
+    due soon (rules.due_soon_q) or blocked on `day`, and how many give each reason for slipping (1 query)."""
     judged_on = day or timezone.localdate()
     commitments = Commitment.objects.as_of(day).open()
     if dialogue_id is not None:
@@ -313,6 +313,7 @@ def attention_summary(day: datetime.date | None = None, dialogue_id: int | None 
         at_risk=Count("pk", filter=Q(**{STATE_STATUS: Status.AT_RISK})),
         off_track=Count("pk", filter=Q(**{STATE_STATUS: Status.OFF_TRACK})),
         stale=Count("pk", filter=rules.stale_q(judged_on)),
+        due_soon=Count("pk", filter=rules.due_soon_q(judged_on)),
         blocked=Count("pk", filter=Q(blocked_expression(day))),
         **by_reason,
     )
@@ -347,7 +348,7 @@ def attention_summary_from_states(
     """attention_summary, counted from the `states` already read and the (blocked, blocker) links
     (no query). `blockers` holds the states blockers are judged by (default `states`): a blocker
     may be of another dialogue than the commitments counted."""
-    summary = dict.fromkeys(["overdue", "at_risk", "off_track", "stale", "blocked"], 0)
+    summary = dict.fromkeys(["overdue", "at_risk", "off_track", "stale", "due_soon", "blocked"], 0)
     summary.update({f"reason_{value}": 0 for value in SlipReason.values})
     troubling = {
         pk
@@ -362,6 +363,7 @@ def attention_summary_from_states(
         summary["at_risk"] += state.status == Status.AT_RISK
         summary["off_track"] += state.status == Status.OFF_TRACK
         summary["stale"] += rules.is_stale(state.status, state.last_update_on, state.announced_on, day)
+        summary["due_soon"] += state.is_due_soon(day)
         summary["blocked"] += pk in blocked
         if state.slip_reason:
             summary[f"reason_{state.slip_reason}"] += 1

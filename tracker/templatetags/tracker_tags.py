@@ -6,6 +6,7 @@ from html import escape
 from urllib.parse import urlencode
 
 from django import template
+from django.conf import settings
 from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from django.utils import dateformat, timezone
@@ -14,7 +15,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
 
 from ..models import ScoreDisplay, score_display
-from ..rules import UNASSESSED, SlipReason, Status
+from ..rules import CLOSED_STATUSES, UNASSESSED, SlipReason, Status
 
 register = template.Library()
 
@@ -309,3 +310,23 @@ def change_kinds(row):
     return format_html_join(
         " ", '<span class="change change-{}">{}</span>', ((k, KINDS[k]) for k in row.kinds)
     )
+
+
+@register.simple_tag
+def due_soon_days() -> int:
+    """How many days ahead "due soon" looks (TRACKER_DUE_SOON_DAYS), for the words that say so."""
+    return settings.TRACKER_DUE_SOON_DAYS
+
+
+@register.simple_tag
+def next_review(commitment):
+    """A commitment's next review date, marked when it has passed on the day the row is judged on
+    (a late review is still due: see rules.py, "due soon"); a dash for a finished one, which has
+    none. Needs the row's dialogue loaded."""
+    if commitment.status in CLOSED_STATUSES:
+        return "—"
+    when = commitment.next_review_on
+    shown = dateformat.format(when, "j M Y")
+    if when < (commitment.judged_on or timezone.localdate()):
+        return format_html('<span class="review-late">{} ({})</span>', shown, gettext("late"))
+    return shown

@@ -55,6 +55,7 @@ def overview(request):
         {
             "overview": selectors.Overview(request.as_of, request.GET.getlist("dialogue")),
             "stale_days": settings.TRACKER_STALE_AFTER_DAYS,
+            "due_soon_days": settings.TRACKER_DUE_SOON_DAYS,
         },
     )
 
@@ -245,8 +246,9 @@ def _detail_context(request, page, form=None, controls=None, assessment_form=Non
 def statusupdate_create(request, pk):
     if not request.user.has_perm("tracker.add_statusupdate"):
         raise PermissionDenied("Only editors can post status updates.")
-    # With whether a blocker holds it up: the status line the answer refreshes shows that flag too.
-    commitment = get_object_or_404(Commitment.objects.with_blocked(None), pk=pk)
+    # With whether a blocker holds it up, and its dialogue (for the review cadence): the status line
+    # the answer refreshes shows that flag and the next review too.
+    commitment = get_object_or_404(Commitment.objects.with_blocked(None).select_related("dialogue"), pk=pk)
     form = StatusUpdateForm(request.POST, request.FILES)
     if not form.is_valid():
         if wants_fragment(request):
@@ -305,7 +307,10 @@ def _mend_trail(request, pk, update_pk, service, notice):
     if not may_mend_trail(request.user):
         raise PermissionDenied(_("Only editors can withdraw or restore status updates."))
     update = get_object_or_404(
-        StatusUpdate.objects.select_related("commitment"), pk=update_pk, commitment_id=pk
+        # The dialogue gives the review cadence the refreshed status line shows.
+        StatusUpdate.objects.select_related("commitment__dialogue"),
+        pk=update_pk,
+        commitment_id=pk,
     )
     if not update.may_be_withdrawn_by(request.user):
         raise PermissionDenied(services.MAY_NOT_WITHDRAW)
