@@ -6,6 +6,8 @@ changes (tracker/caching.py) are pinned twice: computing it, and serving it agai
 and the data token).
 """
 
+import datetime
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -62,6 +64,7 @@ PAGES = {
     ),
     "list fragment": (lambda p: "/commitments/?theme=t1&sort=-progress", HTMX, 9, SERVED_FROM_CACHE),
     "csv": (lambda p: "/commitments/export.csv?country=US", {}, 5, 5),
+    "csv due soon": (lambda p: "/commitments/export.csv?due=soon", {}, 5, 5),
     "xlsx": (lambda p: "/commitments/export.xlsx?country=US&theme=t0", {}, 5, 5),
     "overview of one dialogue": (lambda p: f"/?dialogue={p.dialogue.slug}", {}, 8, SERVED_FROM_CACHE),
     "agencies": (lambda p: "/agencies/", {}, 4, 4),
@@ -132,6 +135,27 @@ def test_query_count_does_not_grow_with_the_data(
         client.get(url_of(parent), **headers)
     with django_assert_num_queries(again):
         client.get(url_of(parent), **headers)
+
+
+@pytest.mark.parametrize("url", ["/commitments/?due=soon&due=overdue", "/commitments/export.csv?due=soon"])
+def test_the_due_soon_list_costs_what_the_list_costs(
+    client, editor, make_commitments, url, django_assert_num_queries
+):
+    """Due soon is a condition of the rows' own query (reading the dialogue's cadence by a join):
+    no query of its own, however many rows it lists."""
+    client.force_login(editor)
+    first = PAGES["list"][2] if "export" not in url else PAGES["csv"][2]
+    parent = build(make_commitments, editor, 5)
+    soon = timezone.localdate() + datetime.timedelta(days=3)
+    Commitment.objects.update(due_on=soon)
+    with django_assert_num_queries(first):
+        response = client.get(url)
+    make_commitments(45, dialogue=parent.dialogue)
+    Commitment.objects.update(due_on=soon)
+    with django_assert_num_queries(first):
+        response = client.get(url)
+    listed = response.context["browser"].total if "export" not in url else response.content.count(b"\n") - 1
+    assert listed == 50
 
 
 def test_posting_an_update_has_a_fixed_query_count(
@@ -316,6 +340,7 @@ PAST_PAGES = {
         9,
         SERVED_FROM_CACHE,
     ),
+    "list due soon as of": (lambda p: f"/commitments/?due=soon&as_of={PAST}", {}, 9, SERVED_FROM_CACHE),
     "csv as of": (lambda p: f"/commitments/export.csv?country=US&as_of={PAST}", {}, 5, 5),
     "xlsx as of": (lambda p: f"/commitments/export.xlsx?country=US&as_of={PAST}", {}, 5, 5),
     "agencies as of": (lambda p: f"/agencies/?as_of={PAST}", {}, 4, 4),
@@ -328,6 +353,7 @@ PAST_PAGES = {
     # updates of the rows shown; the filter form's options (1) are read outside the cached part.
     "changes": (lambda p: f"/changes/?from={FROM}&to={TO}", {}, 10, SERVED_FROM_CACHE + 1),
     "changes fragment": (lambda p: f"/changes/?from={FROM}&to={TO}&theme=t0", HTMX, 9, SERVED_FROM_CACHE),
+    "changes due soon": (lambda p: f"/changes/?from={FROM}&to={TO}&due=soon", HTMX, 9, SERVED_FROM_CACHE),
     "changes csv": (lambda p: f"/changes/export.csv?from={FROM}&to={TO}", {}, 8, 8),
 }
 
