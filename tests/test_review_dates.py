@@ -1,7 +1,9 @@
 """Review dates and "due soon": the rule in both forms, the list filter, the list's column, the
 commitment page and the overview's count."""
 
+import csv
 import datetime
+import io
 
 import pytest
 from django.utils import timezone
@@ -216,3 +218,179 @@ def test_sql_and_python_agree_on_varied_data(settings, commit, dialogue, editor,
     assert sql_reviews == {
         c.title: c.next_review_on for c in Commitment.objects.as_of(None).select_related("dialogue")
     }
+
+
+# --- the list, its CSV, the overview, the commitment page ---------------------------------------
+
+
+@pytest.fixture
+def due_world(settings, commit, editor):
+    """Today: one due in a week, one due for review in a week, one overdue only, one due next year
+    and reviewed last week, one completed with its due date tomorrow."""
+    settings.TRACKER_DUE_SOON_DAYS = 14
+    settings.TRACKER_REVIEW_EVERY_DAYS = 90
+    today = timezone.localdate()
+    due_next_week = commit("Due next week", announced_on=today - 10 * DAY, due_on=today + 7 * DAY)
+    report(due_next_week, editor, today)
+    commit("Review next week", announced_on=today - 83 * DAY)
+    overdue = commit("Overdue", announced_on=today - 30 * DAY, due_on=today - DAY)
+    report(overdue, editor, today)
+    quiet = commit("Quiet", announced_on=today - 30 * DAY, due_on=today + 365 * DAY)
+    report(quiet, editor, today - 7 * DAY)
+    done = commit("Done", announced_on=today - 30 * DAY, due_on=today + DAY)
+    report(done, editor, today, Status.COMPLETED, 100)
+    return today
+
+
+def listed(client, query) -> set[str]:
+    response = client.get(f"/commitments/?{query}")
+    assert response.status_code == 200
+    return {c.title for c in response.context["browser"].page.object_list}
+
+
+def exported(client, query) -> set[str]:
+    response = client.get(f"/commitments/export.csv?{query}")
+    assert response.status_code == 200
+    return {row["title"] for row in csv.DictReader(io.StringIO(response.content.decode("utf-8-sig")))}
+
+
+def test_the_list_and_the_csv_give_the_due_soon_commitments(viewer_client, due_world):
+    assert listed(viewer_client, "due=soon") == {"Due next week", "Review next week"}
+    assert exported(viewer_client, "due=soon") == {"Due next week", "Review next week"}
+    assert listed(viewer_client, "due=overdue") == {"Overdue"}
+    assert listed(viewer_client, "due=soon&due=overdue") == {"Due next week", "Review next week", "Overdue"}
+
+
+def test_the_csv_of_due_soon_says_so_in_its_name(viewer_client, due_world):
+    response = viewer_client.get("/commitments/export.csv?due=soon")
+    assert f'filename="commitments-due-soon-{due_world.isoformat()}.csv"' in response["Content-Disposition"]
+
+
+def test_the_list_states_the_due_soon_filter_and_offers_its_checkbox(viewer_client, due_world):
+    response = viewer_client.get("/commitments/?due=soon")
+    page = response.content.decode()
+    assert [(f.label, f.values) for f in response.context["browser"].active_filters] == [("", ("Due soon",))]
+    assert 'name="due" value="soon" checked' in page
+    assert "within 14 days" in page
+
+
+def test_the_facets_count_within_the_due_soon_commitments(viewer_client, due_world):
+    facets = viewer_client.get("/commitments/?due=soon").context["browser"].facets
+    counts = {o.value: o.count for o in next(f for f in facets if f.name == "status").options}
+    assert counts[Status.ON_TRACK] == 1 and counts[Status.NOT_STARTED] == 1
+    assert counts[Status.COMPLETED] == 0
+
+
+def test_an_unknown_due_value_gets_a_clear_message(viewer_client, due_world):
+    response = viewer_client.get("/commitments/?due=someday")
+    assert response.status_code == 200
+    assert "Due:" in " ".join(response.context["browser"].problems)
+
+
+def test_the_list_shows_each_next_review(viewer_client, due_world):
+    page = viewer_client.get("/commitments/").content.decode()
+    assert "Next review" in page
+    review = due_world + 7 * DAY  # announced 83 days ago, never updated
+    assert review.strftime("%-d %b %Y") in page
+
+
+def test_a_late_review_is_marked_late_on_the_list(viewer_client, commit):
+    commit("Long quiet", announced_on=timezone.localdate() - 400 * DAY)
+    page = viewer_client.get("/commitments/").content.decode()
+    assert '<span class="review-late">' in page
+
+
+def test_the_commitment_page_shows_its_next_review_from_its_own_cadence(viewer_client, commit, editor):
+    today = timezone.localdate()
+    c = commit("Monthly", announced_on=today - 10 * DAY, review_every_days=30)
+    report(c, editor, today - 5 * DAY)
+    page = viewer_client.get(f"/commitments/{c.pk}/").content.decode()
+    assert f"next review {(today + 25 * DAY).strftime('%-d %b %Y')}" in page
+
+
+def test_the_commitment_page_as_of_a_day_counts_the_review_from_that_days_update(
+    viewer_client, commit, editor
+):
+    c = commit("Monthly", announced_on=D(2023, 1, 1), review_every_days=30)
+    report(c, editor, D(2023, 3, 1))
+    report(c, editor, D(2023, 5, 1))
+    page = viewer_client.get(f"/commitments/{c.pk}/?as_of=2023-04-01").content.decode()
+    assert 'next review <span class="review-late">31 Mar 2023 (late)</span>' in page
+
+
+def test_posting_an_update_moves_the_next_review_on_the_status_line(editor_client, commit):
+    today = timezone.localdate()
+    c = commit("Monthly", announced_on=today - 100 * DAY, review_every_days=30)
+    response = editor_client.post(
+        f"/commitments/{c.pk}/updates/",
+        {"status": Status.ON_TRACK, "progress": 10, "text": "Moving.", "reported_on": today.isoformat()},
+        HTTP_HX_REQUEST="true",
+    )
+    assert response.status_code == 200
+    assert f"next review {(today + 30 * DAY).strftime('%-d %b %Y')}" in response.content.decode()
+
+
+def test_the_overview_counts_the_due_soon_and_links_to_them(viewer_client, due_world):
+    response = viewer_client.get("/")
+    assert response.context["overview"].attention["due_soon"] == 2
+    page = response.content.decode()
+    assert "2 due, or due for review, within 14 days" in page
+    assert "/commitments/?due=soon" in page
+
+
+def test_the_overview_as_of_a_day_counts_the_due_soon_then(settings, viewer_client, commit, editor):
+    settings.TRACKER_DUE_SOON_DAYS = 14
+    c = commit("Monthly", announced_on=D(2023, 1, 1), review_every_days=30)
+    report(c, editor, D(2023, 3, 1))
+    report(c, editor, D(2023, 5, 1))
+    commit("Due then", announced_on=D(2023, 1, 1), due_on=D(2023, 4, 10), review_every_days=365)
+    past = viewer_client.get("/?as_of=2023-04-01")
+    assert past.context["overview"].attention["due_soon"] == 2
+    assert "/commitments/?due=soon&amp;as_of=2023-04-01" in past.content.decode()
+    later = viewer_client.get("/?as_of=2023-05-02")
+    assert later.context["overview"].attention["due_soon"] == 0
+
+
+def test_the_overview_of_today_and_of_a_day_count_alike(viewer_client, due_world):
+    """The count in SQL (today) and the count from states read in Python (a past day) agree: as of
+    yesterday, nothing has moved but the day."""
+    yesterday = due_world - DAY
+    response = viewer_client.get(f"/?as_of={yesterday.isoformat()}")
+    # As of yesterday the updates of today do not count: "Due next week" and "Overdue" were then
+    # never updated (announced 10 and 30 days before), "Done" was open and due in two days.
+    assert response.context["overview"].attention["due_soon"] == len(
+        due_soon_in_python(yesterday, as_of=yesterday)
+    )
+    assert response.context["overview"].attention["due_soon"] == len(
+        due_soon_in_sql(yesterday, as_of=yesterday)
+    )
+
+
+# --- the admin -----------------------------------------------------------------------------------
+
+
+def test_the_admin_sets_a_dialogues_and_a_commitments_cadence(admin_client, commit, dialogue):
+    c = commit("Tuned")
+    page = admin_client.get(f"/admin/tracker/commitment/{c.pk}/change/").content.decode()
+    assert 'name="review_every_days"' in page
+    page = admin_client.get(f"/admin/tracker/dialogue/{dialogue.pk}/change/").content.decode()
+    assert 'name="review_every_days"' in page
+    assert "Reviews" in page
+
+
+def test_the_admin_refuses_a_cadence_of_zero_days(admin_client, dialogue):
+    from django.contrib import admin
+
+    form_class = admin.site._registry[Dialogue].get_form(None, dialogue)
+    form = form_class(
+        {
+            "name": "Space",
+            "slug": "space",
+            "parties": "US,FR",
+            "announced_on": "2021-01-01",
+            "review_every_days": 0,
+        },
+        instance=dialogue,
+    )
+    assert not form.is_valid()
+    assert "review_every_days" in form.errors
