@@ -19,6 +19,9 @@ class ReadSchema(AutoSchema):
     def get_operation_id(self):
         return getattr(self.view, "operation_id", None) or super().get_operation_id()
 
+    def get_description(self):
+        return str(getattr(self.view, "about", "")) or super().get_description()
+
 
 class ErrorSerializer(serializers.Serializer):
     field = serializers.CharField(allow_null=True, help_text=_("The parameter or field at fault, if one is."))

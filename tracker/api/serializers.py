@@ -2,6 +2,8 @@
 queries the database): the views hand them a request and a `link` function in the context for the
 absolute web URLs."""
 
+from dataclasses import dataclass
+
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
@@ -256,12 +258,21 @@ class CommitmentDetailSerializer(CommitmentSerializer):
         source="updates.all",
         help_text=_("Its updates reported by the day, newest first, withdrawn ones included and marked."),
     )
-    assessments = AssessmentsSerializer()
+    assessments = AssessmentsSerializer(source="assessment_board")
 
 
 class UnknownValueSerializer(serializers.Serializer):
     field = serializers.CharField()
     value = serializers.CharField()
+
+
+@dataclass(frozen=True)
+class Placed:
+    """A row of a report grouped by objective, with its group: the changes and the scorecard list
+    their rows flat, each naming its objective."""
+
+    group: object
+    row: object
 
 
 # --- changes ------------------------------------------------------------------------------------
@@ -294,31 +305,32 @@ class ObjectiveRefSerializer(serializers.Serializer):
 
 
 class ChangeRowSerializer(serializers.Serializer):
-    """One commitment over the window, under one objective (from a (group, row) pair)."""
+    """One commitment over the window, under one objective (a Placed row)."""
 
     objective = serializers.SerializerMethodField()
-    id = serializers.IntegerField(source="1.pk")
-    title = serializers.CharField(source="1.title")
-    dialogue = serializers.CharField(source="1.dialogue", help_text=_("The dialogue's name."))
-    kind = serializers.CharField(source="1.main_kind", help_text=_("How it moved, or “new”."))
+    id = serializers.IntegerField(source="row.pk")
+    title = serializers.CharField(source="row.title")
+    dialogue = serializers.CharField(source="row.dialogue", help_text=_("The dialogue's name."))
+    kind = serializers.CharField(source="row.main_kind", help_text=_("How it moved, or “new”."))
     kinds = serializers.ListField(
         child=serializers.CharField(),
-        source="1.kinds",
+        source="row.kinds",
         help_text=_("Its kind, then any of became_overdue, became_stale and silent."),
     )
-    start = StateSerializer(source="1.start", allow_null=True, help_text=_("Null: announced in the window."))
-    end = StateSerializer(source="1.end")
-    progress_delta = serializers.IntegerField(source="1.progress_delta")
-    updates_in_window = serializers.IntegerField(source="1.n_updates")
+    start = StateSerializer(
+        source="row.start", allow_null=True, help_text=_("Null: announced in the window.")
+    )
+    end = StateSerializer(source="row.end")
+    progress_delta = serializers.IntegerField(source="row.progress_delta")
+    updates_in_window = serializers.IntegerField(source="row.n_updates")
     url = serializers.SerializerMethodField()
 
     @extend_schema_field(ObjectiveRefSerializer)
     def get_objective(self, pair):
-        group, _row = pair
-        return {"slug": group.slug, "name": str(group.name)}
+        return {"slug": pair.group.slug, "name": str(pair.group.name)}
 
     def get_url(self, pair) -> str:
-        return self.context["link"](pair[1].pk)
+        return self.context["link"](pair.row.pk)
 
 
 # --- the scorecard ------------------------------------------------------------------------------
@@ -338,7 +350,7 @@ class CellSerializer(serializers.Serializer):
     party = serializers.CharField()
     score = serializers.SerializerMethodField(help_text=_("+1, 0 or −1; null when not scored."))
     state = serializers.SerializerMethodField(help_text=_("“scored”, “no_evidence” or “unassessed”."))
-    label = serializers.CharField(source="face.words")
+    label = serializers.CharField(source="face.label")
 
     def get_score(self, cell) -> int | None:
         return cell.value if isinstance(cell.value, int) else None
@@ -354,21 +366,21 @@ class PartySummarySerializer(serializers.Serializer):
 
 
 class ScorecardRowSerializer(serializers.Serializer):
-    """One commitment's row, under its objective (from a (group, row) pair)."""
+    """One commitment's row, under its objective (a Placed row)."""
 
     objective = serializers.SerializerMethodField()
     commitment = serializers.SerializerMethodField()
-    cells = CellSerializer(many=True, source="1.cells")
-    summary = SummarySerializer(source="1.summary")
+    cells = CellSerializer(many=True, source="row.cells")
+    summary = SummarySerializer(source="row.summary")
 
     @extend_schema_field(ObjectiveRefSerializer(allow_null=True))
     def get_objective(self, pair):
-        theme = pair[0].theme
+        theme = pair.group.theme
         return {"slug": theme.slug, "name": theme.name} if theme else None
 
     @extend_schema_field(CommitmentLinkSerializer)
     def get_commitment(self, pair):
-        return CommitmentLinkSerializer(pair[1].commitment, context=self.context).data
+        return CommitmentLinkSerializer(pair.row.commitment, context=self.context).data
 
 
 class ScorecardSerializer(serializers.Serializer):
@@ -378,4 +390,4 @@ class ScorecardSerializer(serializers.Serializer):
     )
     parties = PartySummarySerializer(many=True, source="columns")
     overall = SummarySerializer()
-    rows = ScorecardRowSerializer(many=True, source="ordered_rows")
+    rows = ScorecardRowSerializer(many=True, source="placed_rows")

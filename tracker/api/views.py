@@ -13,6 +13,7 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _l
 from drf_spectacular.utils import extend_schema
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.views import APIView
@@ -49,6 +50,7 @@ class Read(ConditionalRead, APIView):
     """A read: `read()` answers unless the client's copy is current (ConditionalRead)."""
 
     schema = schema.ReadSchema()
+    about = ""  # the operation's description in the schema (not the docstring, which is for developers)
     operation_id: str | None = None  # a list's own, where the one derived from its path would collide
 
     def link(self, day=None):
@@ -76,6 +78,7 @@ class PagedRead(Read):
     responses=schema.paged(serializers.DialogueSerializer),
 )
 class DialogueList(PagedRead):
+    about = _l("Every dialogue, newest first.")
     operation_id = "dialogues_list"
 
     def read(self, request):
@@ -86,6 +89,8 @@ class DialogueList(PagedRead):
 
 @extend_schema(responses={200: serializers.DialogueSerializer, **schema.ERRORS})
 class DialogueDetail(Read):
+    about = _l("One dialogue, by its slug.")
+
     def read(self, request, slug):
         dialogue = get_object_or_404(Dialogue, slug=slug)
         return self.respond(serializers.DialogueSerializer(dialogue, context=self.context()).data)
@@ -93,6 +98,7 @@ class DialogueDetail(Read):
 
 @extend_schema(parameters=schema.PAGING, responses=schema.paged(serializers.ThemeSerializer))
 class ThemeList(PagedRead):
+    about = _l("Every theme (objective), in the overview's order.")
     operation_id = "themes_list"
 
     def read(self, request):
@@ -102,6 +108,8 @@ class ThemeList(PagedRead):
 
 @extend_schema(responses={200: serializers.ThemeSerializer, **schema.ERRORS})
 class ThemeDetail(Read):
+    about = _l("One theme, by its slug.")
+
     def read(self, request, slug):
         theme = get_object_or_404(Theme.objects.select_related("dialogue"), slug=slug)
         return self.respond(serializers.ThemeSerializer(theme, context=self.context()).data)
@@ -112,6 +120,7 @@ class ThemeDetail(Read):
     responses=schema.paged(serializers.AgencySerializer),
 )
 class AgencyList(PagedRead):
+    about = _l("Every agency, by country, then name.")
     operation_id = "agencies_list"
 
     def read(self, request):
@@ -121,6 +130,8 @@ class AgencyList(PagedRead):
 
 @extend_schema(responses={200: serializers.AgencySerializer, **schema.ERRORS})
 class AgencyDetail(Read):
+    about = _l("One agency, by its slug.")
+
     def read(self, request, slug):
         agency = get_object_or_404(Agency.objects.select_related("parent"), slug=slug)
         return self.respond(serializers.AgencySerializer(agency, context=self.context()).data)
@@ -140,6 +151,9 @@ class AgencyDetail(Read):
     ),
 )
 class CommitmentList(PagedRead):
+    about = _l(
+        "The commitments, with exactly the list page's filters, sort and order. A malformed value answers 400 naming the filter; a slug or code that names nothing matches nothing and is listed in `unknown`."
+    )
     """The list page's commitments, filtered, sorted and counted by the list page's own selector."""
 
     operation_id = "commitments_list"
@@ -164,6 +178,9 @@ class CommitmentList(PagedRead):
     responses={200: serializers.CommitmentDetailSerializer, **schema.ERRORS},
 )
 class CommitmentDetail(Read):
+    about = _l(
+        "One commitment as its page shows it on the day: its trail of updates (withdrawn ones included and marked), sub-commitments, blockers and assessments."
+    )
     """One commitment as its page shows it on the day: trail, sub-commitments, dependencies and
     assessments."""
 
@@ -186,6 +203,9 @@ class CommitmentDetail(Read):
     responses=schema.paged(serializers.SyncedUpdateSerializer),
 )
 class UpdateList(PagedRead):
+    about = _l(
+        "Every status update recorded at or after `since`, oldest first, for clients that keep a copy. Withdrawn updates are included and marked; a later withdrawal does not bring an update back into this list: re-read the commitment to see it."
+    )
     """Every status update recorded at or after `since`, oldest first: for clients that keep a copy.
     Withdrawn ones are included and marked (a withdrawal does not move an update's recording time:
     re-read a commitment's trail to see later withdrawals)."""
@@ -252,6 +272,9 @@ def window_asked(request) -> timeframe.Window:
     ),
 )
 class ChangeList(PagedRead):
+    about = _l(
+        "What changed between two days, classified as on the changes page, one row per objective and commitment; the list page's filters apply."
+    )
     """What changed between two days, as the changes page classifies it; one row per objective and
     commitment (a commitment under two objectives is in both), in the page's order."""
 
@@ -261,7 +284,7 @@ class ChangeList(PagedRead):
         window = window_asked(request)
         changes = selectors.Changes(request.query_params, window)
         refuse_invalid_filters(changes.filterset)
-        rows = [(group, row) for group in changes.all_groups() for row in group.shown]
+        rows = [serializers.Placed(group, row) for group in changes.all_groups() for row in group.shown]
         paginator = Pages()
         page = paginator.paginate_known(rows, request)
         context = self.context(link=self.link(window.end))
@@ -277,6 +300,7 @@ class ChangeList(PagedRead):
     responses={200: serializers.ScorecardSerializer, **schema.ERRORS},
 )
 class DialogueScorecard(Read):
+    about = _l("A dialogue's commitments × parties at a round (by default the latest held), with averages.")
     """A dialogue's commitments × parties at a round (by default the latest held), as its page."""
 
     def read(self, request, slug):
@@ -292,5 +316,6 @@ class DialogueScorecard(Read):
             raise ValidationError({"round": [str(problem)]}) from None
         scorecard = selectors.Scorecard(dialogue, round_, request.query_params, day)
         refuse_invalid_filters(scorecard.filterset)
+        scorecard.placed_rows = [serializers.Placed(group, row) for group, row in scorecard.ordered_rows]
         context = self.context(link=self.link(day))
         return self.respond(serializers.ScorecardSerializer(scorecard, context=context).data)
