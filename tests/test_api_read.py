@@ -7,6 +7,8 @@ from urllib.parse import urlencode
 import pytest
 from django.core.management import call_command
 from django.utils import timezone
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tests.factories import reason_for
 from tracker import services
@@ -341,6 +343,44 @@ def test_pages_follow_one_another_in_a_stable_order(viewer_client, world):
     second = viewer_client.get(first["next"]).json()
     ids = [i["id"] for i in first["results"] + second["results"]]
     assert ids == list(Commitment.objects.order_by("announced_on", "id").values_list("pk", flat=True))[:8]
+
+
+# Query strings a client might send, well- and ill-formed: each filter's real, unknown and malformed
+# values, names repeated.
+FIXED = {
+    "status": ["on_track", "at_risk", "off_track", "completed", "not_started", "done"],
+    "reason": ["technical", "funding", "because"],
+    "role": ["lead", "partner", "boss"],
+    "due": ["overdue", "late"],
+    "stale": ["1", "0"],
+    "blocked": ["1", "yes"],
+    "sort": ["", "title", "-progress", "progress", "due", "-updated", "updated", "-rollup", "up"],
+    "as_of": ["2022-06-01", "2023-06-01", "2024-03-01", "2023-02-30", "1899-12-31"],
+    "q": ["", "satellite", "Space", "  ", "%", "_"],
+}
+SLUGGED = ("theme", "agency", "country", "dialogue")
+
+
+def queries(real: dict):
+    """Lists of (name, value) pairs: each filter's real, unknown and malformed values, repeated
+    names included."""
+    by_name = {**FIXED, **{name: [real[name], "unknown-one", "bad slug", "US"] for name in SLUGGED}}
+    pair = st.sampled_from(sorted(by_name)).flatmap(
+        lambda name: st.tuples(st.just(name), st.sampled_from(by_name[name]))
+    )
+    return st.lists(pair, max_size=4)
+
+
+def test_generated_query_strings_give_the_same_commitments_as_the_list_page(viewer_client, world):
+    real = values(world)
+
+    @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(queries(real))
+    def check(pairs):
+        query = urlencode(pairs)
+        assert api_ids(viewer_client, query) == html_ids(viewer_client, query), query
+
+    check()
 
 
 # --- who may read -------------------------------------------------------------------------------
