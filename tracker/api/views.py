@@ -27,6 +27,7 @@ from ..views.dialogues import RoundProblem, chosen_round
 from . import schema, serializers
 from .conditional import ConditionalRead
 from .pagination import Pages
+from .schema import ReadSchema
 
 
 def day_asked(request) -> datetime.date | None:
@@ -49,7 +50,7 @@ def refuse_invalid_filters(filterset: CommitmentFilter) -> None:
 class Read(ConditionalRead, APIView):
     """A read: `read()` answers unless the client's copy is current (ConditionalRead)."""
 
-    schema = schema.ReadSchema()
+    schema = ReadSchema()
     about = ""  # the operation's description in the schema (not the docstring, which is for developers)
     operation_id: str | None = None  # a list's own, where the one derived from its path would collide
 
