@@ -42,11 +42,13 @@ def _problem(description):
     return OpenApiResponse(ProblemSerializer, description=description)
 
 
+PROBLEM_JSON = "application/problem+json"
+# Keyed by (status, media type): errors.py answers them as problem details, not as plain JSON.
 ERRORS = {
-    400: _problem(_("A parameter is not valid: see errors.")),
-    401: _problem(_("Not logged in.")),
-    403: _problem(_("Not allowed.")),
-    404: _problem(_("No such thing.")),
+    (400, PROBLEM_JSON): _problem(_("A parameter is not valid: see errors.")),
+    (401, PROBLEM_JSON): _problem(_("Not logged in.")),
+    (403, PROBLEM_JSON): _problem(_("Not allowed.")),
+    (404, PROBLEM_JSON): _problem(_("No such thing.")),
 }
 
 
@@ -63,7 +65,7 @@ def paged(serializer_class, **extra):
             "results": serializer_class(many=True),
         },
     )
-    return {200: page, **ERRORS}
+    return {(200, "application/json"): page, **ERRORS}
 
 
 PAGING = [

@@ -88,7 +88,7 @@ class DialogueList(PagedRead):
         )
 
 
-@extend_schema(responses={200: serializers.DialogueSerializer, **schema.ERRORS})
+@extend_schema(responses={(200, "application/json"): serializers.DialogueSerializer, **schema.ERRORS})
 class DialogueDetail(Read):
     about = _l("One dialogue, by its slug.")
 
@@ -107,7 +107,7 @@ class ThemeList(PagedRead):
         return self.paged(themes, serializers.ThemeSerializer)
 
 
-@extend_schema(responses={200: serializers.ThemeSerializer, **schema.ERRORS})
+@extend_schema(responses={(200, "application/json"): serializers.ThemeSerializer, **schema.ERRORS})
 class ThemeDetail(Read):
     about = _l("One theme, by its slug.")
 
@@ -129,7 +129,7 @@ class AgencyList(PagedRead):
         return self.paged(agencies, serializers.AgencySerializer)
 
 
-@extend_schema(responses={200: serializers.AgencySerializer, **schema.ERRORS})
+@extend_schema(responses={(200, "application/json"): serializers.AgencySerializer, **schema.ERRORS})
 class AgencyDetail(Read):
     about = _l("One agency, by its slug.")
 
@@ -176,7 +176,7 @@ class CommitmentList(PagedRead):
 
 @extend_schema(
     parameters=[schema.AS_OF],
-    responses={200: serializers.CommitmentDetailSerializer, **schema.ERRORS},
+    responses={(200, "application/json"): serializers.CommitmentDetailSerializer, **schema.ERRORS},
 )
 class CommitmentDetail(Read):
     about = _l(
@@ -298,7 +298,7 @@ class ChangeList(PagedRead):
 
 @extend_schema(
     parameters=[schema.ROUND, schema.AS_OF, schema.THEME, schema.AGENCY],
-    responses={200: serializers.ScorecardSerializer, **schema.ERRORS},
+    responses={(200, "application/json"): serializers.ScorecardSerializer, **schema.ERRORS},
 )
 class DialogueScorecard(Read):
     about = _l("A dialogue's commitments × parties at a round (by default the latest held), with averages.")
