@@ -25,6 +25,7 @@ from rest_framework.views import APIView
 from .. import services
 from ..models import Commitment, SlipReason, Status, StatusUpdate
 from . import idempotency
+from .errors import PROBLEM_CONTENT_TYPE
 from .permissions import MayPostStatusUpdates
 
 
@@ -142,14 +143,20 @@ class StatusUpdateCreate(APIView):
             200: OpenApiResponse(
                 StatusUpdatePostedSerializer, description="Already recorded: not added again."
             ),
-            400: _problem("Malformed JSON, or fields that are not valid (each named in `errors`)."),
-            401: _problem("No credentials, or a token unknown, expired, revoked or in the query string."),
-            403: _problem("Not an editor, a read-only token, or a session post without its CSRF token."),
-            404: _problem("No such commitment."),
-            413: _problem("The body is too large."),
-            415: _problem("The body is not application/json."),
-            422: _problem("The Idempotency-Key was used for a different request."),
-            429: _problem("Too many requests: see Retry-After."),
+            (400, PROBLEM_CONTENT_TYPE): _problem(
+                "Malformed JSON, or fields that are not valid (each named in `errors`)."
+            ),
+            (401, PROBLEM_CONTENT_TYPE): _problem(
+                "No credentials, or a token unknown, expired, revoked or in the query string."
+            ),
+            (403, PROBLEM_CONTENT_TYPE): _problem(
+                "Not an editor, a read-only token, or a session post without its CSRF token."
+            ),
+            (404, PROBLEM_CONTENT_TYPE): _problem("No such commitment."),
+            (413, PROBLEM_CONTENT_TYPE): _problem("The body is too large."),
+            (415, PROBLEM_CONTENT_TYPE): _problem("The body is not application/json."),
+            (422, PROBLEM_CONTENT_TYPE): _problem("The Idempotency-Key was used for a different request."),
+            (429, PROBLEM_CONTENT_TYPE): _problem("Too many requests: see Retry-After."),
         },
         tags=["updates"],
     )
