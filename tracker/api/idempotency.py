@@ -11,6 +11,7 @@ import datetime
 import hashlib
 import json
 
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -68,7 +69,7 @@ def replay(*, user, key: str, fingerprint: str) -> Response | None:
         return None
     if record.request_hash != fingerprint:
         raise KeyReused()
-    response = Response(record.response_body, status=record.response_status)
+    response = Response(json.loads(record.response_body), status=record.response_status)
     if record.response_location:
         response["Location"] = record.response_location
     response[REPLAYED_HEADER] = "true"
@@ -87,6 +88,6 @@ def remember(*, user, key: str, fingerprint: str, response: Response) -> None:
             key=key,
             request_hash=fingerprint,
             response_status=response.status_code,
-            response_body=response.data,
+            response_body=json.dumps(response.data, cls=DjangoJSONEncoder),
             response_location=response.get("Location", ""),
         )

@@ -123,7 +123,9 @@ class IdempotencyKey(models.Model):
     # What was asked (method, path and body), hashed: the same key with a different request is refused.
     request_hash = models.CharField(max_length=64)
     response_status = models.PositiveSmallIntegerField()
-    response_body = models.JSONField()
+    # JSON as text, not a JSONField: PostgreSQL's jsonb would reorder the keys, and a replay is the
+    # same bytes as the first answer.
+    response_body = models.TextField()
     response_location = models.CharField(max_length=500, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
