@@ -340,3 +340,42 @@ def test_an_unusable_key_is_400(client, token, commitment, key):
     assert response.status_code == 400
     assert "Idempotency-Key" in problem_fields(response)
     assert not StatusUpdate.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_retries_arriving_together_land_once(editor, make_commitments):
+    """Four copies of one post, same key, sent at the same moment (a client that timed out and
+    retried): one update, and every answer the first one's."""
+    import threading
+
+    from django.db import connection
+
+    commitment = make_commitments(1)[0]
+    text = api_token_create(
+        user=editor,
+        name="t",
+        scope=TokenScope.READ_POST,
+        expires_on=timezone.localdate() + datetime.timedelta(days=1),
+    )[1]
+    start, answers, errors = threading.Barrier(4), [], []
+
+    def send():
+        try:
+            start.wait()
+            answers.append(post(Client(), commitment.pk, GOOD, text, HTTP_IDEMPOTENCY_KEY="together"))
+        except Exception as exc:  # noqa: BLE001 -- report every failure, from every thread
+            errors.append(repr(exc))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=send) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    assert {answer.status_code for answer in answers} == {201}
+    assert len({answer.json()["id"] for answer in answers}) == 1
+    assert StatusUpdate.objects.count() == 1
+    assert IdempotencyKey.objects.count() == 1
