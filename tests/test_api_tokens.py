@@ -355,3 +355,13 @@ def test_each_token_has_its_own_count(client, editor, commitment):
 def test_a_session_user_is_throttled_too(editor_client, commitment):
     assert post_update(editor_client, commitment.pk).status_code == 201
     assert post_update(editor_client, commitment.pk).status_code == 429
+
+
+def test_a_token_in_the_query_string_is_logged_by_its_prefix(client, editor, commitment, caplog):
+    token, text = make_token(editor)
+    with caplog.at_level(logging.WARNING, logger="tracker.api.tokens"):
+        client.post(f"/api/v1/commitments/{commitment.pk}/updates/?access_token={text}")
+    (record,) = [r.getMessage() for r in caplog.records if r.name == "tracker.api.tokens"]
+    assert "query string" in record
+    assert token.prefix in record
+    assert text not in caplog.text

@@ -78,9 +78,9 @@ class TokenAuthentication(BaseAuthentication):
         raise exceptions.AuthenticationFailed(INVALID)
 
     def _refuse_query_string_token(self, request) -> None:
-        for name in request.query_params:
+        for name, value in request.query_params.items():
             if name.lower() in QUERY_STRING_NAMES:
-                self._fail(request, None, f"token in the query string ({name})")
+                self._fail(request, token_prefix(value), f"token in the query string ({name})")
                 raise TokenInQueryString(IN_QUERY_STRING % {"name": name})
 
     @staticmethod
