@@ -11,6 +11,7 @@ update posted twice within a few minutes recorded once. The page's permission de
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import RegexValidator
 from django.db import IntegrityError, transaction
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -47,6 +48,8 @@ class StatusUpdatePostSerializer(serializers.ModelSerializer):
         model = StatusUpdate
         fields = ["reported_on", "status", "progress", "text", "evidence_url", "reason", "reason_note"]
         extra_kwargs = {
+            # Not blank, said so the schema can say it too (a pattern; a whitespace-only text is blank).
+            "text": {"validators": [RegexValidator(r"\S", message=_("Say what happened."))]},
             "reported_on": {"help_text": _("The day the update describes; today when left out.")},
             "reason": {"help_text": _("Required when the status is at risk, off track or discontinued.")},
             "reason_note": {"help_text": _("Required when the reason is “other”.")},
