@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from tracker.models import APIToken, TokenScope
 from tracker.models.api_token import DEFAULT_LIFETIME_DAYS, MAX_LIFETIME_DAYS
-from tracker.services.api_tokens import api_token_create
+from tracker.services.api_tokens import api_token_create, api_token_revoke
 
 pytestmark = pytest.mark.django_db
 
@@ -365,3 +365,40 @@ def test_a_token_in_the_query_string_is_logged_by_its_prefix(client, editor, com
     assert "query string" in record
     assert token.prefix in record
     assert text not in caplog.text
+
+
+# --- query counts -------------------------------------------------------------------------------
+
+
+def count_queries(client, path) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(path).status_code == 200
+    return len(captured)
+
+
+def test_the_tokens_page_query_count_does_not_grow_with_tokens(viewer_client, viewer, superuser):
+    make_token(viewer, name="one")
+    few = count_queries(viewer_client, TOKENS_PAGE)
+    for n in range(6):
+        token, _text = make_token(viewer, name=f"more {n}")
+        if n % 2:
+            api_token_revoke(token=token, by=superuser)
+    assert count_queries(viewer_client, TOKENS_PAGE) == few
+
+
+def test_a_token_request_costs_a_fixed_number_of_queries(
+    client, editor, commitment, django_assert_max_num_queries
+):
+    """Finding the token and its user is one query; last use is written at most once a minute."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    _token, text = make_token(editor)
+    post_update(client, commitment.pk, text)  # the first use writes last_used_at
+    with CaptureQueriesContext(connection) as captured:
+        post_update(client, commitment.pk, text)
+    token_queries = [q["sql"] for q in captured if "tracker_apitoken" in q["sql"]]
+    assert len(token_queries) == 1
