@@ -402,3 +402,30 @@ def test_a_token_request_costs_a_fixed_number_of_queries(
         post_update(client, commitment.pk, text)
     token_queries = [q["sql"] for q in captured if "tracker_apitoken" in q["sql"]]
     assert len(token_queries) == 1
+
+
+@pytest.mark.parametrize(
+    ("rate", "parsed"),
+    [("1200/minute", (1200, 60)), ("5/second", (5, 1)), ("100/hour", (100, 3600)), ("9/day", (9, 86400))],
+)
+def test_rates_read_as_requests_per_window(rate, parsed):
+    from tracker.api.throttling import parse_rate
+
+    assert parse_rate(rate) == parsed
+
+
+@override_settings(TRACKER_API_RATE="1/minute")
+def test_the_count_starts_again_in_the_next_window(client, editor, commitment, monkeypatch):
+    import time
+
+    from tracker.api import throttling
+
+    _token, text = make_token(editor)
+    now = time.time()
+    monkeypatch.setattr(throttling.time, "time", lambda: now)
+    assert post_update(client, commitment.pk, text).status_code == 201
+    refused = post_update(client, commitment.pk, text)
+    assert refused.status_code == 429
+    assert int(refused["Retry-After"]) <= 60
+    monkeypatch.setattr(throttling.time, "time", lambda: now + 60)
+    assert post_update(client, commitment.pk, text).status_code == 200
