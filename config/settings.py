@@ -281,8 +281,18 @@ TRACKER_IMPORT_MAX_MEGABYTES = int(os.environ.get("TRACKER_IMPORT_MAX_MEGABYTES"
 
 # The JSON API (tracker/api/). Every endpoint needs a logged-in user; writes check the model
 # permissions the pages check.
+# Requests one API client (a token, or a logged-in user) may make; beyond it, 429 with Retry-After.
+# "<n>/<second|minute|hour|day>". A benchmark that drives one token hard raises it for its run.
+TRACKER_API_RATE = os.environ.get("TRACKER_API_RATE", "1200/minute")
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    # A personal token (Authorization: Bearer) first, then the browser's session, which enforces CSRF
+    # on writes (tracker/api/authentication.py).
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "tracker.api.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    # Per token, per session user, per address for the rest, at TRACKER_API_RATE (tracker/api/throttling.py).
+    "DEFAULT_THROTTLE_CLASSES": ["tracker.api.throttling.APIRateThrottle"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],

@@ -76,7 +76,26 @@ def every_url(resolver=None, prefix=""):
 
 
 ALL_ROUTES = sorted({route: path for route, path in every_url() if "(?P" not in route}.items())
-ROUTES = [(route, path) for route, path in ALL_ROUTES if route not in PUBLIC]
+# The API answers for itself (tracker/api/): an anonymous request gets 401 problem details, not a redirect.
+# Its documentation is a page for people, and sends them to log in like every page.
+API_PAGES = {"api/v1/docs/"}
+ROUTES = [
+    (route, path)
+    for route, path in ALL_ROUTES
+    if route not in PUBLIC and (not route.startswith("api/") or route in API_PAGES)
+]
+API_ROUTES = [
+    (route, path) for route, path in ALL_ROUTES if route.startswith("api/") and route not in API_PAGES
+]
+
+
+@pytest.mark.parametrize(("route", "path"), API_ROUTES, ids=[r for r, _ in API_ROUTES])
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_anonymous_requests_to_every_api_url_are_401_and_show_no_data(client, seed, route, path, method):
+    response = getattr(client, method)(path)
+    assert response.status_code == 401
+    assert response["Content-Type"] == "application/problem+json"
+    assert b"Earth observation" not in response.content and b"NASA" not in response.content
 
 
 @pytest.mark.parametrize(("route", "path"), ROUTES, ids=[r for r, _ in ROUTES])

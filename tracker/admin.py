@@ -19,6 +19,7 @@ from .forms import SCORE_CHOICES, SCORE_OFF_SCALE, score_from_choice
 from .imports import spreadsheets
 from .models import (
     Agency,
+    APIToken,
     Assessment,
     Commitment,
     Dialogue,
@@ -30,6 +31,7 @@ from .models import (
     Theme,
 )
 from .roles import APPEND_ONLY_MODELS
+from .services.api_tokens import api_token_revoke
 
 # The site's titles and the order of its records: tracker/admin_site.py.
 
@@ -733,3 +735,60 @@ class AssessmentAdmin(SimpleHistoryAdmin):
             assessor=request.user,
         )
         obj.pk, obj.assessor, obj.created_at = created.pk, created.assessor, created.created_at
+
+
+@admin.register(APIToken)
+class APITokenAdmin(admin.ModelAdmin):
+    """Every person's API tokens, to see and to revoke; never their hash, and never added here (a
+    token is made by its owner, on their "API tokens" page, where its text is shown once)."""
+
+    list_display = [
+        "name",
+        "user",
+        "prefix_label",
+        "scope",
+        "created_at",
+        "expires_on",
+        "last_used_at",
+        "state",
+    ]
+    list_filter = ["scope", ("revoked_at", admin.EmptyFieldListFilter), "expires_on"]
+    list_select_related = ["user", "revoked_by"]
+    search_fields = ["name", "prefix", "user__username"]
+    fields = [
+        "name",
+        "user",
+        "prefix_label",
+        "scope",
+        "created_at",
+        "expires_on",
+        "last_used_at",
+        "revoked_at",
+        "revoked_by",
+    ]
+    readonly_fields = fields
+    actions = ["revoke"]
+
+    @admin.display(description=_("token starts"), ordering="prefix")
+    def prefix_label(self, obj):
+        return f"dct_{obj.prefix}…"
+
+    @admin.display(description=_("state"))
+    def state(self, obj):
+        return obj.state
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        # Revoked, not deleted: the record of who revoked it, and when, stays.
+        return False
+
+    @admin.action(description=_("Revoke the selected tokens"), permissions=["change"])
+    def revoke(self, request, queryset):
+        revoked = 0
+        for token in queryset.filter(revoked_at__isnull=True):
+            api_token_revoke(token=token, by=request.user)
+            self.log_change(request, token, _("Revoked."))
+            revoked += 1
+        self.message_user(request, _("%(count)s token(s) revoked.") % {"count": revoked}, messages.SUCCESS)

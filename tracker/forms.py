@@ -1,3 +1,5 @@
+import datetime
+
 from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
@@ -18,6 +20,8 @@ from .models import (
     not_in_the_future,
     score_display,
 )
+from .models.api_token import DEFAULT_LIFETIME_DAYS, MAX_LIFETIME_DAYS, TokenScope
+from .services.api_tokens import api_token_expiry_problem
 
 # --- evidence files -----------------------------------------------------------------------------
 
@@ -388,3 +392,42 @@ class CommitmentDraftForm(forms.Form):
     def add_service_errors(self, error: ValidationError) -> None:
         for name, messages in getattr(error, "message_dict", {None: error.messages}).items():
             self.add_error(name if name in self.fields else None, messages)
+
+
+# --- personal API tokens ------------------------------------------------------------------------
+
+
+class APITokenForm(forms.Form):
+    """A new personal API token: its name, what it may do and when it stops working."""
+
+    name = forms.CharField(
+        label=_("Name"),
+        max_length=100,
+        help_text=_("What the token is for, e.g. “agency sync script”: only you and administrators see it."),
+    )
+    scope = forms.ChoiceField(
+        label=_("What it may do"),
+        choices=TokenScope.choices,
+        initial=TokenScope.READ,
+        widget=forms.RadioSelect,
+    )
+    expires_on = forms.DateField(
+        label=_("Expires on"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        help_text=_("It stops working after this day: at most a year from today."),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        today = timezone.localdate()
+        field = self.fields["expires_on"]
+        field.initial = today + datetime.timedelta(days=DEFAULT_LIFETIME_DAYS)
+        field.widget.attrs["min"] = (today + datetime.timedelta(days=1)).isoformat()
+        field.widget.attrs["max"] = (today + datetime.timedelta(days=MAX_LIFETIME_DAYS)).isoformat()
+
+    def clean_expires_on(self):
+        expires_on = self.cleaned_data["expires_on"]
+        problem = api_token_expiry_problem(expires_on)
+        if problem:
+            raise ValidationError(problem, code="expiry")
+        return expires_on

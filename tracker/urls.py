@@ -1,7 +1,7 @@
 from django.urls import path
 
 from . import views
-from .views import assessments, briefing, dialogues, drafting, evidence
+from .views import assessments, briefing, dialogues, drafting, evidence, tokens
 
 app_name = "tracker"
 
@@ -47,5 +47,7 @@ urlpatterns = [
     path("sources/<int:pk>/draft/", drafting.source_draft, name="source_draft"),
     path("sources/<int:pk>/draft/new/", drafting.commitment_draft, name="commitment_draft"),
     path("evidence/<int:pk>/", evidence.evidence_file, name="evidence_file"),
+    path("account/api-tokens/", tokens.api_token_list, name="api_token_list"),
+    path("account/api-tokens/<int:pk>/revoke/", tokens.api_token_revoke_view, name="api_token_revoke"),
     path("healthz", views.healthz, name="healthz"),
 ]

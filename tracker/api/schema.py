@@ -9,6 +9,7 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, inline_seri
 from rest_framework import serializers
 
 from ..filters import CommitmentFilter
+from .errors import PROBLEM_CONTENT_TYPE
 from .pagination import MAX_PAGE_SIZE
 
 
@@ -38,17 +39,17 @@ class ProblemSerializer(serializers.Serializer):
     errors = ErrorSerializer(many=True, required=False)
 
 
-def _problem(description):
+def problem_response(description):
     return OpenApiResponse(ProblemSerializer, description=description)
 
 
-PROBLEM_JSON = "application/problem+json"
+PROBLEM_JSON = PROBLEM_CONTENT_TYPE
 # Keyed by (status, media type): errors.py answers them as problem details, not as plain JSON.
 ERRORS = {
-    (400, PROBLEM_JSON): _problem(_("A parameter is not valid: see errors.")),
-    (401, PROBLEM_JSON): _problem(_("Not logged in.")),
-    (403, PROBLEM_JSON): _problem(_("Not allowed.")),
-    (404, PROBLEM_JSON): _problem(_("No such thing.")),
+    (400, PROBLEM_JSON): problem_response(_("A parameter is not valid: see errors.")),
+    (401, PROBLEM_JSON): problem_response(_("Not logged in.")),
+    (403, PROBLEM_JSON): problem_response(_("Not allowed.")),
+    (404, PROBLEM_JSON): problem_response(_("No such thing.")),
 }
 
 

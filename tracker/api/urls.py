@@ -2,7 +2,7 @@ from django.contrib.auth.decorators import login_required
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView
 
-from . import views
+from . import updates, views
 from .docs import DocsView
 
 app_name = "api"
@@ -17,6 +17,8 @@ urlpatterns = [
     path("agencies/<slug:slug>/", views.AgencyDetail.as_view(), name="agency_detail"),
     path("commitments/", views.CommitmentList.as_view(), name="commitment_list"),
     path("commitments/<int:pk>/", views.CommitmentDetail.as_view(), name="commitment_detail"),
+    # The one write: a status update, through the same service as the page.
+    path("commitments/<int:pk>/updates/", updates.StatusUpdateCreate.as_view(), name="statusupdate_create"),
     path("updates/", views.UpdateList.as_view(), name="update_list"),
     path("changes/", views.ChangeList.as_view(), name="change_list"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

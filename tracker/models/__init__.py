@@ -7,6 +7,7 @@
 - evidence: EvidenceFile (files an update or an assessment carries)
 - follow: Follow (what each person follows, for the digest, their calendar and their news count)
 - stamp: DataStamp (what retires cached pages)
+- api_token: APIToken (personal API tokens) and IdempotencyKey (replayable API posts)
 """
 
 from ..rules import (
@@ -19,6 +20,7 @@ from ..rules import (
     Status,
 )
 from .agency import Agency, country_name
+from .api_token import APIToken, IdempotencyKey, TokenScope
 from .assessment import NO_EVIDENCE_LABEL, NOT_ASSESSED_LABEL, Assessment, Score, ScoreDisplay, score_display
 from .commitment import (
     FUTURE_DATE_MESSAGE,
@@ -49,6 +51,9 @@ from .follow import FOLLOWABLE, Follow
 from .stamp import DataStamp
 
 __all__ = [
+    "APIToken",
+    "IdempotencyKey",
+    "TokenScope",
     "FOLLOWABLE",
     "Follow",
     "CLOSED_STATUSES",
