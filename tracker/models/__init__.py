@@ -6,6 +6,7 @@
 - assessment: Assessment (per-side scores at each round)
 - evidence: EvidenceFile (files an update or an assessment carries)
 - follow: Follow (what each person follows, for the digest, their calendar and their news count)
+- calendar: CalendarToken (the secret in a person's calendar feed addresses)
 - stamp: DataStamp (what retires cached pages)
 """
 
@@ -19,6 +20,7 @@ from ..rules import (
     Status,
 )
 from .agency import Agency, country_name
+from .calendar import CalendarToken
 from .assessment import NO_EVIDENCE_LABEL, NOT_ASSESSED_LABEL, Assessment, Score, ScoreDisplay, score_display
 from .commitment import (
     FUTURE_DATE_MESSAGE,
@@ -51,6 +53,7 @@ from .stamp import DataStamp
 __all__ = [
     "FOLLOWABLE",
     "Follow",
+    "CalendarToken",
     "CLOSED_STATUSES",
     "FUTURE_DATE_MESSAGE",
     "NO_EVIDENCE_LABEL",
