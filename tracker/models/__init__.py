@@ -20,8 +20,8 @@ from ..rules import (
     Status,
 )
 from .agency import Agency, country_name
-from .calendar import CalendarToken
 from .assessment import NO_EVIDENCE_LABEL, NOT_ASSESSED_LABEL, Assessment, Score, ScoreDisplay, score_display
+from .calendar import CalendarToken
 from .commitment import (
     FUTURE_DATE_MESSAGE,
     Commitment,

@@ -121,7 +121,9 @@ def feed_events(commitments) -> list[FeedEvent]:
             )
         cadence = rules.review_cadence_days(row["review_every_days"], row["dialogue_review_days"])
         review_on = rules.next_review_on(row["last_update_on"], row["announced_on"], cadence)
-        events.append(FeedEvent(uid=f"commitment-{row['pk']}-review@{host}", kind=REVIEW, day=review_on, **common))
+        events.append(
+            FeedEvent(uid=f"commitment-{row['pk']}-review@{host}", kind=REVIEW, day=review_on, **common)
+        )
     events.sort(key=lambda event: (event.day, event.uid))
     return events
 
