@@ -12,7 +12,7 @@ from django.test import Client, override_settings
 from django.utils import timezone
 
 from tracker import services
-from tracker.exports.ical import feed_calendar, serialize
+from tracker.exports.ical import feed_bytes, feed_calendar
 from tracker.models import Agency, Commitment, Dialogue, Follow, Participation, Status, Theme
 from tracker.selectors.calendar import FeedEvent
 from tracker.services.calendar import (
@@ -345,13 +345,14 @@ def test_each_user_has_their_own_addresses(world, ann):
 # --- the writer ------------------------------------------------------------------------------------
 
 
-def test_serialize_writes_what_icalendar_writes():
+def test_the_fast_writer_writes_what_icalendar_writes():
     changed = datetime.datetime(2026, 1, 2, 3, 4, 5, tzinfo=datetime.UTC)
     titles = [
         "Short",
         "A title long enough to be folded across two lines, with commas, semicolons; and more",
         "Accents é à ü and “quotes” across the fold boundary of a long line of text here",
         "x" * 68 + "\\" + "y" * 90,
+        "Line\nbreak and a \\N and \r\n and a caret ^ " + "z" * 60 + "^^^" + "é" * 40,
     ]
     made = [
         FeedEvent(
@@ -359,15 +360,16 @@ def test_serialize_writes_what_icalendar_writes():
             kind="due" if i % 2 else "review",
             day=datetime.date(2026, 1, 1) + datetime.timedelta(days=i),
             title=title,
-            url=f"https://example.org/commitments/{i}/",
+            url=f"https://example.org/commitments/{i}/" + ("?a=b,c;d" + "q" * 80) * (i % 2),
             cancelled=bool(i % 2),
             sequence=i,
-            changed_at=changed,
+            # Written in UTC whatever zone the database gave it in.
+            changed_at=changed.astimezone(datetime.timezone(datetime.timedelta(hours=i))),
         )
         for i, title in enumerate(titles)
     ]
-    calendar = feed_calendar("Feed, with a comma", made)
-    assert serialize(calendar) == calendar.to_ical()
+    assert feed_bytes("Feed, with a comma", made) == feed_calendar("Feed, with a comma", made).to_ical()
+    assert feed_bytes("Empty", []) == feed_calendar("Empty", []).to_ical()
 
 
 # --- queries ---------------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from ..exports.ical import feed_calendar, serialize
+from ..exports.ical import feed_bytes
 from ..models import Dialogue
 from ..selectors.calendar import (
     absolute_url,
@@ -92,7 +92,7 @@ def feed_owner(token: str):
 def feed_response(request, name: str, filename: str, events) -> HttpResponse:
     """The events as an iCalendar file for a calendar program: named, never kept by a shared cache
     (its address is a secret), and answered with 304 when the program already has this version."""
-    body = serialize(feed_calendar(name, events))
+    body = feed_bytes(name, events)
     etag = quote_etag(hashlib.sha256(body).hexdigest()[:32])
     not_modified = get_conditional_response(request, etag=etag)
     response = not_modified or HttpResponse(body, content_type="text/calendar; charset=utf-8")
