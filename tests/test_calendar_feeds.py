@@ -286,8 +286,9 @@ def test_a_bad_token_sets_no_cookie(world):
     assert not Client().get(following_url("bad.token")).cookies
 
 
-def test_a_feed_answers_only_get(world, ann):
+def test_a_feed_answers_get_and_head_only(world, ann):
     assert Client().post(following_url(token_of(ann))).status_code == 405
+    assert Client().head(following_url(token_of(ann))).status_code == 200
 
 
 # --- the calendar page -----------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils.cache import get_conditional_response, quote_etag
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_POST, require_safe
 
 from ..exports.ical import feed_bytes
 from ..models import Dialogue
@@ -30,11 +30,11 @@ from ..services.calendar import calendar_token_get_or_create, calendar_token_res
 
 
 def feed_urls(token: str, dialogues) -> dict:
-    """The addresses of a person's feeds: theirs, and one per dialogue (https and webcal)."""
+    """The addresses of a person's feeds: theirs, and one per dialogue (as http(s) and as webcal, which offers to subscribe)."""
 
     def both(path):
         url = absolute_url(path)
-        return {"https": url, "webcal": "webcal://" + url.split("://", 1)[1]}
+        return {"address": url, "webcal": "webcal://" + url.split("://", 1)[1]}
 
     return {
         "following": both(reverse("tracker:calendar_following", args=[token])),
@@ -105,8 +105,9 @@ def feed_response(request, name: str, filename: str, events) -> HttpResponse:
     return response
 
 
+# GET or HEAD: some calendar programs ask whether a feed changed with a HEAD first.
 @login_not_required
-@require_GET
+@require_safe
 def calendar_following(request, token):
     try:
         owner = feed_owner(token)
@@ -118,7 +119,7 @@ def calendar_following(request, token):
 
 
 @login_not_required
-@require_GET
+@require_safe
 def calendar_dialogue(request, token, slug):
     try:
         feed_owner(token)
