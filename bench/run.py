@@ -37,7 +37,8 @@ BUDGET_MS = {
 }
 # Issue 10: computed afresh (the cache emptied), the dialogue page of a 500-commitment dialogue
 # and its scorecard (whole or by theme), p50 in ms.
-COMPUTED_BUDGET_MS = {"dialogue": 40, "scorecard": 60, "briefing": 150}
+# Issue 14: a calendar feed of 500 events or more (never cached: computed on every fetch).
+COMPUTED_BUDGET_MS = {"dialogue": 40, "scorecard": 60, "briefing": 150, "feed": 100}
 # Issue 11: the briefing of that dialogue as files, and of the seed dialogue as PDF, p50 in seconds.
 DOCUMENT_BUDGET_S = {"pdf": 10, "docx": 3, "seed pdf": 2, "drafting": 1}
 # Issue 12: the drafting page of a statement of about 20 pages (60,000 characters).
@@ -183,6 +184,7 @@ def cases(superuser, editor):
     scored_pk = assessed["commitment"] if assessed else busy.pk
     scored = f"commitment with {assessed['n'] if assessed else 0} assessments"
     d, o = dialogue.slug, objective.slug
+    feed, following, dialogue_events, followed_events = calendar_feeds(superuser, dialogue, agency)
     return [
         ("overview", "overview", superuser, "get", "/", {}, None),
         ("list, unfiltered", "list", superuser, "get", "/commitments/", {}, admin),
@@ -283,10 +285,48 @@ def cases(superuser, editor):
             {},
             None,
         ),
+        # Calendar feeds (issue 14), fetched as a calendar program does: through the token in the address.
+        (
+            f"calendar feed of the dialogue ({dialogue_events} events)",
+            "feed",
+            superuser,
+            "get",
+            feed,
+            {},
+            None,
+        ),
+        (
+            f"calendar feed, following an agency ({followed_events} events)",
+            "feed",
+            superuser,
+            "get",
+            following,
+            {},
+            None,
+        ),
         ("post an update (htmx)", "post", editor, "post", f"/commitments/{busy.pk}/updates/", htmx, None),
         ("CSV, every row", "csv", superuser, "get", "/commitments/export.csv", {}, None),
         ("XLSX, every row", "xlsx", superuser, "get", "/commitments/export.xlsx", {}, None),
     ]
+
+
+def calendar_feeds(user, dialogue, agency):
+    """The addresses of the dialogue's feed and of `user`'s own feed, following the busiest agency,
+    and how many events each holds."""
+    from django.urls import reverse
+
+    from tracker.models import Follow
+    from tracker.selectors.calendar import dialogue_feed_events, following_feed_events
+    from tracker.services.calendar import calendar_token_get_or_create, calendar_token_string
+
+    token = calendar_token_string(calendar_token_get_or_create(user=user))
+    Follow.objects.get_or_create(user=user, agency=agency)
+    return (
+        reverse("tracker:calendar_dialogue", args=[token, dialogue.slug]),
+        reverse("tracker:calendar_following", args=[token]),
+        len(dialogue_feed_events(dialogue)),
+        len(following_feed_events(user.pk)),
+    )
 
 
 def timed_request(client, method, url, headers):

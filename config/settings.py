@@ -259,6 +259,11 @@ TRACKER_STALE_AFTER_DAYS = int(os.environ.get("TRACKER_STALE_AFTER_DAYS", 90))
 TRACKER_REVIEW_EVERY_DAYS = int(os.environ.get("TRACKER_REVIEW_EVERY_DAYS", 90))
 TRACKER_DUE_SOON_DAYS = int(os.environ.get("TRACKER_DUE_SOON_DAYS", 14))
 TRACKER_PAGE_SIZE = int(os.environ.get("TRACKER_PAGE_SIZE", 25))
+# The address people reach the site at, for links that leave it (calendar feeds, emails): those are
+# read outside any request, so the request's own host cannot say it. No trailing slash.
+TRACKER_SITE_URL = os.environ.get("TRACKER_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# How often calendar programs are asked to fetch a feed again (REFRESH-INTERVAL, X-PUBLISHED-TTL).
+TRACKER_CALENDAR_REFRESH_MINUTES = int(os.environ.get("TRACKER_CALENDAR_REFRESH_MINUTES", 60))
 # How long computed page data (facet counts, overview figures) may be served from the cache. Any
 # write through the app makes it out of date at once (tracker/caching.py); this only bounds how long
 # a change made behind the app's back (raw SQL) can go unseen.

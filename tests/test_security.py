@@ -55,6 +55,9 @@ def test_pages_carry_a_strict_content_security_policy(viewer_client, seed):
 # --- anonymous requests to every URL ----------------------------------------------------------
 
 PUBLIC = {"accounts/login/", "healthz", "admin/login/"}
+# Calendar feeds: fetched by calendar programs, which cannot log in; the secret token in the address
+# stands for the login (tests/test_calendar_feeds.py), and without a valid one the answer is a 404.
+TOKEN_GUARDED = {"calendar/<str:token>/following.ics", "calendar/<str:token>/dialogues/<slug:slug>.ics"}
 
 
 def every_url(resolver=None, prefix=""):
@@ -82,7 +85,7 @@ API_PAGES = {"api/v1/docs/"}
 ROUTES = [
     (route, path)
     for route, path in ALL_ROUTES
-    if route not in PUBLIC and (not route.startswith("api/") or route in API_PAGES)
+    if route not in PUBLIC | TOKEN_GUARDED and (not route.startswith("api/") or route in API_PAGES)
 ]
 API_ROUTES = [
     (route, path) for route, path in ALL_ROUTES if route.startswith("api/") and route not in API_PAGES
@@ -122,8 +125,17 @@ def test_the_allow_listed_urls_answer_without_a_login_and_show_no_data(client, s
     assert b"Earth observation" not in response.content and b"NASA" not in response.content
 
 
+@pytest.mark.parametrize("route", sorted(TOKEN_GUARDED))
+def test_the_calendar_feeds_answer_404_without_a_valid_token_and_show_no_data(client, seed, route):
+    path = route.replace("<str:token>", "1").replace("<slug:slug>", "us-france-space-dialogue")
+    response = client.get("/" + path)
+    assert response.status_code == 404
+    assert b"Earth observation" not in response.content and b"NASA" not in response.content
+
+
 def test_the_allow_list_is_exactly_the_public_urls():
     assert {route for route, _ in ALL_ROUTES} & PUBLIC == PUBLIC
+    assert {route for route, _ in ALL_ROUTES} & TOKEN_GUARDED == TOKEN_GUARDED
 
 
 def test_the_url_walk_covers_the_tracker_pages():

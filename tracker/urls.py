@@ -1,7 +1,7 @@
 from django.urls import path
 
 from . import views
-from .views import assessments, briefing, dialogues, drafting, evidence, tokens
+from .views import assessments, briefing, calendar, dialogues, drafting, evidence, tokens
 
 app_name = "tracker"
 
@@ -49,5 +49,12 @@ urlpatterns = [
     path("evidence/<int:pk>/", evidence.evidence_file, name="evidence_file"),
     path("account/api-tokens/", tokens.api_token_list, name="api_token_list"),
     path("account/api-tokens/<int:pk>/revoke/", tokens.api_token_revoke_view, name="api_token_revoke"),
+    path("account/calendar/", calendar.calendar_feeds, name="calendar_feeds"),
+    path("account/calendar/reset/", calendar.calendar_token_reset_view, name="calendar_token_reset"),
+    # Fetched by calendar programs, which cannot log in: the token in the address stands for it.
+    path("calendar/<str:token>/following.ics", calendar.calendar_following, name="calendar_following"),
+    path(
+        "calendar/<str:token>/dialogues/<slug:slug>.ics", calendar.calendar_dialogue, name="calendar_dialogue"
+    ),
     path("healthz", views.healthz, name="healthz"),
 ]

@@ -6,6 +6,7 @@
 - assessment: Assessment (per-side scores at each round)
 - evidence: EvidenceFile (files an update or an assessment carries)
 - follow: Follow (what each person follows, for the digest, their calendar and their news count)
+- calendar: CalendarToken (the secret in a person's calendar feed addresses)
 - stamp: DataStamp (what retires cached pages)
 - api_token: APIToken (personal API tokens) and IdempotencyKey (replayable API posts)
 """
@@ -22,6 +23,7 @@ from ..rules import (
 from .agency import Agency, country_name
 from .api_token import APIToken, IdempotencyKey, TokenScope
 from .assessment import NO_EVIDENCE_LABEL, NOT_ASSESSED_LABEL, Assessment, Score, ScoreDisplay, score_display
+from .calendar import CalendarToken
 from .commitment import (
     FUTURE_DATE_MESSAGE,
     Commitment,
@@ -56,6 +58,7 @@ __all__ = [
     "TokenScope",
     "FOLLOWABLE",
     "Follow",
+    "CalendarToken",
     "CLOSED_STATUSES",
     "FUTURE_DATE_MESSAGE",
     "NO_EVIDENCE_LABEL",
