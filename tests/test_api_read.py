@@ -492,3 +492,23 @@ def test_the_schema_lists_the_list_pages_filters(viewer_client):
         "page",
         "page_size",
     }
+
+
+@pytest.mark.parametrize(
+    "path, field",
+    [
+        ("/api/v1/commitments/?as_of=", "as_of"),
+        ("/api/v1/commitments/?page=", "page"),
+        ("/api/v1/themes/?page_size=", "page_size"),
+        ("/api/v1/changes/?from=", "from"),
+        ("/api/v1/updates/?since=", "since"),
+    ],
+)
+def test_an_empty_date_or_number_is_a_400_not_the_default(viewer_client, world, path, field):
+    body = problem_of(viewer_client.get(path), 400)
+    assert body["errors"] == [{"field": field, "message": "Give a value, or leave the parameter out."}]
+
+
+def test_the_changes_window_is_named_from_and_to_as_its_schema_says(viewer_client, world):
+    body = viewer_client.get("/api/v1/changes/?from=2023-01-01&to=2024-01-01").json()
+    assert body["window"] == {"from": "2023-01-01", "to": "2024-01-01"}

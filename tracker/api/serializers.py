@@ -279,11 +279,12 @@ class Placed:
 
 
 class WindowSerializer(serializers.Serializer):
-    start = serializers.DateField(source="from", help_text=_("Changes after the end of this day…"))
-    end = serializers.DateField(source="to", help_text=_("…up to the end of this one."))
-
-    def to_representation(self, instance):
-        return {"from": instance["from"], "to": instance["to"]}
+    # "from" is a Python keyword, so the fields are named here rather than as class attributes.
+    def get_fields(self):
+        return {
+            "from": serializers.DateField(help_text=_("Changes after the end of this day…")),
+            "to": serializers.DateField(help_text=_("…up to the end of this one.")),
+        }
 
 
 class KindCountSerializer(serializers.Serializer):

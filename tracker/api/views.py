@@ -39,6 +39,21 @@ def day_asked(request) -> datetime.date | None:
     return None if day == timezone.localdate() else day
 
 
+# Parameters holding a date or a number. A form sends its empty fields, and the pages read an empty
+# one as "not given"; a script that sends one empty has lost a value, so the API says so.
+TYPED_PARAMETERS = ("as_of", "from", "to", "since", "round", "page", "page_size")
+
+
+def refuse_empty_parameters(request) -> None:
+    empty = [
+        name
+        for name in TYPED_PARAMETERS
+        if any(not value.strip() for value in request.query_params.getlist(name))
+    ]
+    if empty:
+        raise ValidationError({name: [_("Give a value, or leave the parameter out.")] for name in empty})
+
+
 def refuse_invalid_filters(filterset: CommitmentFilter) -> None:
     """A value no filter can take (a malformed slug, a status that does not exist) is a 400 naming the
     filter, as the page states it above an empty list; an unknown slug is not an error (see
@@ -53,6 +68,10 @@ class Read(ConditionalRead, APIView):
     schema = ReadSchema()
     about = ""  # the operation's description in the schema (not the docstring, which is for developers)
     operation_id: str | None = None  # a list's own, where the one derived from its path would collide
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)  # authentication, permissions, throttling first
+        refuse_empty_parameters(request)
 
     def link(self, day=None):
         return commitment_link_maker(self.request, day)
