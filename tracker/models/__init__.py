@@ -45,12 +45,13 @@ from .dialogue import (
     party_codes_validator,
 )
 from .evidence import EvidenceFile
-from .follow import FOLLOWABLE, Follow
+from .follow import FOLLOWABLE, Follow, FollowVisit
 from .stamp import DataStamp
 
 __all__ = [
     "FOLLOWABLE",
     "Follow",
+    "FollowVisit",
     "CLOSED_STATUSES",
     "FUTURE_DATE_MESSAGE",
     "NO_EVIDENCE_LABEL",

@@ -6,9 +6,10 @@ takes part in, in any role); following a commitment covers that one. Each is one
 whole is a single WHERE clause whatever the number of follows.
 """
 
-from django.db.models import Q
+from django.db.models import F, Func, Min, Q, Subquery
+from django.db.models.functions import Coalesce
 
-from ..models import Commitment, Follow, Participation
+from ..models import FOLLOWABLE, Commitment, Follow, FollowVisit, Participation, StatusUpdate
 
 
 def followed_q(user_id: int) -> Q:
@@ -31,3 +32,80 @@ def followed_commitments(queryset, user_id: int):
     # The themes join can repeat a commitment; a pk__in over the same filter keeps the outer query
     # free of joins (and of DISTINCT), so it orders and paginates like any other.
     return queryset.filter(pk__in=Commitment.objects.filter(followed_q(user_id)).values("pk"))
+
+
+# --- what a person follows, and what is new in it -----------------------------------------------
+
+
+def followable_model(kind: str):
+    """The model a follow of `kind` points at (a Dialogue for "dialogue"…), or None for an unknown
+    kind: URLs name the kind, so anything may arrive here."""
+    if kind not in FOLLOWABLE:
+        return None
+    return Follow._meta.get_field(kind).related_model
+
+
+def news_since(user_id: int):
+    """When "new" starts for `user_id`: their last visit to "What I follow", or before any visit,
+    their first follow (what happened before they followed anything is not news to them)."""
+    last_visit = FollowVisit.objects.filter(user_id=user_id).values("seen_at")[:1]
+    first_follow = (
+        Follow.objects.filter(user_id=user_id).order_by().values("user_id").annotate(first=Min("created_at"))
+    )
+    return Coalesce(Subquery(last_visit), Subquery(first_follow.values("first")))
+
+
+def news_count(user_id: int) -> Subquery:
+    """How many status updates (withdrawn ones left out) were recorded on what `user_id` follows
+    since their last visit: a scalar subquery, so it rides along another query for free."""
+    updates = StatusUpdate.objects.counting().filter(
+        commitment_id__in=Commitment.objects.filter(followed_q(user_id)).values("pk"),
+        created_at__gt=news_since(user_id),
+    )
+    # COUNT as a plain function: no GROUP BY, one row whatever matches.
+    return Subquery(updates.order_by().annotate(n=Func(F("pk"), function="COUNT")).values("n"))
+
+
+def follows_with_news(user_id: int):
+    """`user_id`'s follows, each carrying `news` (the same total on every row, see news_count) and
+    `last_seen` (their last visit, None before the first)."""
+    last_visit = FollowVisit.objects.filter(user_id=user_id).values("seen_at")[:1]
+    return Follow.objects.filter(user_id=user_id).annotate(
+        news=news_count(user_id), last_seen=Subquery(last_visit)
+    )
+
+
+class FollowState:
+    """What the person making a request follows and how many updates are new to them: read lazily,
+    in one query, the first time a page asks (the header's count, a Follow button), and never by a
+    fragment that shows neither. Nothing here is ever cached: it is per person."""
+
+    def __init__(self, user_id: int | None):
+        self.user_id = user_id
+        self._keys = None
+        self._news = 0
+
+    def _load(self):
+        if self._keys is not None:
+            return
+        if self.user_id is None:
+            self.prime(set(), 0)
+            return
+        rows = list(follows_with_news(self.user_id).values_list(*FOLLOWABLE, "news"))
+        self.prime(
+            {(kind, pk) for row in rows for kind, pk in zip(FOLLOWABLE, row[:-1], strict=True) if pk},
+            rows[0][-1] if rows else 0,
+        )
+
+    def prime(self, keys: set, news: int) -> None:
+        """Set what a view already read (the "What I follow" page), sparing the query."""
+        self._keys, self._news = keys, news or 0
+
+    def follows(self, kind: str, pk: int) -> bool:
+        self._load()
+        return (kind, pk) in self._keys
+
+    @property
+    def news(self) -> int:
+        self._load()
+        return self._news

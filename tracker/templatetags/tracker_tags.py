@@ -309,3 +309,16 @@ def change_kinds(row):
     return format_html_join(
         " ", '<span class="change change-{}">{}</span>', ((k, KINDS[k]) for k in row.kinds)
     )
+
+
+@register.inclusion_tag("tracker/components/_follow.html", takes_context=True)
+def follow_button(context, kind: str, target, describedby: str = ""):
+    """`{% follow_button "agency" agency %}`: the Follow / Unfollow button for `target`, in the
+    state the request's FollowState gives (read with the header's count: no query of its own)."""
+    from ..views.follows import follow_button_context  # the views import this module's package
+
+    request = context["request"]
+    following = context["follow_state"].follows(kind, target.pk)
+    return follow_button_context(
+        request, kind, target.pk, following, request.get_full_path(), describedby=describedby
+    )
