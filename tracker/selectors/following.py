@@ -50,14 +50,15 @@ def status_counts(kind: str, ids, day: datetime.date) -> dict:
     rows = (
         Commitment.objects.as_of(None)
         .filter(**{f"{path}__in": ids})
-        .values(key=F(path), status=F(STATE_STATUS))
+        .annotate(key=F(path))
+        .values("key", STATE_STATUS)
         .annotate(n=Count("pk"), overdue=Count("pk", filter=overdue_q(day)))
         .order_by()
     )
     by_key = defaultdict(dict)
     overdue = defaultdict(int)
     for row in rows:
-        by_key[row["key"]][row["status"]] = row["n"]
+        by_key[row["key"]][row[STATE_STATUS]] = row["n"]
         overdue[row["key"]] += row["overdue"]
     return {
         key: (
