@@ -371,3 +371,23 @@ def test_editors_cannot_make_others_follow(editor_client, world, viewer):
     assert "make_staff_follow" not in page
     admin_action(editor_client, [world["agency"]], apply="1", users=[viewer.pk])
     assert not Follow.objects.exists()
+
+
+def test_the_button_is_per_person_on_a_page_served_from_the_cache(client, world, viewer, editor):
+    services.follow_create(user=viewer, target=world["commitment"])
+    url = world["commitment"].get_absolute_url()
+    client.force_login(viewer)
+    assert "Following this commitment — unfollow" in client.get(url).content.decode()
+    client.force_login(editor)  # the same cached parts, another person
+    page = client.get(url).content.decode()
+    assert "Follow this commitment</button>" in page and "— unfollow" not in page
+
+
+def test_a_page_shown_again_after_a_refused_post_sends_the_follow_back_to_the_page(editor_client, world):
+    commitment = world["commitment"]
+    response = editor_client.post(f"/commitments/{commitment.pk}/updates/", {"status": "on_track"})
+    assert response.status_code == 422
+    page = response.content.decode()
+    assert 'name="next" value=""' in page
+    response = editor_client.post(f"/following/commitment/{commitment.pk}/follow/", {"next": ""})
+    assert response["Location"] == commitment.get_absolute_url()

@@ -319,6 +319,7 @@ def follow_button(context, kind: str, target, describedby: str = ""):
 
     request = context["request"]
     following = context["follow_state"].follows(kind, target.pk)
-    return follow_button_context(
-        request, kind, target.pk, following, request.get_full_path(), describedby=describedby
-    )
+    # Back to this page after a follow without JavaScript; not to a form's POST address (a page
+    # shown again after a refused post), which would answer the redirect with 405: the thing's own page.
+    next_url = request.get_full_path() if request.method == "GET" else ""
+    return follow_button_context(request, kind, target.pk, following, next_url, describedby=describedby)
