@@ -391,3 +391,17 @@ def test_a_page_shown_again_after_a_refused_post_sends_the_follow_back_to_the_pa
     assert 'name="next" value=""' in page
     response = editor_client.post(f"/following/commitment/{commitment.pk}/follow/", {"next": ""})
     assert response["Location"] == commitment.get_absolute_url()
+
+
+def test_the_header_stops_counting_at_99_plus(viewer_client, world, viewer, editor):
+    from tracker.models import StatusUpdate
+
+    services.follow_create(user=viewer, target=world["commitment"])
+    services.follow_visit_record(user=viewer, at=timezone.now() - datetime.timedelta(days=1))
+    StatusUpdate.objects.bulk_create(
+        StatusUpdate(commitment=world["commitment"], author=editor, status="on_track", progress=i, text="x")
+        for i in range(101)
+    )
+    page = viewer_client.get("/dialogues/").content.decode()
+    assert '<span class="news-count">99+<span' in page
+    assert "99+ new updates since your last visit" in viewer_client.get("/following/").content.decode()

@@ -18,7 +18,7 @@ from django.utils.functional import cached_property
 from ..models import FOLLOWABLE, Commitment, Status, StatusUpdate
 from ..rules import STATE_STATUS, overdue_q
 from .common import StatusCount
-from .follows import followed_commitments, follows_with_news
+from .follows import followed_commitments, follows_with_news, news_shown
 
 # How many of the newest updates the page lists (the header counts them all).
 NEWEST_SHOWN = 20
@@ -83,6 +83,10 @@ class FollowingPage:
     def news(self) -> int:
         """How many updates are new since the last visit (the header's count before this one)."""
         return self.follows[0].news or 0 if self.follows else 0
+
+    @property
+    def news_shown(self) -> str:
+        return news_shown(self.news)
 
     @property
     def since(self) -> datetime.datetime | None:

@@ -6,7 +6,10 @@ takes part in, in any role); following a commitment covers that one. Each is one
 whole is a single WHERE clause whatever the number of follows.
 """
 
-from django.db.models import F, Func, Min, Q, Subquery
+import functools
+
+from django.db import connection
+from django.db.models import Exists, F, Func, Min, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 
 from ..models import FOLLOWABLE, Commitment, Follow, FollowVisit, Participation, StatusUpdate
@@ -55,15 +58,29 @@ def news_since(user_id: int):
     return Coalesce(Subquery(last_visit), Subquery(first_follow.values("first")))
 
 
+# The header shows "99+" beyond this: counting further would read every update since a visit long ago.
+NEWS_CAP = 100
+
+
 def news_count(user_id: int) -> Subquery:
     """How many status updates (withdrawn ones left out) were recorded on what `user_id` follows
-    since their last visit: a scalar subquery, so it rides along another query for free."""
-    updates = StatusUpdate.objects.counting().filter(
-        commitment_id__in=Commitment.objects.filter(followed_q(user_id)).values("pk"),
-        created_at__gt=news_since(user_id),
+    since their last visit, up to NEWS_CAP: a scalar subquery, so it rides along another query.
+
+    It starts from the updates recorded since then (the index on created_at: none, when nothing is
+    new) and keeps those on a followed commitment, rather than reading every followed commitment's
+    trail: measured on the benchmark's data (10,000 commitments, 100,000 updates, 10 follows
+    covering 1,471 commitments), 0.05 ms with nothing new instead of 35-50 ms."""
+    covered = Commitment.objects.filter(followed_q(user_id), pk=OuterRef("commitment_id"))
+    new = (
+        StatusUpdate.objects.counting()
+        .filter(created_at__gt=news_since(user_id))
+        .filter(Exists(covered))
+        .order_by()
+        .values("pk")[:NEWS_CAP]
     )
     # COUNT as a plain function: no GROUP BY, one row whatever matches.
-    return Subquery(updates.order_by().annotate(n=Func(F("pk"), function="COUNT")).values("n"))
+    counted = StatusUpdate.objects.filter(pk__in=new).order_by().annotate(n=Func(F("pk"), function="COUNT"))
+    return Subquery(counted.values("n"))
 
 
 def follows_with_news(user_id: int):
@@ -73,6 +90,28 @@ def follows_with_news(user_id: int):
     return Follow.objects.filter(user_id=user_id).annotate(
         news=news_count(user_id), last_seen=Subquery(last_visit)
     )
+
+
+# A user id no one has: it marks, in the SQL compiled once, the parameters that are the user's.
+_ANY_USER = -7_000_001
+
+
+@functools.cache
+def _follow_state_sql(vendor: str) -> tuple[str, tuple]:
+    sql, params = follows_with_news(_ANY_USER).values_list(*FOLLOWABLE, "news").query.sql_with_params()
+    return sql, tuple(params)
+
+
+def follow_state_rows(user_id: int) -> list:
+    """`user_id`'s follows as (dialogue_id, theme_id, agency_id, commitment_id, news) rows.
+
+    Every page's header runs this, and building its nested subqueries through the ORM costs several
+    milliseconds a time (5-12 ms measured) against well under a millisecond to run it: so its SQL is
+    compiled once per process and database vendor, and only the user's id changes between runs."""
+    sql, params = _follow_state_sql(connection.vendor)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [user_id if param == _ANY_USER else param for param in params])
+        return cursor.fetchall()
 
 
 class FollowState:
@@ -91,7 +130,7 @@ class FollowState:
         if self.user_id is None:
             self.prime(set(), 0)
             return
-        rows = list(follows_with_news(self.user_id).values_list(*FOLLOWABLE, "news"))
+        rows = follow_state_rows(self.user_id)
         self.prime(
             {(kind, pk) for row in rows for kind, pk in zip(FOLLOWABLE, row[:-1], strict=True) if pk},
             rows[0][-1] if rows else 0,
@@ -109,3 +148,12 @@ class FollowState:
     def news(self) -> int:
         self._load()
         return self._news
+
+    @property
+    def news_shown(self) -> str:
+        """The count as the header shows it: "99+" once it reaches NEWS_CAP."""
+        return news_shown(self.news)
+
+
+def news_shown(news: int) -> str:
+    return f"{NEWS_CAP - 1}+" if news >= NEWS_CAP else str(news)
