@@ -18,7 +18,7 @@ from django.utils.functional import cached_property
 from ..models import FOLLOWABLE, Commitment, Status, StatusUpdate
 from ..rules import STATE_STATUS, overdue_q
 from .common import StatusCount
-from .follows import followed_commitments, follows_with_news, news_shown
+from .follows import followed_commitments, followed_q, follows_with_news, news_shown
 
 # How many of the newest updates the page lists (the header counts them all).
 NEWEST_SHOWN = 20
@@ -125,17 +125,20 @@ class FollowingPage:
         """The newest updates recorded on what is followed since the last visit (at most NEWEST_SHOWN)."""
         if self.since is None or not self.news:
             return []
-        covered = followed_commitments(Commitment.objects.all(), self.user_id).values("pk")
+        # From the newest update backwards (the index on created_at), keeping those on a followed
+        # commitment, as the header's count does: not every followed commitment's trail.
+        covered = Commitment.objects.filter(followed_q(self.user_id), pk=OuterRef("commitment_id"))
         return list(
             StatusUpdate.objects.counting()
-            .filter(commitment_id__in=covered, created_at__gt=self.since)
+            .filter(Exists(covered), created_at__gt=self.since)
             .select_related("commitment", "author")
             .order_by("-created_at", "-id")[:NEWEST_SHOWN]
         )
 
     @cached_property
     def commitments(self):
-        """A page of the commitments the follows cover, those with news first, then by latest update."""
+        """A page of the commitments the follows cover, the latest updated first, each marked
+        `is_new` when an update was recorded on it since the last visit."""
         rows = Commitment.objects.none()
         if self.follows:
             news = StatusUpdate.objects.counting().filter(
@@ -145,6 +148,6 @@ class FollowingPage:
                 followed_commitments(Commitment.objects.all(), self.user_id)
                 .select_related("dialogue")
                 .annotate(is_new=Exists(news))
-                .order_by("-is_new", F("last_update_on").desc(nulls_last=True), "id")
+                .order_by(F("last_update_on").desc(nulls_last=True), "id")
             )
         return Paginator(rows, self.page_size).get_page(self.page_number)
