@@ -52,57 +52,70 @@ def assess_at_a_round(commitments, editor):
 
 
 SERVED_FROM_CACHE = 3
+# Every whole page's header reads what the user follows and their count of news (one query, shared
+# with the page's Follow button: tracker/context_processors.py); fragments and files do not.
+HEADER = 1
 # name: (url, headers, queries the first time, queries when asked again with the data unchanged)
 PAGES = {
-    "overview": (lambda p: "/", {}, 8, SERVED_FROM_CACHE),
-    "list": (lambda p: "/commitments/", {}, 9, SERVED_FROM_CACHE),
+    "overview": (lambda p: "/", {}, 8 + HEADER, SERVED_FROM_CACHE + HEADER),
+    "list": (lambda p: "/commitments/", {}, 9 + HEADER, SERVED_FROM_CACHE + HEADER),
     "list filtered": (
         lambda p: "/commitments/?theme=t0&agency=a0&role=lead&status=on_track&q=Commit",
         {},
-        9,
-        SERVED_FROM_CACHE,
+        9 + HEADER,
+        SERVED_FROM_CACHE + HEADER,
     ),
     "list fragment": (lambda p: "/commitments/?theme=t1&sort=-progress", HTMX, 9, SERVED_FROM_CACHE),
     "csv": (lambda p: "/commitments/export.csv?country=US", {}, 5, 5),
     "csv due soon": (lambda p: "/commitments/export.csv?due=soon", {}, 5, 5),
     "xlsx": (lambda p: "/commitments/export.xlsx?country=US&theme=t0", {}, 5, 5),
-    "overview of one dialogue": (lambda p: f"/?dialogue={p.dialogue.slug}", {}, 8, SERVED_FROM_CACHE),
-    "agencies": (lambda p: "/agencies/", {}, 4, 4),
+    "overview of one dialogue": (
+        lambda p: f"/?dialogue={p.dialogue.slug}",
+        {},
+        8 + HEADER,
+        SERVED_FROM_CACHE + HEADER,
+    ),
+    "agencies": (lambda p: "/agencies/", {}, 4 + HEADER, 4 + HEADER),
     # +2 since the country's scores: the commitments with their dialogue's latest round, and (a
     # round having been held here, see build) that round's assessments.
-    "agency": (lambda p: "/agencies/a0/", {}, 9, 9),
+    "agency": (lambda p: "/agencies/a0/", {}, 9 + HEADER, 9 + HEADER),
     # 2 of these read the last 12 months for the charts.
-    "theme": (lambda p: "/themes/t0/", {}, 9, 9),
+    "theme": (lambda p: "/themes/t0/", {}, 9 + HEADER, 9 + HEADER),
     # An editor: 2 of these check the permissions to post, for the forms. Their trail carries their
     # withdraw forms and so is not cached (views._detail_context): computed, it is the one the page
     # loaded; from the cache, it is read on its own (+1). Computed, 3 read the rounds, the
     # assessments and the dependencies (see test_commitment_page_query_count_..._assessments).
     # +2 since evidence files: the trail's and the assessments' files, each prefetched in one query
     # (from the cache, the editor's trail read on its own brings its files: +1).
-    "commitment": (lambda p: f"/commitments/{p.pk}/", {}, 15, SERVED_FROM_CACHE + 4),
-    "source": (lambda p: f"/sources/{p.source_id}/", {}, 4, 4),
+    "commitment": (lambda p: f"/commitments/{p.pk}/", {}, 15 + HEADER, SERVED_FROM_CACHE + 4 + HEADER),
+    "source": (lambda p: f"/sources/{p.source_id}/", {}, 4 + HEADER, 4 + HEADER),
     # Dialogues and rounds (2).
-    "dialogues": (lambda p: "/dialogues/", {}, 4, 4),
+    "dialogues": (lambda p: "/dialogues/", {}, 4 + HEADER, 4 + HEADER),
     # The dialogue and its rounds, outside the cached body (2); computed: its themes, commitments,
     # their theme links and the assessments of the latest round (4).
-    "dialogue": (lambda p: f"/dialogues/{p.dialogue.slug}/", {}, 9, SERVED_FROM_CACHE + 2),
+    "dialogue": (lambda p: f"/dialogues/{p.dialogue.slug}/", {}, 9 + HEADER, SERVED_FROM_CACHE + 2 + HEADER),
     # As the dialogue page, and the agencies for the filter form (1).
-    "scorecard": (lambda p: f"/dialogues/{p.dialogue.slug}/scorecard/", {}, 10, SERVED_FROM_CACHE + 2),
+    "scorecard": (
+        lambda p: f"/dialogues/{p.dialogue.slug}/scorecard/",
+        {},
+        10 + HEADER,
+        SERVED_FROM_CACHE + 2 + HEADER,
+    ),
     "scorecard filtered": (
         lambda p: f"/dialogues/{p.dialogue.slug}/scorecard/?round=1&theme=t0&agency=a0",
         {},
-        10,
-        SERVED_FROM_CACHE + 2,
+        10 + HEADER,
+        SERVED_FROM_CACHE + 2 + HEADER,
     ),
     "scorecard csv": (lambda p: f"/dialogues/{p.dialogue.slug}/scorecard/export.csv?theme=t1", {}, 8, 8),
     # Not cached. The dialogue, its rounds, themes, participations, commitments, their state at the
     # period's start, the updates in it, the round's assessments, blockers and theme links (10).
-    "briefing": (lambda p: f"/dialogues/{p.dialogue.slug}/briefing/", {}, 12, 12),
+    "briefing": (lambda p: f"/dialogues/{p.dialogue.slug}/briefing/", {}, 12 + HEADER, 12 + HEADER),
     "briefing filtered": (
         lambda p: f"/dialogues/{p.dialogue.slug}/briefing/?since=2024-03-01&agency=a0&country=US",
         {},
-        12,
-        12,
+        12 + HEADER,
+        12 + HEADER,
     ),
 }
 
@@ -228,6 +241,7 @@ def test_commitment_page_query_count_does_not_grow_with_rounds_assessments_or_de
     at 2 rounds and 4 related commitments, then at 12 rounds and 44."""
     client.force_login(request.getfixturevalue(role))
     first, again = (15, SERVED_FROM_CACHE + 4) if role == "editor" else (15, SERVED_FROM_CACHE + 2)
+    first, again = first + HEADER, again + HEADER
     parent = build(make_commitments, editor, 5)
     others = list(Commitment.objects.exclude(pk=parent.pk))
     add_assessments_and_dependencies(parent, others, editor, rounds=2)
@@ -263,7 +277,7 @@ def test_viewers_get_the_commitment_page_from_the_cache(client, viewer, editor, 
     client.force_login(viewer)
     parent = build(make_commitments, editor, 5)
     queries_for(client, f"/commitments/{parent.pk}/", {})
-    assert queries_for(client, f"/commitments/{parent.pk}/", {}) == SERVED_FROM_CACHE + 2
+    assert queries_for(client, f"/commitments/{parent.pk}/", {}) == SERVED_FROM_CACHE + 2 + HEADER
 
 
 # The as-of pages and what changed. Every commitment has updates on both sides of PAST (and the
@@ -319,14 +333,14 @@ def build_history(make_commitments, editor, n, dialogue=None):
 
 # name: (url, headers, queries the first time, queries when asked again with the data unchanged)
 PAST_PAGES = {
-    "overview as of": (lambda p: f"/?as_of={PAST}", {}, 8, SERVED_FROM_CACHE),
+    "overview as of": (lambda p: f"/?as_of={PAST}", {}, 8 + HEADER, SERVED_FROM_CACHE + HEADER),
     "overview of one dialogue as of": (
         lambda p: f"/?as_of={PAST}&dialogue={p.dialogue.slug}",
         {},
-        8,
-        SERVED_FROM_CACHE,
+        8 + HEADER,
+        SERVED_FROM_CACHE + HEADER,
     ),
-    "list as of": (lambda p: f"/commitments/?as_of={PAST}", {}, 9, SERVED_FROM_CACHE),
+    "list as of": (lambda p: f"/commitments/?as_of={PAST}", {}, 9 + HEADER, SERVED_FROM_CACHE + HEADER),
     "list fragment as of": (
         lambda p: f"/commitments/?theme=t1&status=off_track&sort=-progress&as_of={PAST}",
         HTMX,
@@ -337,21 +351,26 @@ PAST_PAGES = {
     "list by reason, blocked, as of": (
         lambda p: f"/commitments/?reason=funding&blocked=1&as_of={PAST}",
         {},
-        9,
-        SERVED_FROM_CACHE,
+        9 + HEADER,
+        SERVED_FROM_CACHE + HEADER,
     ),
     "list due soon as of": (lambda p: f"/commitments/?due=soon&as_of={PAST}", {}, 9, SERVED_FROM_CACHE),
     "csv as of": (lambda p: f"/commitments/export.csv?country=US&as_of={PAST}", {}, 5, 5),
     "xlsx as of": (lambda p: f"/commitments/export.xlsx?country=US&as_of={PAST}", {}, 5, 5),
-    "agencies as of": (lambda p: f"/agencies/?as_of={PAST}", {}, 4, 4),
-    "agency as of": (lambda p: f"/agencies/a0/?as_of={PAST}", {}, 8, 8),
-    "theme as of": (lambda p: f"/themes/t0/?as_of={PAST}", {}, 9, 9),
+    "agencies as of": (lambda p: f"/agencies/?as_of={PAST}", {}, 4 + HEADER, 4 + HEADER),
+    "agency as of": (lambda p: f"/agencies/a0/?as_of={PAST}", {}, 8 + HEADER, 8 + HEADER),
+    "theme as of": (lambda p: f"/themes/t0/?as_of={PAST}", {}, 9 + HEADER, 9 + HEADER),
     # Read-only in the past: no update form, so none of the permission checks of today's page.
     # +1 since evidence files: the trail's files, in one query (no assessments here: none to read).
-    "commitment as of": (lambda p: f"/commitments/{p.pk}/?as_of={PAST}", {}, 12, SERVED_FROM_CACHE),
+    "commitment as of": (
+        lambda p: f"/commitments/{p.pk}/?as_of={PAST}",
+        {},
+        12 + HEADER,
+        SERVED_FROM_CACHE + HEADER,
+    ),
     # Computed: states at the start, updates in the window, theme links, themes, then titles and
     # updates of the rows shown; the filter form's options (1) are read outside the cached part.
-    "changes": (lambda p: f"/changes/?from={FROM}&to={TO}", {}, 10, SERVED_FROM_CACHE + 1),
+    "changes": (lambda p: f"/changes/?from={FROM}&to={TO}", {}, 10 + HEADER, SERVED_FROM_CACHE + 1 + HEADER),
     "changes fragment": (lambda p: f"/changes/?from={FROM}&to={TO}&theme=t0", HTMX, 9, SERVED_FROM_CACHE),
     "changes due soon": (lambda p: f"/changes/?from={FROM}&to={TO}&due=soon", HTMX, 9, SERVED_FROM_CACHE),
     "changes csv": (lambda p: f"/changes/export.csv?from={FROM}&to={TO}", {}, 8, 8),
@@ -390,3 +409,45 @@ def test_the_past_pages_above_really_read_the_trail(client, editor, make_commitm
     assert {(c.status, c.progress) for c in past.page} == {(Status.OFF_TRACK, 20)}
     blocked = client.get(f"/commitments/?reason=funding&blocked=1&as_of={PAST}").context["browser"]
     assert blocked.total == 2  # the even ones, blocked by the parent off track then
+
+
+def follow_one_of_each(user, n, editor, first=0):
+    """`n` each of dialogues, themes, agencies and commitments followed by `user`, with updates
+    recorded since their last visit (so the page lists news and marks commitments new)."""
+    from tracker.models import Dialogue, Theme
+
+    for i in range(first, first + n):
+        dialogue = Dialogue.objects.create(
+            name=f"Followed {i}", slug=f"followed-{i}", parties="US,FR", announced_on="2024-01-01"
+        )
+        theme = Theme.objects.create(
+            name=f"Followed theme {i}", slug=f"followed-theme-{i}", dialogue=dialogue
+        )
+        agency = Agency.objects.create(name=f"Followed agency {i}", slug=f"followed-agency-{i}", country="US")
+        commitment = Commitment.objects.create(
+            dialogue=dialogue,
+            title=f"Followed commitment {i}",
+            announced_on="2024-01-01",
+            due_on="2024-06-01",
+        )
+        commitment.themes.add(theme)
+        commitment.participations.create(agency=agency, role="lead")
+        for target in (dialogue, theme, agency, commitment):
+            services.follow_create(user=user, target=target)
+        services.status_update_create(
+            commitment=commitment, author=editor, status=Status.ON_TRACK, progress=10 * (i % 10), text="x"
+        )
+
+
+def test_what_i_follow_makes_a_fixed_number_of_queries(client, viewer, editor, django_assert_num_queries):
+    """Session, user; the follows with their targets, the news count and the last visit (1); the
+    visit recorded (1); counts by status of the dialogues, themes and agencies followed (3); the
+    newest updates (1); the covered commitments, counted and a page of them (2). The header's count
+    is the page's own: no query of its own here."""
+    client.force_login(viewer)
+    for first, n in ((0, 2), (2, 18)):  # 2 of each kind followed, then 20
+        follow_one_of_each(viewer, n, editor, first)
+        services.follow_visit_record(user=viewer, at=timezone.now() - datetime.timedelta(days=1))
+        with django_assert_num_queries(10):
+            response = client.get("/following/")
+        assert response.status_code == 200 and response.context["page"].news > 0

@@ -1,13 +1,18 @@
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
-from django.db.models import Case, Count, IntegerField, Value, When
+from django.db.models import Case, Count, IntegerField, Q, Value, When
 from django.http import HttpResponseRedirect
 from django.template.defaultfilters import filesizeformat
+from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportExportMixin
 from import_export.forms import ImportForm
@@ -234,6 +239,85 @@ class AgencyAdmin(SlugFromName, SpreadsheetAdminMixin, SimpleHistoryAdmin):
     search_fields = ["name", "acronym", "slug"]
     autocomplete_fields = ["parent"]
     prepopulated_fields = {"slug": ["name"]}
+    actions = ["make_staff_follow"]
+
+    def has_make_follow_permission(self, request) -> bool:
+        # Choosing what other people follow is an administrator's call (editors edit records, not
+        # people): only those who may add follows, whom no role but the administrators' holds.
+        return request.user.has_perm("tracker.add_follow")
+
+    @admin.action(description=_("Make this agency's staff follow it"), permissions=["make_follow"])
+    def make_staff_follow(self, request, queryset):
+        """An intermediate page: choose the users (or their groups); confirmed, each chosen user
+        follows each chosen agency. Running it again adds only who is missing."""
+        form = StaffFollowForm(request.POST if "apply" in request.POST else None)
+        if form.is_bound and form.is_valid():
+            users = form.chosen_users()
+            for agency in queryset:
+                added = services.follows_create_for_users(target=agency, users=users, by=request.user)
+                self.log_change(request, agency, staff_follow_log_message(added, len(users)))
+                self.message_user(
+                    request,
+                    _(
+                        "%(agency)s: %(added)d of %(chosen)d chosen users now follow it (the others already did)."
+                    )
+                    % {"agency": agency, "added": len(added), "chosen": len(users)},
+                    messages.SUCCESS,
+                )
+            return None  # back to the list of agencies, with the messages
+        return TemplateResponse(
+            request,
+            "admin/tracker/agency/make_staff_follow.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": _("Make this agency's staff follow it"),
+                "opts": self.model._meta,
+                "agencies": queryset,
+                "form": form,
+                "action_name": "make_staff_follow",
+                "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            },
+        )
+
+
+def staff_follow_log_message(added, chosen: int) -> str:
+    """The agency's history line for the action: who was made to follow it (the entry records by whom)."""
+    return gettext("Made %(added)d of %(chosen)d chosen users follow it: %(names)s") % {
+        "added": len(added),
+        "chosen": chosen,
+        "names": ", ".join(user.get_username() for user in added) or "-",
+    }
+
+
+class StaffFollowForm(forms.Form):
+    """Whom the "make this agency's staff follow it" action makes follow: users picked one by one,
+    everyone in some groups, or both. Inactive accounts are never added."""
+
+    users = forms.ModelMultipleChoiceField(
+        label=_("Users"),
+        queryset=get_user_model().objects.filter(is_active=True).order_by("username"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    groups = forms.ModelMultipleChoiceField(
+        label=_("Everyone in these groups"),
+        queryset=Group.objects.order_by("name"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        if not cleaned.get("users") and not cleaned.get("groups"):
+            raise ValidationError(_("Choose at least one user or one group."), code="nobody")
+        return cleaned
+
+    def chosen_users(self) -> list:
+        """The chosen users and the active members of the chosen groups, each once, by username."""
+        chosen = Q(pk__in=[user.pk for user in self.cleaned_data["users"]]) | Q(
+            groups__in=self.cleaned_data["groups"]
+        )
+        return list(get_user_model().objects.filter(chosen, is_active=True).distinct().order_by("username"))
 
 
 class ParticipationInline(admin.TabularInline):

@@ -1,7 +1,7 @@
 from django.urls import path
 
 from . import views
-from .views import assessments, briefing, calendar, dialogues, drafting, evidence, tokens
+from .views import assessments, briefing, calendar, dialogues, drafting, evidence, follows, tokens
 
 app_name = "tracker"
 
@@ -56,5 +56,8 @@ urlpatterns = [
     path(
         "calendar/<str:token>/dialogues/<slug:slug>.ics", calendar.calendar_dialogue, name="calendar_dialogue"
     ),
+    path("following/", follows.following, name="following"),
+    path("following/<str:kind>/<int:pk>/follow/", follows.follow, name="follow"),
+    path("following/<str:kind>/<int:pk>/unfollow/", follows.unfollow, name="unfollow"),
     path("healthz", views.healthz, name="healthz"),
 ]

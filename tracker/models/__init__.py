@@ -49,7 +49,7 @@ from .dialogue import (
     party_codes_validator,
 )
 from .evidence import EvidenceFile
-from .follow import FOLLOWABLE, Follow
+from .follow import FOLLOWABLE, Follow, FollowVisit
 from .stamp import DataStamp
 
 __all__ = [
@@ -59,6 +59,7 @@ __all__ = [
     "FOLLOWABLE",
     "Follow",
     "CalendarToken",
+    "FollowVisit",
     "CLOSED_STATUSES",
     "FUTURE_DATE_MESSAGE",
     "NO_EVIDENCE_LABEL",

@@ -86,3 +86,20 @@ class Follow(models.Model):
     @property
     def target(self):
         return getattr(self, self.kind)
+
+
+class FollowVisit(models.Model):
+    """When a person last opened "What I follow": the header counts the status updates recorded on
+    what they follow since then, and the page marks them as new."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="follow_visit"
+    )
+    seen_at = models.DateTimeField(_("last visit to what I follow"))
+
+    class Meta:
+        verbose_name = _("visit to what I follow")
+        verbose_name_plural = _("visits to what I follow")
+
+    def __str__(self):
+        return f"{self.user} · {self.seen_at:%Y-%m-%d %H:%M}"

@@ -6,9 +6,13 @@ takes part in, in any role); following a commitment covers that one. Each is one
 whole is a single WHERE clause whatever the number of follows.
 """
 
-from django.db.models import Q
+import functools
 
-from ..models import Commitment, Follow, Participation
+from django.db import connection
+from django.db.models import Exists, F, Func, Min, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
+
+from ..models import FOLLOWABLE, Commitment, Follow, FollowVisit, Participation, StatusUpdate
 
 
 def followed_q(user_id: int) -> Q:
@@ -17,7 +21,13 @@ def followed_q(user_id: int) -> Q:
     return (
         Q(pk__in=follows.filter(commitment__isnull=False).values("commitment_id"))
         | Q(dialogue_id__in=follows.filter(dialogue__isnull=False).values("dialogue_id"))
-        | Q(themes__in=follows.filter(theme__isnull=False).values("theme_id"))
+        # Through the link table's own subquery, not a join of it: a join in an OR reads every
+        # commitment's every theme (measured at 10,000 commitments: half the time of the whole).
+        | Q(
+            pk__in=Commitment.themes.through.objects.filter(
+                theme_id__in=follows.filter(theme__isnull=False).values("theme_id")
+            ).values("commitment_id")
+        )
         | Q(
             pk__in=Participation.objects.filter(
                 agency_id__in=follows.filter(agency__isnull=False).values("agency_id")
@@ -31,3 +41,125 @@ def followed_commitments(queryset, user_id: int):
     # The themes join can repeat a commitment; a pk__in over the same filter keeps the outer query
     # free of joins (and of DISTINCT), so it orders and paginates like any other.
     return queryset.filter(pk__in=Commitment.objects.filter(followed_q(user_id)).values("pk"))
+
+
+# --- what a person follows, and what is new in it -----------------------------------------------
+
+
+def followable_model(kind: str):
+    """The model a follow of `kind` points at (a Dialogue for "dialogue"…), or None for an unknown
+    kind: URLs name the kind, so anything may arrive here."""
+    if kind not in FOLLOWABLE:
+        return None
+    return Follow._meta.get_field(kind).related_model
+
+
+def news_since(user_id: int):
+    """When "new" starts for `user_id`: their last visit to "What I follow", or before any visit,
+    their first follow (what happened before they followed anything is not news to them)."""
+    last_visit = FollowVisit.objects.filter(user_id=user_id).values("seen_at")[:1]
+    first_follow = (
+        Follow.objects.filter(user_id=user_id).order_by().values("user_id").annotate(first=Min("created_at"))
+    )
+    return Coalesce(Subquery(last_visit), Subquery(first_follow.values("first")))
+
+
+# The header shows "99+" beyond this: counting further would read every update since a visit long ago.
+NEWS_CAP = 100
+
+
+def news_count(user_id: int) -> Subquery:
+    """How many status updates (withdrawn ones left out) were recorded on what `user_id` follows
+    since their last visit, up to NEWS_CAP: a scalar subquery, so it rides along another query.
+
+    It starts from the updates recorded since then (the index on created_at: none, when nothing is
+    new) and keeps those on a followed commitment, rather than reading every followed commitment's
+    trail: measured on the benchmark's data (10,000 commitments, 100,000 updates, 10 follows
+    covering 1,471 commitments), 0.05 ms with nothing new instead of 35-50 ms."""
+    covered = Commitment.objects.filter(followed_q(user_id), pk=OuterRef("commitment_id"))
+    new = (
+        StatusUpdate.objects.counting()
+        .filter(created_at__gt=news_since(user_id))
+        .filter(Exists(covered))
+        .order_by()
+        .values("pk")[:NEWS_CAP]
+    )
+    # COUNT as a plain function: no GROUP BY, one row whatever matches.
+    counted = StatusUpdate.objects.filter(pk__in=new).order_by().annotate(n=Func(F("pk"), function="COUNT"))
+    return Subquery(counted.values("n"))
+
+
+def follows_with_news(user_id: int):
+    """`user_id`'s follows, each carrying `news` (the same total on every row, see news_count) and
+    `last_seen` (their last visit, None before the first)."""
+    last_visit = FollowVisit.objects.filter(user_id=user_id).values("seen_at")[:1]
+    return Follow.objects.filter(user_id=user_id).annotate(
+        news=news_count(user_id), last_seen=Subquery(last_visit)
+    )
+
+
+# A user id no one has: it marks, in the SQL compiled once, the parameters that are the user's.
+_ANY_USER = -7_000_001
+
+
+@functools.cache
+def _follow_state_sql(vendor: str) -> tuple[str, tuple]:
+    sql, params = follows_with_news(_ANY_USER).values_list(*FOLLOWABLE, "news").query.sql_with_params()
+    return sql, tuple(params)
+
+
+def follow_state_rows(user_id: int) -> list:
+    """`user_id`'s follows as (dialogue_id, theme_id, agency_id, commitment_id, news) rows.
+
+    Every page's header runs this, and building its nested subqueries through the ORM costs several
+    milliseconds a time (5-12 ms measured) against well under a millisecond to run it: so its SQL is
+    compiled once per process and database vendor, and only the user's id changes between runs."""
+    sql, params = _follow_state_sql(connection.vendor)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [user_id if param == _ANY_USER else param for param in params])
+        return cursor.fetchall()
+
+
+class FollowState:
+    """What the person making a request follows and how many updates are new to them: read lazily,
+    in one query, the first time a page asks (the header's count, a Follow button), and never by a
+    fragment that shows neither. Nothing here is ever cached: it is per person."""
+
+    def __init__(self, user_id: int | None):
+        self.user_id = user_id
+        self._keys = None
+        self._news = 0
+
+    def _load(self):
+        if self._keys is not None:
+            return
+        if self.user_id is None:
+            self.prime(set(), 0)
+            return
+        rows = follow_state_rows(self.user_id)
+        self.prime(
+            {(kind, pk) for row in rows for kind, pk in zip(FOLLOWABLE, row[:-1], strict=True) if pk},
+            rows[0][-1] if rows else 0,
+        )
+
+    def prime(self, keys: set, news: int) -> None:
+        """Set what a view already read (the "What I follow" page), sparing the query."""
+        self._keys, self._news = keys, news or 0
+
+    def follows(self, kind: str, pk: int) -> bool:
+        self._load()
+        return (kind, pk) in self._keys
+
+    @property
+    def news(self) -> int:
+        self._load()
+        return self._news
+
+    @property
+    def news_shown(self) -> str:
+        """The count as the header shows it: "99+" once it reaches NEWS_CAP."""
+        return news_shown(self.news)
+
+
+def news_shown(news: int) -> str:
+    return f"{NEWS_CAP - 1}+" if news >= NEWS_CAP else str(news)

@@ -5,6 +5,13 @@ from .assessments import assessment_create
 from .commitments import commitment_create_from_source
 from .dependencies import blocking_chain, check_no_blocking_cycle, commitment_set_blockers
 from .evidence import evidence_file_delete, evidence_files_attach, evidence_files_check
+from .follows import (
+    follow_create,
+    follow_delete,
+    follow_kind,
+    follow_visit_record,
+    follows_create_for_users,
+)
 from .status_updates import (
     ALREADY_WITHDRAWN,
     DUPLICATE_WINDOW,
@@ -31,6 +38,11 @@ __all__ = [
     "commitment_create_from_source",
     "commitment_sync_current_status",
     "evidence_file_delete",
+    "follow_create",
+    "follow_delete",
+    "follow_kind",
+    "follow_visit_record",
+    "follows_create_for_users",
     "evidence_files_attach",
     "evidence_files_check",
     "status_update_create",

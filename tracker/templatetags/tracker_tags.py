@@ -330,3 +330,17 @@ def next_review(commitment):
     if when < (commitment.judged_on or timezone.localdate()):
         return format_html('<span class="review-late">{} ({})</span>', shown, gettext("late"))
     return shown
+
+
+@register.inclusion_tag("tracker/components/_follow.html", takes_context=True)
+def follow_button(context, kind: str, target, describedby: str = ""):
+    """`{% follow_button "agency" agency %}`: the Follow / Unfollow button for `target`, in the
+    state the request's FollowState gives (read with the header's count: no query of its own)."""
+    from ..views.follows import follow_button_context  # the views import this module's package
+
+    request = context["request"]
+    following = context["follow_state"].follows(kind, target.pk)
+    # Back to this page after a follow without JavaScript; not to a form's POST address (a page
+    # shown again after a refused post), which would answer the redirect with 405: the thing's own page.
+    next_url = request.get_full_path() if request.method == "GET" else ""
+    return follow_button_context(request, kind, target.pk, following, next_url, describedby=describedby)
