@@ -1,7 +1,7 @@
 from django.urls import path
 
 from . import views
-from .views import assessments, briefing, dialogues, drafting, evidence
+from .views import assessments, briefing, dialogues, digests, drafting, evidence
 
 app_name = "tracker"
 
@@ -47,5 +47,6 @@ urlpatterns = [
     path("sources/<int:pk>/draft/", drafting.source_draft, name="source_draft"),
     path("sources/<int:pk>/draft/new/", drafting.commitment_draft, name="commitment_draft"),
     path("evidence/<int:pk>/", evidence.evidence_file, name="evidence_file"),
+    path("digest/unsubscribe/<str:token>/", digests.digest_unsubscribe, name="digest_unsubscribe"),
     path("healthz", views.healthz, name="healthz"),
 ]

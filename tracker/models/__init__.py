@@ -6,6 +6,7 @@
 - assessment: Assessment (per-side scores at each round)
 - evidence: EvidenceFile (files an update or an assessment carries)
 - follow: Follow (what each person follows, for the digest, their calendar and their news count)
+- digest: DigestSubscription (who wants the weekly digest), DigestSent (one per person and week)
 - stamp: DataStamp (what retires cached pages)
 """
 
@@ -44,6 +45,7 @@ from .dialogue import (
     country_code_validator,
     party_codes_validator,
 )
+from .digest import DigestSent, DigestStatus, DigestSubscription
 from .evidence import EvidenceFile
 from .follow import FOLLOWABLE, Follow
 from .stamp import DataStamp
@@ -67,6 +69,9 @@ __all__ = [
     "CommitmentQuerySet",
     "CommitmentStateIterable",
     "DataStamp",
+    "DigestSent",
+    "DigestStatus",
+    "DigestSubscription",
     "Dialogue",
     "EvidenceFile",
     "Participation",
