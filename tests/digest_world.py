@@ -170,8 +170,8 @@ def build_world():
 
 def readers(n: int, dialogue) -> list:
     """`n` more people who follow `dialogue`, each with their own address."""
-    made = []
-    for i in range(n):
+    made, first = [], User.objects.filter(username__startswith="reader").count()
+    for i in range(first, first + n):
         reader = user(f"reader{i}", f"reader{i}@example.org", "Reader", str(i))
         Follow.objects.create(user=reader, dialogue=dialogue)
         made.append(reader)

@@ -55,7 +55,9 @@ class DigestSent(models.Model):
         verbose_name_plural = _("digests sent")
         constraints = [
             models.UniqueConstraint(fields=["user", "week"], name="digestsent_once_per_user_week"),
-            models.CheckConstraint(condition=Q(status__in=DigestStatus.values), name="digestsent_status_valid"),
+            models.CheckConstraint(
+                condition=Q(status__in=DigestStatus.values), name="digestsent_status_valid"
+            ),
         ]
         indexes = [models.Index(fields=["week", "status"], name="digestsent_week_status")]
 

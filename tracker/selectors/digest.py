@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 
 from .. import rules
-from ..models import Commitment, DigestSent, DigestStatus, Dialogue, Follow, Status, StatusUpdate
+from ..models import Commitment, Dialogue, DigestSent, DigestStatus, Follow, Status, StatusUpdate
 from .common import states_on
 from .follows import followed_commitments
 

@@ -207,10 +207,14 @@ def _send_one(user, week: DigestWeek, run: DigestRun, connection) -> None:
             error.recipients,
             "" if permanent else "; will retry",
         )
-        _record(claim, DigestStatus.REFUSED if permanent else DigestStatus.FAILED, error=str(error.recipients))
+        _record(
+            claim, DigestStatus.REFUSED if permanent else DigestStatus.FAILED, error=str(error.recipients)
+        )
         (run.refused if permanent else run.failed).append(user.pk)
     except Exception as error:
-        logger.exception("Digest %s for user %s could not be sent; the next run retries it", week.week, user.pk)
+        logger.exception(
+            "Digest %s for user %s could not be sent; the next run retries it", week.week, user.pk
+        )
         _record(claim, DigestStatus.FAILED, error=repr(error))
         run.failed.append(user.pk)
         # The connection may be broken: the next message opens a new one.
