@@ -267,8 +267,8 @@ TRACKER_CACHE_SECONDS = int(os.environ.get("TRACKER_CACHE_SECONDS", 300))
 # The weekly digest (manage.py send_digests, tracker/digests.py). Its links are absolute, so the
 # emails need the address people reach the site at.
 TRACKER_SITE_URL = os.environ.get("TRACKER_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
-# Items listed per section of a digest; the rest are counted ("and 12 more").
-TRACKER_DIGEST_MAX_ITEMS = int(os.environ.get("TRACKER_DIGEST_MAX_ITEMS", 30))
+# Items listed per dialogue and section of a digest; the rest are counted ("…and 12 more") and linked.
+TRACKER_DIGEST_MAX_ITEMS = int(os.environ.get("TRACKER_DIGEST_MAX_ITEMS", 10))
 # A digest claimed by a run that then died (killed, host lost) is sent by a later run once its claim
 # is this old; a run that fails in an orderly way releases its claim at once (see tracker/digests.py).
 TRACKER_DIGEST_CLAIM_MINUTES = int(os.environ.get("TRACKER_DIGEST_CLAIM_MINUTES", 30))

@@ -450,3 +450,18 @@ def test_email_settings_come_from_the_environment():
         "True",
         "Tracker <tracker@agency.example>",
     ]
+
+
+@override_settings(TRACKER_DIGEST_MAX_ITEMS=0)
+def test_what_a_section_cannot_list_is_counted_and_linked_to_the_dialogues_list(world, client):
+    with smtp_server() as mailbox:
+        call_command("send_digests")
+    text = text_of(mailbox.messages[0])
+    assert "Exchange Earth observation data" not in text
+    assert "…and 1 more in the dialogue's list: " in text
+    more = {path for path in links(mailbox.messages[0]) if "?" in path}
+    assert "/commitments/?dialogue=space&due=overdue" in more
+    client.force_login(world["ann"])
+    for path in more:
+        page = client.get(path)
+        assert page.status_code == 200, path

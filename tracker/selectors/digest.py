@@ -3,9 +3,9 @@ falls due soon, what slipped and what was updated in the last seven days, and wh
 them — grouped by dialogue.
 
 Built for a thousand readers in one run: DigestWeek reads what is the same for everyone once (the
-week's updates, the states a week ago, the dialogues' names), then each person costs one query,
-which returns only the commitments they follow that have something to report (a superset, narrowed
-in Python by the rules themselves).
+commitments with something to report — a superset, narrowed in Python by the rules themselves —
+the week's updates, the states a week ago, the dialogues' names), then each person costs one
+query: the ids of what they follow, met in Python with those commitments.
 """
 
 import datetime
@@ -24,7 +24,7 @@ from django.utils.translation import ngettext_lazy
 from .. import rules
 from ..models import Commitment, Dialogue, DigestSent, DigestStatus, Follow, Status, StatusUpdate
 from .common import states_on
-from .follows import followed_commitments
+from .follows import followed_commitment_ids
 
 # The window a digest looks back over.
 WINDOW_DAYS = 7
@@ -104,11 +104,13 @@ class Section:
     heading: str
     items: list[DigestItem]  # the first TRACKER_DIGEST_MAX_ITEMS
     more: int  # how many more there are
+    more_url: str  # where the dialogue's list shows them (with what the reader does not follow)
 
 
 @dataclass
 class DialogueDigest:
     name: str
+    slug: str
     url: str
     sections: list[Section]
 
@@ -148,14 +150,15 @@ def digest_recipients(week: str, now: datetime.datetime | None = None):
 
 
 class DigestWeek:
-    """Everything a week's digests share, read once (3 queries); `for_user` then costs one query."""
+    """Everything a week's digests share, read once (4 queries); `for_user` then costs one query."""
 
     def __init__(self, today: datetime.date | None = None):
         self.end = today or timezone.localdate()
         self.start = self.end - datetime.timedelta(days=WINDOW_DAYS)
         self.week = iso_week(self.end)
         self.due_by = self.end + datetime.timedelta(days=settings.TRACKER_DUE_SOON_DAYS)
-        self.headings = section_headings()
+        # Worded once per run (in the language active when the run starts), not once per email.
+        self.headings = {key: str(heading) for key, heading in section_headings().items()}
 
     def candidates_q(self) -> Q:
         """A superset of the commitments with something to report, as one filter over the indexed
@@ -204,33 +207,54 @@ class DigestWeek:
         return states_on(self.start, Commitment.objects.filter(last_update_on__gt=self.start))
 
     @cached_property
-    def dialogues(self) -> dict[int, tuple[str, str]]:
-        """Every dialogue's name and link (1 query)."""
+    def dialogues(self) -> dict[int, tuple[str, str, str]]:
+        """Every dialogue's name, slug and link (1 query)."""
         return {
-            pk: (name, absolute(reverse("tracker:dialogue_detail", args=[slug])))
+            pk: (name, slug, absolute(reverse("tracker:dialogue_detail", args=[slug])))
             for pk, name, slug in Dialogue.objects.values_list("pk", "name", "slug")
         }
 
-    def for_user(self, user) -> Digest:
-        """`user`'s digest for the week (1 query)."""
+    @cached_property
+    def candidates(self) -> dict[int, tuple]:
+        """Every commitment with something to report this week, by id, as a row (1 query)."""
         rows = (
-            followed_commitments(Commitment.objects.as_of(None).filter(self.candidates_q()), user.pk)
+            Commitment.objects.as_of(None)
+            .filter(self.candidates_q())
             .order_by()
             .values_list(
                 "pk", "title", "dialogue_id", "status", "progress", "due_on", "last_update_on", "announced_on"
             )
         )
+        return {row[0]: row for row in rows}
+
+    def for_user(self, user) -> Digest:
+        """`user`'s digest for the week (1 query: the ids of what they follow, met here with the
+        week's candidates). An item reads the same in everyone's digest, so each is built and
+        classified once per run, however many people follow it."""
         # {dialogue_id: {section: [items]}}
         grouped: dict[int, dict[str, list[DigestItem]]] = defaultdict(lambda: defaultdict(list))
-        reported = set()
-        for pk, title, dialogue_id, status, progress, due_on, last_update_on, announced_on in rows:
+        reported = 0
+        for pk in followed_commitment_ids(user.pk) & self.candidates.keys():
+            item, sections = self._item(pk)
+            for section in sections:
+                grouped[item.dialogue_id][section].append(item)
+            reported += bool(sections)
+        return Digest(user, self.week, self.start, self.end, self._dialogue_digests(grouped), reported)
+
+    @cached_property
+    def _items(self) -> dict:
+        return {}
+
+    def _item(self, pk: int) -> tuple[DigestItem, list[str]]:
+        if pk not in self._items:
+            _pk, title, dialogue_id, status, progress, due_on, last_update_on, announced_on = self.candidates[
+                pk
+            ]
             item = DigestItem(
                 pk, title, dialogue_id, status, progress, due_on, absolute(reverse_commitment(pk))
             )
-            for section in self._sections_of(item, last_update_on, announced_on):
-                grouped[dialogue_id][section].append(item)
-                reported.add(pk)
-        return Digest(user, self.week, self.start, self.end, self._dialogue_digests(grouped), len(reported))
+            self._items[pk] = (item, self._sections_of(item, last_update_on, announced_on))
+        return self._items[pk]
 
     def _sections_of(self, item: DigestItem, last_update_on, announced_on) -> list[str]:
         """Which sections `item` belongs to, by the rules (a commitment can be in several)."""
@@ -254,6 +278,17 @@ class DigestWeek:
             sections.append(WENT_STALE)
         return sections
 
+    def _more_url(self, key: str, slug: str) -> str:
+        """The dialogue's own list of a section's kind of commitment: where "…and 12 more" leads."""
+        query = {
+            OVERDUE: f"dialogue={slug}&due=overdue",
+            DUE_SOON: f"dialogue={slug}&sort=due",
+            WENT_STALE: f"dialogue={slug}&stale=1",
+        }.get(key)
+        if query:
+            return absolute(f"{reverse('tracker:commitment_list')}?{query}")
+        return absolute(f"{reverse('tracker:changes')}?dialogue={slug}&from={self.start}&to={self.end}")
+
     def _dialogue_digests(self, grouped) -> list[DialogueDigest]:
         """The dialogues in name order, each with its non-empty sections in the email's order."""
         limit = settings.TRACKER_DIGEST_MAX_ITEMS
@@ -263,13 +298,15 @@ class DigestWeek:
         }
         digests = []
         for dialogue_id, sections in grouped.items():
-            name, url = self.dialogues[dialogue_id]
+            name, slug, url = self.dialogues[dialogue_id]
             shown = []
             for key, heading in self.headings.items():
                 items = sorted(sections.get(key, []), key=order.get(key, lambda i: (i.title, i.pk)))
                 if items:
-                    shown.append(Section(key, str(heading), items[:limit], max(0, len(items) - limit)))
-            digests.append(DialogueDigest(name, url, shown))
+                    more = max(0, len(items) - limit)
+                    more_url = self._more_url(key, slug) if more else ""
+                    shown.append(Section(key, heading, items[:limit], more, more_url))
+            digests.append(DialogueDigest(name, slug, url, shown))
         return sorted(digests, key=lambda d: d.name)
 
 

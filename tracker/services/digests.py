@@ -32,6 +32,7 @@ from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.safestring import mark_safe
 from django.utils.translation import ngettext
 
 from ..models import DigestSent, DigestStatus, DigestSubscription
@@ -90,33 +91,72 @@ def digest_subject(digest: Digest) -> str:
     ) % {"week": digest.week, "count": digest.items}
 
 
-def digest_message(digest: Digest, connection=None) -> mail.EmailMultiAlternatives:
-    """The email for `digest`: a plain-text part, an HTML part, and the headers with which mail
-    clients offer their own unsubscribe button (RFC 2369 and the one-click POST of RFC 8058)."""
-    user = digest.user
-    unsubscribe = unsubscribe_url(user)
-    context = {
-        "digest": digest,
-        "name": display_name(user),
-        "unsubscribe_url": unsubscribe,
-        "site_url": settings.TRACKER_SITE_URL,
-        "subject": digest_subject(digest),
-    }
-    message = mail.EmailMultiAlternatives(
-        subject=context["subject"],
-        body=render_to_string("email/digest.txt", context),
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[formataddr((display_name(user), user.email))],
-        connection=connection,
-        headers={
-            "List-Unsubscribe": f"<{unsubscribe}>",
-            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-            # Out-of-office replies are not sent back to an automated message.
-            "Auto-Submitted": "auto-generated",
-        },
-    )
-    message.attach_alternative(render_to_string("email/digest.html", context), "text/html")
-    return message
+class DigestRenderer:
+    """Writes digests. An item reads the same in every digest that lists it under the same heading,
+    so each is written once per run (text and HTML) and reused: a thousand digests of the same
+    dialogues cost little more than their distinct items."""
+
+    def __init__(self):
+        self._fragments: dict[tuple[int, str], tuple[str, str]] = {}
+
+    def _fragment(self, item, section_key: str) -> tuple[str, str]:
+        key = (item.pk, section_key)
+        if key not in self._fragments:
+            context = {"item": item, "section_key": section_key}
+            self._fragments[key] = (
+                render_to_string("email/_digest_item.txt", context),
+                # Written by a template that escaped every value: safe to place in the HTML as it is.
+                mark_safe(render_to_string("email/_digest_item.html", context)),  # noqa: S308
+            )
+        return self._fragments[key]
+
+    def dialogues(self, digest: Digest) -> list[dict]:
+        """The digest's dialogues and sections, each item as its written fragments."""
+        return [
+            {
+                "name": dialogue.name,
+                "url": dialogue.url,
+                "sections": [
+                    {
+                        "heading": section.heading,
+                        "more": section.more,
+                        "more_url": section.more_url,
+                        "items": [self._fragment(item, section.key) for item in section.items],
+                    }
+                    for section in dialogue.sections
+                ],
+            }
+            for dialogue in digest.dialogues
+        ]
+
+    def message(self, digest: Digest, connection=None) -> mail.EmailMultiAlternatives:
+        """The email for `digest`: a plain-text part, an HTML part, and the headers with which mail
+        clients offer their own unsubscribe button (RFC 2369 and the one-click POST of RFC 8058)."""
+        user = digest.user
+        unsubscribe = unsubscribe_url(user)
+        context = {
+            "digest": digest,
+            "dialogues": self.dialogues(digest),
+            "name": display_name(user),
+            "unsubscribe_url": unsubscribe,
+            "site_url": settings.TRACKER_SITE_URL,
+            "subject": digest_subject(digest),
+        }
+        message = mail.EmailMultiAlternatives(
+            subject=context["subject"],
+            body=render_to_string("email/digest.txt", context),
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            to=[formataddr((display_name(user), user.email))],
+            connection=connection,
+            headers={
+                "List-Unsubscribe": f"<{unsubscribe}>",
+                "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+                # Out-of-office replies are not sent back to an automated message.
+                "Auto-Submitted": "auto-generated",
+            },
+        )
+        message.attach_alternative(render_to_string("email/digest.html", context), "text/html")
+        return message
 
 
 # --- claiming and sending -------------------------------------------------------------------------
@@ -170,21 +210,22 @@ def digests_send(*, today: datetime.date | None = None, connection=None) -> Dige
     """Send this week's digest to every recipient (selectors.digest.digest_recipients) with
     something to report, each at most once (see the module's docstring). One refused or failing
     address is logged and recorded, and the others are still sent."""
-    week = DigestWeek(today)
-    run = DigestRun(week=week.week)
     connection = connection or mail.get_connection()
+    renderer = DigestRenderer()
     # Written in the site's language: the accounts carry no language of their own (yet).
     with translation.override(settings.LANGUAGE_CODE):
+        week = DigestWeek(today)
+        run = DigestRun(week=week.week)
         try:
             # Read at once, not streamed: the loop writes claims that the query's own subquery reads.
             for user in list(digest_recipients(week.week)):
-                _send_one(user, week, run, connection)
+                _send_one(user, week, run, connection, renderer)
         finally:
             connection.close()
     return run
 
 
-def _send_one(user, week: DigestWeek, run: DigestRun, connection) -> None:
+def _send_one(user, week: DigestWeek, run: DigestRun, connection, renderer: DigestRenderer) -> None:
     digest = week.for_user(user)
     if digest.empty:
         run.nothing_to_report += 1
@@ -194,7 +235,7 @@ def _send_one(user, week: DigestWeek, run: DigestRun, connection) -> None:
     if claim is None:
         run.taken += 1
         return
-    message = digest_message(digest, connection=connection)
+    message = renderer.message(digest, connection=connection)
     try:
         connection.send_messages([message])
     except smtplib.SMTPRecipientsRefused as error:
