@@ -51,9 +51,9 @@ class Mailbox:
         return sorted(rcpt for _sender, rcpts in self.envelopes for rcpt in rcpts)
 
 
-def smtp_server():
+def smtp_server(site_url="http://tracker.example.org"):
     """A context manager: a running SMTP server on a free port of 127.0.0.1, with Django's SMTP
-    backend pointed at it; yields its Mailbox."""
+    backend pointed at it and the emails' links at `site_url`; yields its Mailbox."""
     from contextlib import contextmanager
 
     @contextmanager
@@ -73,7 +73,7 @@ def smtp_server():
                 EMAIL_USE_SSL=False,
                 EMAIL_TIMEOUT=10,
                 DEFAULT_FROM_EMAIL="Commitments Tracker <tracker@example.org>",
-                TRACKER_SITE_URL="http://tracker.example.org",
+                TRACKER_SITE_URL=site_url,
             ):
                 yield mailbox
         finally:

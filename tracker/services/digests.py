@@ -104,7 +104,7 @@ class DigestRenderer:
         if key not in self._fragments:
             context = {"item": item, "section_key": section_key}
             self._fragments[key] = (
-                render_to_string("email/_digest_item.txt", context),
+                render_to_string("email/_digest_item.txt", context).rstrip(),
                 # Written by a template that escaped every value: safe to place in the HTML as it is.
                 mark_safe(render_to_string("email/_digest_item.html", context)),  # noqa: S308
             )
