@@ -32,7 +32,6 @@ from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
-from django.utils.safestring import mark_safe
 from django.utils.translation import ngettext
 
 from ..models import DigestSent, DigestStatus, DigestSubscription
@@ -105,8 +104,9 @@ class DigestRenderer:
             context = {"item": item, "section_key": section_key}
             self._fragments[key] = (
                 render_to_string("email/_digest_item.txt", context).rstrip(),
-                # Written by a template that escaped every value: safe to place in the HTML as it is.
-                mark_safe(render_to_string("email/_digest_item.html", context)),  # noqa: S308
+                # What a template renders is already marked safe (it escaped every value), so the
+                # digest's template places it as it is.
+                render_to_string("email/_digest_item.html", context),
             )
         return self._fragments[key]
 
@@ -130,8 +130,8 @@ class DigestRenderer:
         ]
 
     def message(self, digest: Digest, connection=None) -> mail.EmailMultiAlternatives:
-        """The email for `digest`: a plain-text part, an HTML part, and the headers with which mail
-        clients offer their own unsubscribe button (RFC 2369 and the one-click POST of RFC 8058)."""
+        """The email for `digest`: a plain-text part, an HTML part, and the header with which mail
+        clients offer their own unsubscribe button (RFC 2369; it opens the confirmation page)."""
         user = digest.user
         unsubscribe = unsubscribe_url(user)
         context = {
@@ -149,8 +149,8 @@ class DigestRenderer:
             to=[formataddr((display_name(user), user.email))],
             connection=connection,
             headers={
+                # Not RFC 8058's one-click POST: it carries no CSRF token, and no view here is exempt.
                 "List-Unsubscribe": f"<{unsubscribe}>",
-                "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
                 # Out-of-office replies are not sent back to an automated message.
                 "Auto-Submitted": "auto-generated",
             },
