@@ -26,10 +26,12 @@ test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # The benchmark at 10,000 commitments (see bench/run.py; BENCH_ARGS=--load adds the gunicorn load),
-# then spreadsheet imports of 10,000 rows through the admin (bench/imports.py).
+# then spreadsheet imports of 10,000 rows through the admin (bench/imports.py), then the weekly
+# digest for 1,000 readers (bench/digests.py).
 bench: install
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 	$(BIN)/python bench/imports.py
+	$(BIN)/python bench/digests.py
 
 # Re-pin every dependency after editing pyproject.toml.
 lock: install

@@ -260,7 +260,7 @@ TRACKER_STALE_AFTER_DAYS = int(os.environ.get("TRACKER_STALE_AFTER_DAYS", 90))
 TRACKER_REVIEW_EVERY_DAYS = int(os.environ.get("TRACKER_REVIEW_EVERY_DAYS", 90))
 TRACKER_DUE_SOON_DAYS = int(os.environ.get("TRACKER_DUE_SOON_DAYS", 14))
 TRACKER_PAGE_SIZE = int(os.environ.get("TRACKER_PAGE_SIZE", 25))
-# The address people reach the site at, for links that leave it (calendar feeds, emails): those are
+# The address people reach the site at, for links that leave it (calendar feeds, the digest's emails): those are
 # read outside any request, so the request's own host cannot say it. No trailing slash.
 TRACKER_SITE_URL = os.environ.get("TRACKER_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 # How often calendar programs are asked to fetch a feed again (REFRESH-INTERVAL, X-PUBLISHED-TTL).
@@ -269,6 +269,33 @@ TRACKER_CALENDAR_REFRESH_MINUTES = int(os.environ.get("TRACKER_CALENDAR_REFRESH_
 # write through the app makes it out of date at once (tracker/caching.py); this only bounds how long
 # a change made behind the app's back (raw SQL) can go unseen.
 TRACKER_CACHE_SECONDS = int(os.environ.get("TRACKER_CACHE_SECONDS", 300))
+
+# The weekly digest (manage.py send_digests, tracker/digests.py); its links start with TRACKER_SITE_URL.
+# Items listed per dialogue and section of a digest; the rest are counted ("…and 12 more") and linked.
+TRACKER_DIGEST_MAX_ITEMS = int(os.environ.get("TRACKER_DIGEST_MAX_ITEMS", 10))
+# A digest claimed by a run that then died (killed, host lost) is sent by a later run once its claim
+# is this old; a run that fails in an orderly way releases its claim at once (see tracker/digests.py).
+TRACKER_DIGEST_CLAIM_MINUTES = int(os.environ.get("TRACKER_DIGEST_CLAIM_MINUTES", 30))
+
+# Email, from the environment. With EMAIL_HOST set: SMTP to it. Without it: the console in
+# development (DJANGO_DEBUG=1), and in production SMTP to localhost:25 (a local relay), Django's own
+# default. EMAIL_BACKEND overrides all of that (e.g. the file backend for a dry run).
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND") or (
+    "django.core.mail.backends.console.EmailBackend"
+    if DEBUG and not EMAIL_HOST
+    else "django.core.mail.backends.smtp.EmailBackend"
+)
+EMAIL_HOST = EMAIL_HOST or "localhost"
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", 25))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+# A mail server that stops answering fails the message (retried by the next run), not the run.
+EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", 30))
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Commitments Tracker <tracker@localhost>")
+SERVER_EMAIL = os.environ.get("SERVER_EMAIL", DEFAULT_FROM_EMAIL)
 
 # Spreadsheets imported in the admin (django-import-export). The admin offers CSV and XLSX only; a
 # file with any bad row imports nothing (every import runs in one transaction); importing needs the

@@ -62,3 +62,19 @@ def test_a_follow_of_nothing_or_of_two_things_is_refused(world):
     ann = User.objects.create(username="ann")
     with pytest.raises(IntegrityError):
         Follow.objects.create(user=ann, dialogue=world["space"], theme=world["climate"])
+
+
+def test_the_ids_read_by_union_are_the_commitments_the_filter_covers(world):
+    from tracker.selectors.follows import followed_commitment_ids
+
+    ann = User.objects.create(username="ann")
+    assert followed_commitment_ids(ann.pk) == set()
+    for follow in [
+        {"theme": world["climate"]},
+        {"dialogue": world["space"]},
+        {"agency": world["nasa"]},
+        {"commitment": world["ocean-other"]},
+    ]:
+        Follow.objects.create(user=ann, **follow)
+        covered = set(followed_commitments(Commitment.objects.all(), ann.pk).values_list("pk", flat=True))
+        assert followed_commitment_ids(ann.pk) == covered

@@ -54,7 +54,9 @@ def test_pages_carry_a_strict_content_security_policy(viewer_client, seed):
 
 # --- anonymous requests to every URL ----------------------------------------------------------
 
-PUBLIC = {"accounts/login/", "healthz", "admin/login/"}
+# The digest's unsubscribe link works without a login by design: its signed token is the key, and a
+# wrong token gets a 400 that names nobody (tests/test_digests.py).
+PUBLIC = {"accounts/login/", "healthz", "admin/login/", "digest/unsubscribe/<str:token>/"}
 # Calendar feeds: fetched by calendar programs, which cannot log in; the secret token in the address
 # stands for the login (tests/test_calendar_feeds.py), and without a valid one the answer is a 404.
 TOKEN_GUARDED = {"calendar/<str:token>/following.ics", "calendar/<str:token>/dialogues/<slug:slug>.ics"}

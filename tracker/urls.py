@@ -1,7 +1,7 @@
 from django.urls import path
 
 from . import views
-from .views import assessments, briefing, calendar, dialogues, drafting, evidence, follows, tokens
+from .views import assessments, briefing, calendar, dialogues, digests, drafting, evidence, follows, tokens
 
 app_name = "tracker"
 
@@ -59,5 +59,6 @@ urlpatterns = [
     path("following/", follows.following, name="following"),
     path("following/<str:kind>/<int:pk>/follow/", follows.follow, name="follow"),
     path("following/<str:kind>/<int:pk>/unfollow/", follows.unfollow, name="unfollow"),
+    path("digest/unsubscribe/<str:token>/", digests.digest_unsubscribe, name="digest_unsubscribe"),
     path("healthz", views.healthz, name="healthz"),
 ]

@@ -7,6 +7,7 @@
 - evidence: EvidenceFile (files an update or an assessment carries)
 - follow: Follow (what each person follows, for the digest, their calendar and their news count)
 - calendar: CalendarToken (the secret in a person's calendar feed addresses)
+- digest: DigestSubscription (who wants the weekly digest), DigestSent (one per person and week)
 - stamp: DataStamp (what retires cached pages)
 - api_token: APIToken (personal API tokens) and IdempotencyKey (replayable API posts)
 """
@@ -48,6 +49,7 @@ from .dialogue import (
     country_code_validator,
     party_codes_validator,
 )
+from .digest import DigestSent, DigestStatus, DigestSubscription
 from .evidence import EvidenceFile
 from .follow import FOLLOWABLE, Follow, FollowVisit
 from .stamp import DataStamp
@@ -76,6 +78,9 @@ __all__ = [
     "CommitmentQuerySet",
     "CommitmentStateIterable",
     "DataStamp",
+    "DigestSent",
+    "DigestStatus",
+    "DigestSubscription",
     "Dialogue",
     "EvidenceFile",
     "Participation",

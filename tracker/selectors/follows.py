@@ -43,6 +43,28 @@ def followed_commitments(queryset, user_id: int):
     return queryset.filter(pk__in=Commitment.objects.filter(followed_q(user_id)).values("pk"))
 
 
+def followed_commitment_ids(user_id: int) -> set[int]:
+    """The ids of the commitments `user_id` follows: `followed_q`'s answer, read as one UNION of
+    four index lookups (a commitment, a dialogue's, a theme's, an agency's) instead of a scan of
+    every commitment. For reports that meet many people's follows with a set of commitments they
+    already hold (the weekly digest); tests check that both always agree."""
+    # Unordered parts: a compound statement takes no ORDER BY inside it.
+    follows = Follow.objects.filter(user_id=user_id).order_by()
+    parts = [
+        Commitment.objects.filter(dialogue_id__in=follows.values("dialogue_id")).values_list("pk"),
+        Commitment.themes.through.objects.filter(theme_id__in=follows.values("theme_id")).values_list(
+            "commitment_id"
+        ),
+        Participation.objects.filter(agency_id__in=follows.values("agency_id")).values_list("commitment_id"),
+    ]
+    ids = (
+        follows.filter(commitment__isnull=False)
+        .values_list("commitment_id")
+        .union(*(part.order_by() for part in parts))
+    )
+    return {pk for (pk,) in ids}
+
+
 # --- what a person follows, and what is new in it -----------------------------------------------
 
 
