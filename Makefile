@@ -6,7 +6,7 @@ PORT ?= 8000
 # Local commands run in development mode; production sets DJANGO_DEBUG=0 and a real secret key.
 export DJANGO_DEBUG ?= 1
 
-.PHONY: install run test bench lock clean
+.PHONY: install run test fuzz-api bench lock clean
 
 install: $(VENV)/.installed
 
@@ -24,6 +24,11 @@ run: install
 
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Schemathesis over every API endpoint, against gunicorn on 127.0.0.1 with a throwaway database
+# (tests/fuzz_api.py); CI runs it after the suite. Its summary: test-artifacts/schemathesis.txt.
+fuzz-api: install
+	$(BIN)/python tests/fuzz_api.py
 
 # The benchmark at 10,000 commitments (see bench/run.py; BENCH_ARGS=--load adds the gunicorn load),
 # then spreadsheet imports of 10,000 rows through the admin (bench/imports.py), then the weekly
