@@ -24,6 +24,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from .. import services
+from ..forms import StatusUpdateForm
 from ..models import Commitment, SlipReason, Status, StatusUpdate
 from . import idempotency
 from .errors import PROBLEM_CONTENT_TYPE
@@ -47,7 +48,7 @@ class StatusUpdatePostSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = StatusUpdate
-        fields = ["reported_on", "status", "progress", "text", "evidence_url", "reason", "reason_note"]
+        fields = StatusUpdateForm.Meta.fields  # one list: what the page asks for is what a client sends
         extra_kwargs = {
             # Not blank, said so the schema can say it too (a pattern; a whitespace-only text is blank).
             "text": {"validators": [RegexValidator(r"\S", message=_("Say what happened."))]},
