@@ -8,7 +8,10 @@ export DJANGO_DEBUG ?= 1
 
 .PHONY: install run test fuzz-api bench lock clean
 
+# Installs the dependencies, then compiles the translation catalogues (.po -> .mo, pure Python;
+# the .mo files are not committed).
 install: $(VENV)/.installed
+	$(BIN)/python manage.py compile_translations --verbosity 0
 
 # Reinstalls only when the lock file changes.
 $(VENV)/.installed: requirements.lock

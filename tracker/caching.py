@@ -23,6 +23,7 @@ from django.core.cache import cache
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.utils import timezone
 from django.utils.functional import cached_property
+from django.utils.translation import get_language
 
 from .models import (
     Agency,
@@ -73,9 +74,13 @@ def data_token() -> str:
 
 
 def versioned_key(token: str, parts) -> str:
-    """A cache key for `parts` (any repr-able values) as of this data token and day."""
+    """A cache key for `parts` (any repr-able values) as of this data token, day and language.
+
+    The language is in every key: cached fragments hold translated words and localized dates, so a
+    French reader must never be served what was rendered for an English one (issue 15).
+    """
     digest = hashlib.sha256(repr(parts).encode()).hexdigest()[:32]  # any filter text, fixed-length key
-    return f"{token}:{timezone.localdate().isoformat()}:{digest}"
+    return f"{token}:{timezone.localdate().isoformat()}:{get_language() or 'en'}:{digest}"
 
 
 def remember(token: str, name: str, parts, compute):
