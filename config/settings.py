@@ -77,6 +77,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Sets the language cookie to the person's stored choice on the response that logs them in.
+    "tracker.language.RememberedLanguageMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     # Deny by default: every view needs a login unless marked @login_not_required.
     "tracker.middleware.HtmxAwareLoginRequiredMiddleware",
@@ -132,6 +134,7 @@ TEMPLATES = [
             "builtins": ["django.templatetags.i18n"],
             "context_processors": [
                 "django.template.context_processors.request",
+                "django.template.context_processors.i18n",  # LANGUAGE_CODE, LANGUAGES for the switch
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "tracker.context_processors.follow_state",

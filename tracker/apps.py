@@ -7,9 +7,10 @@ class TrackerConfig(AppConfig):
     verbose_name = "Dialogue commitments"
 
     def ready(self):
-        from .caching import connect_signals
+        from . import caching, language
 
-        connect_signals()
+        caching.connect_signals()
+        language.connect_signals()
 
 
 class TrackerAdminConfig(admin_apps.AdminConfig):

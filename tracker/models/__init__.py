@@ -9,6 +9,7 @@
 - calendar: CalendarToken (the secret in a person's calendar feed addresses)
 - digest: DigestSubscription (who wants the weekly digest), DigestSent (one per person and week)
 - stamp: DataStamp (what retires cached pages)
+- profile: Profile (a person's preferences: the interface language)
 - api_token: APIToken (personal API tokens) and IdempotencyKey (replayable API posts)
 """
 
@@ -52,6 +53,7 @@ from .dialogue import (
 from .digest import DigestSent, DigestStatus, DigestSubscription
 from .evidence import EvidenceFile
 from .follow import FOLLOWABLE, Follow, FollowVisit
+from .profile import Profile
 from .stamp import DataStamp
 
 __all__ = [
@@ -84,6 +86,7 @@ __all__ = [
     "Dialogue",
     "EvidenceFile",
     "Participation",
+    "Profile",
     "Role",
     "Round",
     "Score",
