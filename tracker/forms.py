@@ -111,6 +111,13 @@ class StatusUpdateForm(forms.ModelForm):
             "reason": _("Reason for slippage"),
             "reason_note": _("The reason, in a few words"),
         }
+        # Progress is a whole percentage: "12,5" (a French decimal) or "12.5" is refused in words
+        # that say what to type, rather than Django's bare "Enter a whole number."
+        error_messages = {
+            "progress": {
+                "invalid": _("Progress is a whole number from 0 to 100, without decimals: type 12 or 13, not 12,5."),
+            }
+        }
         help_texts = {
             "reported_on": "",
             "evidence_url": _("Optional: a link to a record that shows it."),

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from django.utils import dateformat, timezone
+from django.utils.formats import date_format, get_format_modules, number_format
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
@@ -59,15 +60,28 @@ def score_of(assessment) -> ScoreDisplay:
     return score_display(assessment.cell if assessment else UNASSESSED)
 
 
+@register.filter
+def percent(value, decimals=0) -> str:
+    """A percentage in the reader's language: "12.5%" in English, "12,5 %" in French (the sign's
+    spacing is PERCENT_FORMAT in config/formats/<language>/formats.py); a dash for none."""
+    if value is None or value == "":
+        return "—"
+    pattern = next(
+        (module.PERCENT_FORMAT for module in get_format_modules() if hasattr(module, "PERCENT_FORMAT")), "{}%"
+    )
+    return pattern.format(number_format(value, decimal_pos=int(decimals) or None))
+
+
 @register.simple_tag
 def progress_bar(value, label="Progress"):
+    shown = percent(value)
     return format_html(
-        '<div class="progress-line"><progress max="100" value="{}" aria-label="{}">{}%</progress>'
-        "<span>{}%</span></div>",
+        '<div class="progress-line"><progress max="100" value="{}" aria-label="{}">{}</progress>'
+        "<span>{}</span></div>",
         value,
         label,
-        value,
-        value,
+        shown,
+        shown,
     )
 
 
@@ -326,7 +340,7 @@ def next_review(commitment):
     if commitment.status in CLOSED_STATUSES:
         return "—"
     when = commitment.next_review_on
-    shown = dateformat.format(when, "j M Y")
+    shown = date_format(when, "SHORT_DATE_FORMAT")
     if when < (commitment.judged_on or timezone.localdate()):
         return format_html('<span class="review-late">{} ({})</span>', shown, gettext("late"))
     return shown
