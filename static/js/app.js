@@ -32,6 +32,20 @@
       show("The server could not complete the request (error " + status + "). Please try again; nothing was changed.");
     }
   });
+  // New results after "Apply" (a submit) or a page link: focus their heading, so keyboard and screen
+  // reader users start reading them there (the live region #result-count announces the count).
+  // A change to a checkbox or the search box keeps the focus where it is: the person is still choosing.
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var target = event.detail.target;
+    if (!target || target.id !== "results") return;
+    var config = event.detail.requestConfig || {};
+    var trigger = config.triggeringEvent;
+    var fromSubmit = trigger && trigger.type === "submit";
+    var fromLink = config.elt && config.elt.tagName === "A";
+    if (!fromSubmit && !fromLink) return;
+    var heading = document.getElementById("results-heading");
+    if (heading) heading.focus();
+  });
   document.addEventListener("htmx:sendError", function () {
     show("The server could not be reached. Check your connection and try again.");
   });

@@ -2,6 +2,7 @@
 list renders hundreds of them, and an include costs a template lookup and a context each time.
 format_html escapes every value."""
 
+import datetime
 from html import escape
 from urllib.parse import urlencode
 
@@ -314,6 +315,13 @@ def today_url(context) -> str:
 def minutes(duration) -> int:
     """A timedelta as whole minutes, for messages such as the login lockout."""
     return int(duration.total_seconds() // 60) if duration else 0
+
+
+@register.filter
+def from_now(duration):
+    """The local time `duration` from now: when a login lockout ends (django-axes counts its cool-off
+    from the last failed attempt, which is the one that shows this page)."""
+    return timezone.localtime() + (duration or datetime.timedelta(0))
 
 
 @register.simple_tag
