@@ -56,7 +56,9 @@ def test_pages_carry_a_strict_content_security_policy(viewer_client, seed):
 
 # The digest's unsubscribe link works without a login by design: its signed token is the key, and a
 # wrong token gets a 400 that names nobody (tests/test_digests.py).
-PUBLIC = {"accounts/login/", "healthz", "admin/login/", "digest/unsubscribe/<str:token>/"}
+# The language switch too: the login page has it (it only sets a cookie, and stores nothing for an
+# anonymous visitor; tests/test_i18n.py).
+PUBLIC = {"accounts/login/", "healthz", "admin/login/", "digest/unsubscribe/<str:token>/", "i18n/setlang/"}
 # Calendar feeds: fetched by calendar programs, which cannot log in; the secret token in the address
 # stands for the login (tests/test_calendar_feeds.py), and without a valid one the answer is a 404.
 TOKEN_GUARDED = {"calendar/<str:token>/following.ics", "calendar/<str:token>/dialogues/<slug:slug>.ics"}
