@@ -46,7 +46,10 @@ def test_switching_works_without_a_login_and_returns_to_the_same_page(client, db
     assert response.cookies[COOKIE].value == "fr"
     page = client.get("/accounts/login/")
     assert html_lang(page) == "fr"
-    assert '<span class="current-language" lang="fr" aria-current="true">Français</span>' in page.content.decode()
+    assert (
+        '<span class="current-language" lang="fr" aria-current="true">Français</span>'
+        in page.content.decode()
+    )
 
 
 def test_switching_keeps_the_query_string_of_the_page(viewer_client, seed):
@@ -109,7 +112,13 @@ def test_without_a_stored_language_login_leaves_the_cookie_alone(client, viewer,
 
 @pytest.mark.parametrize(
     ("accept", "expected"),
-    [("fr-FR,fr;q=0.9,en;q=0.5", "fr"), ("fr-CA", "fr"), ("en-US,en;q=0.9", "en"), ("de-DE", "en"), ("", "en")],
+    [
+        ("fr-FR,fr;q=0.9,en;q=0.5", "fr"),
+        ("fr-CA", "fr"),
+        ("en-US,en;q=0.9", "en"),
+        ("de-DE", "en"),
+        ("", "en"),
+    ],
 )
 def test_the_first_visit_follows_the_browser(client, db, accept, expected):
     assert html_lang(client.get("/accounts/login/", HTTP_ACCEPT_LANGUAGE=accept)) == expected
@@ -176,7 +185,12 @@ def test_the_list_shows_short_dates_for_the_language(viewer_client, seed):
 
 @pytest.mark.parametrize(
     ("language", "value", "decimals", "shown"),
-    [("en", 12.5, 1, "12.5%"), ("fr", 12.5, 1, "12,5\u00a0%"), ("en", 40, 0, "40%"), ("fr", 40, 0, "40\u00a0%")],
+    [
+        ("en", 12.5, 1, "12.5%"),
+        ("fr", 12.5, 1, "12,5\u00a0%"),
+        ("en", 40, 0, "40%"),
+        ("fr", 40, 0, "40\u00a0%"),
+    ],
 )
 def test_percentages_are_written_for_the_language(language, value, decimals, shown):
     with translation.override(language):
@@ -189,7 +203,9 @@ def test_a_percentage_of_nothing_is_a_dash():
 
 @pytest.mark.parametrize("typed", ["12,5", "12.5"])
 def test_a_decimal_progress_is_refused_with_a_clear_message(seed, typed):
-    form = StatusUpdateForm(data={"progress": typed, "status": "on_track", "text": "x", "reported_on": "2024-01-01"})
+    form = StatusUpdateForm(
+        data={"progress": typed, "status": "on_track", "text": "x", "reported_on": "2024-01-01"}
+    )
     assert not form.is_valid()
     assert "whole number from 0 to 100" in form.errors["progress"][0]
 
@@ -199,7 +215,9 @@ def test_a_decimal_progress_is_refused_with_a_clear_message(seed, typed):
 
 def test_the_lockout_page_says_when_to_try_again_and_links_back(client, viewer):
     for _ in range(5):
-        response = client.post("/accounts/login/", {"username": "viewer", "password": "wrong"}, REMOTE_ADDR="10.9.9.9")
+        response = client.post(
+            "/accounts/login/", {"username": "viewer", "password": "wrong"}, REMOTE_ADDR="10.9.9.9"
+        )
     assert response.status_code == 429
     page = response.content.decode()
     assert "try again in 30 minutes, at <time datetime=" in page

@@ -115,7 +115,9 @@ class StatusUpdateForm(forms.ModelForm):
         # that say what to type, rather than Django's bare "Enter a whole number."
         error_messages = {
             "progress": {
-                "invalid": _("Progress is a whole number from 0 to 100, without decimals: type 12 or 13, not 12,5."),
+                "invalid": _(
+                    "Progress is a whole number from 0 to 100, without decimals: type 12 or 13, not 12,5."
+                ),
             }
         }
         help_texts = {

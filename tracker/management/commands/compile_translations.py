@@ -37,7 +37,9 @@ class Command(BaseCommand):
     help = "Compile locale/*/LC_MESSAGES/*.po into .mo files when a .mo is missing or older (pure Python)."
 
     def add_arguments(self, parser):
-        parser.add_argument("--force", action="store_true", help="compile every catalogue, even up-to-date ones")
+        parser.add_argument(
+            "--force", action="store_true", help="compile every catalogue, even up-to-date ones"
+        )
 
     def handle(self, *args, force=False, **options):
         compiled = 0
