@@ -250,8 +250,29 @@ def test_what_i_follow_marks_what_is_new_since_the_last_visit(viewer_client, wor
 # --- the header's count ---------------------------------------------------------------------------
 
 
-def news_in_header(client, url="/dialogues/"):
-    return client.get(url).context["follow_state"].news
+def news_in_header(client):
+    """The count the header shows: htmx asks tracker:following_news for it once the page has loaded."""
+    return client.get("/following/news/", HTTP_HX_REQUEST="true").context["news"]
+
+
+def test_every_page_asks_for_the_count_after_it_loads_and_does_not_read_it_itself(viewer_client, world):
+    page = viewer_client.get("/dialogues/").content.decode()
+    assert '<span hx-get="/following/news/" hx-trigger="load" hx-swap="outerHTML"></span></a>' in page
+    assert "news-count" not in page
+    # "What I follow" has just been seen: nothing new to count there.
+    assert "/following/news/" not in viewer_client.get("/following/").content.decode()
+
+
+def test_the_count_is_per_person_and_never_cached(viewer_client):
+    response = viewer_client.get("/following/news/", HTTP_HX_REQUEST="true")
+    assert response.status_code == 200 and response.content.decode().strip() == ""  # nothing followed
+    assert "no-store" in response["Cache-Control"] and "private" in response["Cache-Control"]
+    assert viewer_client.post("/following/news/").status_code == 405
+
+
+def test_the_count_needs_a_login(client):
+    response = client.get("/following/news/")
+    assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
 
 
 def test_the_header_counts_new_updates_on_what_is_followed_since_the_last_visit(
@@ -262,13 +283,13 @@ def test_the_header_counts_new_updates_on_what_is_followed_since_the_last_visit(
     assert news_in_header(viewer_client) == 0
     post_update(world["commitments"][0], editor)
     post_update(world["commitments"][1], editor, progress=50)
-    page = viewer_client.get("/dialogues/").content.decode()
+    badge = viewer_client.get("/following/news/", HTTP_HX_REQUEST="true").content.decode()
     assert (
-        '<span class="news-count">2<span class="visually-hidden"> new updates since your last visit' in page
+        '<span class="news-count">2<span class="visually-hidden"> new updates since your last visit' in badge
     )
-    viewer_client.get("/following/")
-    page = viewer_client.get("/dialogues/").content.decode()
-    assert news_in_header(viewer_client) == 0 and "news-count" not in page
+    viewer_client.get("/following/")  # the visit resets it
+    badge = viewer_client.get("/following/news/", HTTP_HX_REQUEST="true").content.decode()
+    assert news_in_header(viewer_client) == 0 and "news-count" not in badge
 
 
 def test_the_header_counts_nothing_for_what_is_not_followed(
@@ -402,6 +423,6 @@ def test_the_header_stops_counting_at_99_plus(viewer_client, world, viewer, edit
         StatusUpdate(commitment=world["commitment"], author=editor, status="on_track", progress=i, text="x")
         for i in range(101)
     )
-    page = viewer_client.get("/dialogues/").content.decode()
-    assert '<span class="news-count">99+<span' in page
+    badge = viewer_client.get("/following/news/", HTTP_HX_REQUEST="true").content.decode()
+    assert '<span class="news-count">99+<span' in badge
     assert "99+ new updates since your last visit" in viewer_client.get("/following/").content.decode()

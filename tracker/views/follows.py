@@ -14,6 +14,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from .. import services
@@ -128,3 +129,14 @@ def following(request):
     request_follow_state(request).prime(page.keys, 0)
     groups = [(kind, GROUP_TITLES[kind], items) for kind, items in page.groups]
     return render(request, "tracker/following.html", {"page": page, "groups": groups})
+
+
+@require_GET
+@never_cache  # per person, and stale the moment someone posts an update
+def following_news(request):
+    """The header's count of news beside "What I follow" (one query), which every page asks for with
+    htmx once it has loaded, so that no page pays for it: see base.html."""
+    state = request_follow_state(request)
+    return render(
+        request, "tracker/partials/_news_count.html", {"news": state.news, "shown": state.news_shown}
+    )
