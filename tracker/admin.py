@@ -23,10 +23,10 @@ from .evidence import check_evidence_file
 from .forms import SCORE_CHOICES, SCORE_OFF_SCALE, score_from_choice
 from .imports import spreadsheets
 from .models import (
+    FOLLOWABLE,
     Agency,
     APIToken,
     Assessment,
-    FOLLOWABLE,
     Commitment,
     Dialogue,
     DigestSent,
