@@ -247,6 +247,60 @@ def test_what_i_follow_marks_what_is_new_since_the_last_visit(viewer_client, wor
     assert "Nothing new" in viewer_client.get("/following/").content.decode()
 
 
+# --- the weekly digest's toggle on "What I follow" ---------------------------------------------------
+
+
+def digest_checkbox(page: str) -> str:
+    return page.split('name="digest_enabled"')[1].split(">")[0]
+
+
+@pytest.mark.parametrize("follows_something", [False, True])
+def test_the_digest_is_turned_off_and_on_from_what_i_follow(viewer_client, world, viewer, follows_something):
+    from tracker.models import DigestSubscription
+
+    if follows_something:  # the choice then rides on the follows' query; else it is read on its own
+        services.follow_create(user=viewer, target=world["agency"])
+    page = viewer_client.get("/following/").content.decode()
+    assert "Send me the weekly digest" in page and "checked" in digest_checkbox(page)  # on by default
+
+    response = viewer_client.post("/following/digest/", {}, follow=True)  # the box unchecked
+    assert response.redirect_chain == [("/following/", 302)]
+    assert not DigestSubscription.objects.get(user=viewer).digest_enabled
+    page = response.content.decode()
+    assert "The weekly digest is off" in page and "checked" not in digest_checkbox(page)
+
+    response = viewer_client.post("/following/digest/", {"digest_enabled": "on"}, follow=True)
+    assert DigestSubscription.objects.get(user=viewer).digest_enabled
+    page = response.content.decode()
+    assert "The weekly digest is on" in page and "checked" in digest_checkbox(page)
+    assert DigestSubscription.objects.filter(user=viewer).count() == 1
+
+
+def test_the_digest_toggle_takes_only_a_post_with_the_csrf_token_and_a_login(client, viewer):
+    from django.test import Client
+
+    from tracker.models import DigestSubscription
+
+    assert client.post("/following/digest/", {})["Location"].startswith("/accounts/login/")
+    guarded = Client(enforce_csrf_checks=True)
+    guarded.force_login(viewer)
+    assert guarded.post("/following/digest/", {}).status_code == 403
+    page = guarded.get("/following/").content.decode()
+    form = page.split('action="/following/digest/"')[1].split("</form>")[0]
+    assert 'name="csrfmiddlewaretoken"' in form
+    client.force_login(viewer)
+    assert client.get("/following/digest/").status_code == 405
+    assert not DigestSubscription.objects.exists()
+
+
+def test_the_digest_toggle_warns_an_account_without_an_email_address(viewer_client, viewer):
+    assert not viewer.email
+    assert "Your account has no email address" in viewer_client.get("/following/").content.decode()
+    viewer.email = "viewer@example.org"
+    viewer.save()
+    assert "Your account has no email address" not in viewer_client.get("/following/").content.decode()
+
+
 # --- the header's count ---------------------------------------------------------------------------
 
 

@@ -21,6 +21,7 @@ from .. import services
 from ..context_processors import request_follow_state
 from ..selectors.following import FollowingPage
 from ..selectors.follows import followable_model
+from ..services.digests import digest_subscription_set
 from . import wants_fragment
 
 # Whole sentences per kind (not "Follow this %s"): other languages agree the words with the thing.
@@ -140,3 +141,17 @@ def following_news(request):
     return render(
         request, "tracker/partials/_news_count.html", {"news": state.news, "shown": state.news_shown}
     )
+
+
+@require_POST
+def following_digest(request):
+    """The "Send me the weekly digest" form on "What I follow": a plain POST (no JavaScript needed),
+    then back to the page with a message. An unchecked box is not sent at all, so its absence
+    means off."""
+    enabled = request.POST.get("digest_enabled") == "on"
+    digest_subscription_set(user=request.user, enabled=enabled)
+    if enabled:
+        messages.success(request, _("The weekly digest is on: you will receive it every week you have news."))
+    else:
+        messages.success(request, _("The weekly digest is off: you will not receive it any more."))
+    return redirect("tracker:following")
