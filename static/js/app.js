@@ -24,7 +24,15 @@
       if (params[name] === "") delete params[name];
     });
   });
+  // A request nobody asked for (the header's count of news, fetched once the page has loaded) fails
+  // quietly: a missing count is better than an alarm about an action the reader did not take.
+  function quiet(event) {
+    var elt = event.detail && event.detail.elt;
+    return Boolean(elt && elt.closest && elt.closest("[data-quiet-errors]"));
+  }
+
   document.addEventListener("htmx:responseError", function (event) {
+    if (quiet(event)) return;
     var status = event.detail.xhr ? event.detail.xhr.status : 0;
     if (status === 403) {
       show("You do not have permission to do that.");
@@ -32,7 +40,8 @@
       show("The server could not complete the request (error " + status + "). Please try again; nothing was changed.");
     }
   });
-  document.addEventListener("htmx:sendError", function () {
+  document.addEventListener("htmx:sendError", function (event) {
+    if (quiet(event)) return;
     show("The server could not be reached. Check your connection and try again.");
   });
 })();
