@@ -33,7 +33,9 @@ def placeholders(text):
 def translations(entry):
     """Each msgstr with the msgid it must match (the plural form for every msgstr[n] but the first)."""
     if entry.msgid_plural:
-        return [(entry.msgid if n == 0 else entry.msgid_plural, text) for n, text in entry.msgstr_plural.items()]
+        return [
+            (entry.msgid if n == 0 else entry.msgid_plural, text) for n, text in entry.msgstr_plural.items()
+        ]
     return [(entry.msgid, entry.msgstr)]
 
 
@@ -55,7 +57,9 @@ def test_every_translation_keeps_the_placeholders_of_its_source():
     for entry in catalogue():
         for source, text in translations(entry):
             if placeholders(source) != placeholders(text):
-                problems.append(f"{describe(entry)}: {dict(placeholders(source))} → {dict(placeholders(text))}")
+                problems.append(
+                    f"{describe(entry)}: {dict(placeholders(source))} → {dict(placeholders(text))}"
+                )
     assert not problems, "Placeholders lost or added:\n" + "\n".join(problems)
 
 
@@ -97,7 +101,7 @@ def test_the_catalogue_is_up_to_date_with_the_code(tmp_path):
         elif source.exists():
             shutil.copy(source, tmp_path / name)
     (tmp_path / "locale").mkdir()
-    subprocess.run(
+    subprocess.run(  # noqa: S603 -- our own interpreter and command, fixed arguments
         [sys.executable, "manage.py", "makemessages", "-l", "fr", "--no-obsolete", *IGNORED],
         cwd=tmp_path,
         check=True,
@@ -108,5 +112,7 @@ def test_the_catalogue_is_up_to_date_with_the_code(tmp_path):
     ours = keys(catalogue())
     missing = sorted(msgid for _, msgid, _ in fresh - ours)
     stale = sorted(msgid for _, msgid, _ in ours - fresh)
-    assert not missing, "Strings in the code but not in the catalogue (run makemessages):\n" + "\n".join(missing)
+    assert not missing, "Strings in the code but not in the catalogue (run makemessages):\n" + "\n".join(
+        missing
+    )
     assert not stale, "Strings in the catalogue the code no longer has:\n" + "\n".join(stale)

@@ -51,7 +51,10 @@ def french(tmp_path):
     folder.mkdir(parents=True)
     polib.pofile(str(CATALOGUE)).save_as_mofile(str(folder / "django.mo"))
     languages = [("en", "English"), ("fr", "Français")]
-    with override_settings(LOCALE_PATHS=[tmp_path / "locale"], LANGUAGES=languages), translation.override("fr"):
+    with (
+        override_settings(LOCALE_PATHS=[tmp_path / "locale"], LANGUAGES=languages),
+        translation.override("fr"),
+    ):
         yield
 
 
@@ -104,7 +107,9 @@ def test_a_french_page_is_not_served_from_the_english_cache(viewer_client, seed,
     folder.mkdir(parents=True)
     polib.pofile(str(CATALOGUE)).save_as_mofile(str(folder / "django.mo"))
     with (
-        override_settings(LOCALE_PATHS=[tmp_path / "locale"], LANGUAGES=[("en", "English"), ("fr", "Français")]),
+        override_settings(
+            LOCALE_PATHS=[tmp_path / "locale"], LANGUAGES=[("en", "English"), ("fr", "Français")]
+        ),
         translation.override("fr"),
     ):
         french_page = viewer_client.get("/", headers={"accept-language": "fr"}).content.decode()

@@ -146,9 +146,15 @@ def test_every_template_marks_the_text_people_read():
 
 
 # Python: keyword arguments and calls whose string is shown to people.
-READ_KEYWORDS = {"verbose_name", "verbose_name_plural", "label", "help_text", "empty_label", "short_description"}
+READ_KEYWORDS = {
+    "verbose_name",
+    "verbose_name_plural",
+    "label",
+    "help_text",
+    "empty_label",
+    "short_description",
+}
 MESSAGE_CALLS = {"success", "error", "info", "warning", "debug", "add_message"}
-GETTEXT_NAMES = {"_", "gettext", "gettext_lazy", "ngettext", "ngettext_lazy", "pgettext", "pgettext_lazy", "format_lazy"}
 
 
 def python_files():
@@ -161,7 +167,11 @@ def is_plain_string(node):
     """A literal string (or f-string) people would read, not wrapped in a gettext call."""
     if isinstance(node, ast.JoinedStr):
         return True
-    return isinstance(node, ast.Constant) and isinstance(node.value, str) and re.search(r"[A-Za-z]{2,}", node.value)
+    return (
+        isinstance(node, ast.Constant)
+        and isinstance(node.value, str)
+        and re.search(r"[A-Za-z]{2,}", node.value)
+    )
 
 
 def unmarked_python_strings(path):
@@ -212,5 +222,7 @@ def unmarked_choice_labels(path):
 
 
 def test_python_marks_labels_help_texts_and_messages():
-    problems = [p for path in python_files() for p in unmarked_python_strings(path) + unmarked_choice_labels(path)]
+    problems = [
+        p for path in python_files() for p in unmarked_python_strings(path) + unmarked_choice_labels(path)
+    ]
     assert not problems, "Strings shown to people but not wrapped in gettext:\n" + "\n".join(problems)

@@ -22,8 +22,8 @@ from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.utils import timezone
-from django.utils.translation import get_language
 from django.utils.functional import cached_property
+from django.utils.translation import get_language
 
 from .models import (
     Agency,
