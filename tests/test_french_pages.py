@@ -159,3 +159,5 @@ def test_a_french_page_is_not_served_from_the_english_cache(viewer_client, seed,
         french_page = viewer_client.get("/", headers={"accept-language": "fr"}).content.decode()
     assert "Needs attention" not in french_page
     assert "Points d'attention" in html.unescape(french_page)
+    # app.js fills the status code in the message the page carries: the placeholder survives translation.
+    assert "(erreur %(status)s)" in html.unescape(french_page)
