@@ -161,3 +161,24 @@ def test_a_french_page_is_not_served_from_the_english_cache(viewer_client, seed,
     assert "Points d'attention" in html.unescape(french_page)
     # app.js fills the status code in the message the page carries: the placeholder survives translation.
     assert "(erreur %(status)s)" in html.unescape(french_page)
+
+
+@override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend", LANGUAGE_CODE="fr")
+def test_the_weekly_digest_in_french_shows_no_english_interface_words(db, french):
+    """The digest of a French site. (digests_send() writes in settings.LANGUAGE_CODE: the accounts have no
+    language of their own yet; once they do, it should write each in its reader's.)"""
+    from django.core import mail
+
+    from tests.digest_world import build_world
+    from tracker.services.digests import digests_send
+
+    build_world()
+    digests_send()
+    assert mail.outbox, "the world has a follower with news"
+    message = mail.outbox[0]
+    content = content_strings()
+    for text in [message.subject, message.body, message.alternatives[0][0]]:
+        left = english_left(text, content)
+        assert not left, f"English left in the digest: {left}\n" + " ".join(
+            interface_text(text, content).split()
+        )
