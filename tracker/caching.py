@@ -23,6 +23,7 @@ from django.core.cache import cache
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.utils import timezone
 from django.utils.functional import cached_property
+from django.utils.translation import get_language
 
 from .models import (
     Agency,
@@ -73,9 +74,10 @@ def data_token() -> str:
 
 
 def versioned_key(token: str, parts) -> str:
-    """A cache key for `parts` (any repr-able values) as of this data token and day."""
+    """A cache key for `parts` (any repr-able values) as of this data token, day and language: what is
+    cached is rendered text, and a French reader must never be served the English copy."""
     digest = hashlib.sha256(repr(parts).encode()).hexdigest()[:32]  # any filter text, fixed-length key
-    return f"{token}:{timezone.localdate().isoformat()}:{digest}"
+    return f"{token}:{timezone.localdate().isoformat()}:{get_language() or ''}:{digest}"
 
 
 def remember(token: str, name: str, parts, compute):

@@ -3,10 +3,11 @@
   "use strict";
   var box = null;
 
-  function show(message) {
+  // The messages are the box's data-* attributes, written by base.html in the page's language.
+  function show(kind, status) {
     box = box || document.getElementById("request-error");
     if (!box) return;
-    box.textContent = message;
+    box.textContent = (box.dataset[kind] || "").replace("%(status)s", String(status));
     box.hidden = false;
   }
 
@@ -35,13 +36,13 @@
     if (quiet(event)) return;
     var status = event.detail.xhr ? event.detail.xhr.status : 0;
     if (status === 403) {
-      show("You do not have permission to do that.");
+      show("forbidden", status);
     } else {
-      show("The server could not complete the request (error " + status + "). Please try again; nothing was changed.");
+      show("failed", status);
     }
   });
   document.addEventListener("htmx:sendError", function (event) {
     if (quiet(event)) return;
-    show("The server could not be reached. Check your connection and try again.");
+    show("unreachable", 0);
   });
 })();

@@ -59,15 +59,21 @@ def score_of(assessment) -> ScoreDisplay:
     return score_display(assessment.cell if assessment else UNASSESSED)
 
 
+def percent(value) -> str:
+    """A percentage as the language writes it: "12%" in English, "12 %" (non-breaking) in French."""
+    return gettext("%(value)s%%") % {"value": value}
+
+
 @register.simple_tag
-def progress_bar(value, label="Progress"):
+def progress_bar(value, label=None):
+    shown = percent(value)
     return format_html(
-        '<div class="progress-line"><progress max="100" value="{}" aria-label="{}">{}%</progress>'
-        "<span>{}%</span></div>",
+        '<div class="progress-line"><progress max="100" value="{}" aria-label="{}">{}</progress>'
+        "<span>{}</span></div>",
         value,
-        label,
-        value,
-        value,
+        label or gettext("Progress"),
+        shown,
+        shown,
     )
 
 
@@ -104,7 +110,7 @@ TRAIL_ENTRY_WITHDRAWN = '<li id="update-{0}" class="withdrawn"><del datetime="{1
 TRAIL_META = (
     '<p class="meta">{0} <time datetime="{1}">{2}</time> · {3} <time datetime="{4}">{5}</time> {6} {7}</p><p>'
 )
-TRAIL_PROGRESS = ' {0}%</p><p class="update-text">{1}</p>'
+TRAIL_PROGRESS = ' {0}</p><p class="update-text">{1}</p>'
 TRAIL_REASON = '<p class="reason"><strong>{0}</strong> {1}</p>'
 TRAIL_REASON_NOTE = '<p class="reason"><strong>{0}</strong> {1} — {2}</p>'
 EVIDENCE = '<p class="evidence">{0} <a href="{1}" rel="noopener noreferrer">{1}</a></p>'
@@ -187,7 +193,7 @@ def trail_entries(updates, controls=None):
             ),
         )
         yield STATUS_BADGE, (update.status, labels.get(update.status, update.status))
-        yield TRAIL_PROGRESS, (update.progress, update.text)
+        yield TRAIL_PROGRESS, (percent(update.progress), update.text)
         if update.reason:
             reason = reasons.get(update.reason, update.reason)
             if update.reason_note:
