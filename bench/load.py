@@ -1,8 +1,9 @@
 """Bounded load against gunicorn (2 workers) on 127.0.0.1, used by `bench/run.py --load`.
 
-A fixed number of requests from several concurrent clients, in three phases (see run_load): the
-filtered lists, each computed once; the filtered lists again; then a mix of list, htmx fragment,
-commitment page and update posts. Reports requests/s, p50/p99 latency and the error count (any 5xx,
+A fixed number of requests from several concurrent clients, in phases (see run_load): the
+filtered lists, each computed once; the filtered lists again; the same filters through the JSON API
+with a token, first visits and again; then a mix of list, htmx fragment, commitment page and update
+posts. Reports requests/s, p50/p99 latency and the error count (any 5xx,
 any failed connection, any unexpected status).
 """
 
@@ -28,7 +29,8 @@ def free_port():
 
 
 def login_cookie(username):
-    """A session for `username`, made directly in the database the server reads."""
+    """A session for `username`, made directly in the database the server reads: the headers that
+    send it (the cookie, and the CSRF token a post needs)."""
     from django.conf import settings
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
     from django.contrib.auth.models import User
@@ -41,7 +43,27 @@ def login_cookie(username):
     session[HASH_SESSION_KEY] = user.get_session_auth_hash()
     session.save()
     csrf = secrets.token_hex(16)  # 32 characters: Django accepts a cookie token it did not issue
-    return f"{settings.SESSION_COOKIE_NAME}={session.session_key}; csrftoken={csrf}", csrf
+    cookie = f"{settings.SESSION_COOKIE_NAME}={session.session_key}; csrftoken={csrf}"
+    return {"Cookie": cookie, "X-CSRFToken": csrf}
+
+
+def token_headers(username):
+    """A read token for `username`, as a script sends it: no session, no cookie."""
+    import datetime
+
+    from django.contrib.auth.models import User
+    from django.utils import timezone
+
+    from tracker.models import TokenScope
+    from tracker.services.api_tokens import api_token_create
+
+    _token, text = api_token_create(
+        user=User.objects.get(username=username),
+        name="load benchmark",
+        scope=TokenScope.READ,
+        expires_on=timezone.localdate() + datetime.timedelta(days=30),
+    )
+    return {"Authorization": f"Bearer {text}"}
 
 
 def start_gunicorn(port, workdir):
@@ -62,6 +84,7 @@ def start_gunicorn(port, workdir):
             "warning",
         ],
         cwd=ROOT,
+        # bench/run.py raised TRACKER_API_RATE in this environment: the API phases are not throttled.
         env=os.environ.copy(),
         stdout=subprocess.DEVNULL,
         stderr=log,
@@ -78,8 +101,9 @@ def start_gunicorn(port, workdir):
     raise SystemExit(f"gunicorn did not start; see {workdir / 'gunicorn.log'}")
 
 
-def drive(port, requests, clients, cookie, csrf):
-    """Send every request `requests` yields from `clients` keep-alive threads.
+def drive(port, requests, clients, login):
+    """Send every request `requests` yields from `clients` keep-alive threads, each with the `login`
+    headers (a session's cookie and CSRF token, or an API token).
 
     Returns latencies, errors and elapsed seconds, and how many posts succeeded.
     """
@@ -94,7 +118,7 @@ def drive(port, requests, clients, cookie, csrf):
             if item is None:
                 return
             method, path, headers, body, expected = item
-            headers = {"Cookie": cookie, "X-CSRFToken": csrf, **headers}
+            headers = {**login, **headers}
             started = time.perf_counter()
             try:
                 connection.request(method, path, body=body, headers=headers)
@@ -165,6 +189,12 @@ class RequestMix:
         )
         return ("GET", f"/commitments/?{query}", {}, None, 200)
 
+    @staticmethod
+    def api_request(list_request):
+        """The same filter as a list request, through the JSON API."""
+        method, path, _headers, body, expected = list_request
+        return (method, path.replace("/commitments/", "/api/v1/commitments/", 1), {}, body, expected)
+
     def mixed_request(self):
         roll = self.rng.random()
         if roll < self.post_share:
@@ -181,12 +211,19 @@ class RequestMix:
         return ("GET", "/", {}, None, 200)
 
 
+def first_visits(requests):
+    """Each distinct address of `requests` once, in the order first met."""
+    return list({path: request for request in requests for path in [request[1]]}.values())
+
+
 def run_load(args, workdir):
-    """Three phases: every distinct list URL of the mix once (each page computed, as after a write),
-    then the list with the data unchanged (served from the shared cache), then the mix with posts
-    (each post replaces the data token, so the pages after it are computed again)."""
+    """Five phases: every distinct list URL of the mix once (each page computed, as after a write),
+    then the list with the data unchanged (served from the shared cache); the same two through the
+    JSON API with a token; then the mix with posts (each post replaces the data token, so the pages
+    after it are computed again)."""
     mix = RequestMix(args.seed)
-    cookie, csrf = login_cookie("bench-editor")
+    session = login_cookie("bench-editor")
+    token = token_headers("bench-admin")
     port = free_port()
     print(
         f"\nLoad: gunicorn, 2 workers, 127.0.0.1:{port}, {args.clients} clients, {args.requests} requests a phase"
@@ -194,12 +231,14 @@ def run_load(args, workdir):
     server = start_gunicorn(port, workdir)
     try:
         lists = [mix.list_request() for _ in range(args.requests)]
-        first_visits = list({path: request for request in lists for path in [request[1]]}.values())
+        api_lists = [mix.api_request(request) for request in lists]
         mixed = [mix.mixed_request() for _ in range(args.requests)]
         results = [
-            summary("list, first visits", *drive(port, first_visits, args.clients, cookie, csrf)),
-            summary("list, data unchanged", *drive(port, lists, args.clients, cookie, csrf)),
-            summary("mixed (5% posts)", *drive(port, mixed, args.clients, cookie, csrf)),
+            summary("list, first visits", *drive(port, first_visits(lists), args.clients, session)),
+            summary("list, data unchanged", *drive(port, lists, args.clients, session)),
+            summary("API list, first visits", *drive(port, first_visits(api_lists), args.clients, token)),
+            summary("API list, data unchanged", *drive(port, api_lists, args.clients, token)),
+            summary("mixed (5% posts)", *drive(port, mixed, args.clients, session)),
         ]
     finally:
         server.terminate()

@@ -60,6 +60,9 @@ def production_like_environment(workdir):
         DJANGO_HSTS_SECONDS="0",
         DJANGO_LOG_LEVEL="WARNING",
         DJANGO_SETTINGS_MODULE="config.settings",
+        # The API's rate limit (1200/minute by default) would refuse the measurement itself; nothing
+        # is exempt from it, so raise it here. gunicorn (bench/load.py) inherits this environment.
+        TRACKER_API_RATE="100000000/minute",
     )
     if not os.environ.get("DATABASE_URL"):
         os.environ["SQLITE_PATH"] = str(workdir / "bench.sqlite3")
@@ -125,6 +128,49 @@ def users():
 
 # A past page's row is named after the same page today plus this: the as-of budget compares the two.
 AS_OF = ", as of a year ago"
+# An API read's row is named after the HTML page with the same filter with this in front: the API's
+# budget compares the two.
+API = "API "
+# What the reader of "What I follow" follows: about ten things, as in the digest's benchmark.
+FOLLOWS = {"dialogue": 1, "theme": 2, "agency": 3, "commitment": 4}
+
+
+def api_token_header(user) -> dict:
+    """A read token for `user`, as the test client's header: the API rows are read as a script reads
+    them, through a token (and a client without a session: see client_for)."""
+    import datetime
+
+    from django.utils import timezone
+
+    from tracker.models import TokenScope
+    from tracker.services.api_tokens import api_token_create
+
+    _token, text = api_token_create(
+        user=user,
+        name="benchmark",
+        scope=TokenScope.READ,
+        expires_on=timezone.localdate() + datetime.timedelta(days=30),
+    )
+    return {"HTTP_AUTHORIZATION": f"Bearer {text}"}
+
+
+def follower(seed: int = 1):
+    """A viewer following FOLLOWS' mix of things, chosen at random (reproducibly)."""
+    import random
+
+    from django.contrib.auth.models import Group, User
+
+    from tracker.models import Agency, Commitment, Dialogue, Follow, Theme
+
+    rng = random.Random(seed)  # noqa: S311 - reproducible test data
+    reader = User.objects.create_user("bench-reader")
+    reader.groups.add(Group.objects.get(name="Viewers"))
+    models = {"dialogue": Dialogue, "theme": Theme, "agency": Agency, "commitment": Commitment}
+    for kind, how_many in FOLLOWS.items():
+        pks = list(models[kind].objects.order_by("pk").values_list("pk", flat=True))
+        for pk in rng.sample(pks, min(how_many, len(pks))):
+            Follow.objects.create(user=reader, **{f"{kind}_id": pk})
+    return reader
 
 
 def a_year_ago():
@@ -185,6 +231,9 @@ def cases(superuser, editor):
     scored = f"commitment with {assessed['n'] if assessed else 0} assessments"
     d, o = dialogue.slug, objective.slug
     feed, following, dialogue_events, followed_events = calendar_feeds(superuser, dialogue, agency)
+    token = api_token_header(superuser)
+    reader = follower()
+    api = "/api/v1/commitments/"
     return [
         ("overview", "overview", superuser, "get", "/", {}, None),
         ("list, unfiltered", "list", superuser, "get", "/commitments/", {}, admin),
@@ -214,6 +263,15 @@ def cases(superuser, editor):
             f"/commitments/?agency={a}&theme={t}&status=on_track",
             {},
             f"{admin}?participations__agency__id__exact={agency.pk}&themes__id__exact={theme.pk}&status__exact=on_track",
+        ),
+        (
+            "list by agency+status",
+            "list",
+            superuser,
+            "get",
+            f"/commitments/?agency={a}&status=on_track",
+            {},
+            f"{admin}?participations__agency__id__exact={agency.pk}&status__exact=on_track",
         ),
         ("list by text", "list", superuser, "get", f"/commitments/?q={word}", {}, f"{admin}?q={word}"),
         (
@@ -304,6 +362,31 @@ def cases(superuser, editor):
             {},
             None,
         ),
+        # The JSON API (issue 13), read with a token as a script reads it, beside the list page with
+        # the same filter (the row named without "API ").
+        (API + "list, unfiltered", "api", superuser, "get", api, token, None),
+        (API + "list by theme", "api", superuser, "get", f"{api}?theme={t}", token, None),
+        (
+            API + "list by agency+status",
+            "api",
+            superuser,
+            "get",
+            f"{api}?agency={a}&status=on_track",
+            token,
+            None,
+        ),
+        (API + f"list page {page}", "api", superuser, "get", f"{api}?page={page}", token, None),
+        (API + detail, "api", superuser, "get", f"{api}{busy.pk}/", token, None),
+        # "What I follow" (issue 14) of a reader following about ten things.
+        (
+            f"what I follow ({sum(FOLLOWS.values())} follows)",
+            "following",
+            reader,
+            "get",
+            "/following/",
+            {},
+            None,
+        ),
         ("post an update (htmx)", "post", editor, "post", f"/commitments/{busy.pk}/updates/", htmx, None),
         ("CSV, every row", "csv", superuser, "get", "/commitments/export.csv", {}, None),
         ("XLSX, every row", "xlsx", superuser, "get", "/commitments/export.xlsx", {}, None),
@@ -373,7 +456,9 @@ def percentile(values, p):
 # Pages whose body is cached until the data changes (tracker/caching.py): measured both ways.
 # The dialogue page and the scorecard are measured both ways too: if they are not cached, both
 # columns measure the page computed.
-CACHED_KINDS = ("overview", "list", "fragment", "detail", "changes", "dialogue", "scorecard")
+# The API's list caches its page of data as the list page caches its body (its commitment read is
+# computed every time: both columns then measure it computed).
+CACHED_KINDS = ("overview", "list", "fragment", "detail", "changes", "dialogue", "scorecard", "api")
 # Every row of the list as a file: long, and always there.
 FILE_KINDS = ("csv", "xlsx")
 
@@ -393,7 +478,7 @@ def routed(plan, clients):
             missing = (
                 method == "get"
                 and kind not in FILE_KINDS
-                and clients[user.pk].get(url, **headers).status_code == 404
+                and client_for(clients, user, headers).get(url, **headers).status_code == 404
             )
         except Resolver404:
             missing = True
@@ -404,18 +489,27 @@ def routed(plan, clients):
     return kept, skipped
 
 
+def client_for(clients, user, headers):
+    """The test client a case is asked through: `user`'s own session, or for a request that carries
+    a token (the API rows) a client with no session at all, so the token alone logs it in."""
+    from django.test import Client
+
+    key = "token" if "HTTP_AUTHORIZATION" in headers else user.pk
+    if key not in clients:
+        clients[key] = Client()
+        if key != "token":
+            clients[key].force_login(user)
+    return clients[key]
+
+
 def measure(args):
     """Interleaved rounds of every read; for the cached pages, first with the cache emptied (the
     page computed, as on the first visit after a write) and then again (served from the cache).
     Posting an update, which replaces the data token, is measured after the reads."""
     from django.core.cache import cache
-    from django.test import Client
 
     superuser, editor = users()
     clients = {}
-    for user in (superuser, editor):
-        clients[user.pk] = Client()
-        clients[user.pk].force_login(user)
     plan, skipped = routed(cases(superuser, editor), clients)
     for note in skipped:
         print(note, flush=True)
@@ -427,7 +521,7 @@ def measure(args):
         for name, kind, user, method, url, headers, admin in plan:
             if kind == "post" or (kind in (*FILE_KINDS, "changes") and round_number % 5):
                 continue  # these take far longer than a page: a fifth of the rounds is plenty
-            client = clients[user.pk]
+            client = client_for(clients, user, headers)
             if kind in CACHED_KINDS:
                 cache.clear()
                 took = timed_request(client, method, url, headers)
@@ -442,14 +536,16 @@ def measure(args):
     for name, kind, user, method, url, headers, _admin in plan:
         if kind == "post":
             for _ in range(args.warmup + args.rounds):
-                samples[name].append(timed_request(clients[user.pk], method, url, headers))
+                samples[name].append(timed_request(client_for(clients, user, headers), method, url, headers))
             del samples[name][: args.warmup]
     rows = []
     for name, kind, user, method, url, headers, admin in plan:
         cache.clear()
-        statements = queries_of(clients[user.pk], method, url, headers)
+        statements = queries_of(client_for(clients, user, headers), method, url, headers)
         served_again = (
-            queries_of(clients[user.pk], method, url, headers) if kind in CACHED_KINDS else statements
+            queries_of(client_for(clients, user, headers), method, url, headers)
+            if kind in CACHED_KINDS
+            else statements
         )
         floor = sql_floor_ms(statements, max(5, args.rounds // 2)) if kind != "post" else None
         p50 = statistics.median(samples[name])
@@ -562,8 +658,20 @@ def document_checks(rows):
 
 def query_limit(row):
     """DESIGN.md: at most 10 queries a page, 12 for the as-of pages, what changed, the scorecard
-    and the dialogue page (issue 10), the briefing (issue 11)."""
-    twelve = row["case"].endswith(AS_OF) or row["kind"] in ("changes", "scorecard", "dialogue", "briefing")
+    and the dialogue page (issue 10), the briefing (issue 11), what I follow (issue 14); 13 for
+    one commitment through the API (issue 13)."""
+    if row["kind"] == "api" and not row["case"].startswith(API + "list"):
+        return 13  # one commitment through the API: its page's reads and its assessments' (issue 13)
+    # What I follow records the visit (an upsert): 10 queries, as tests/test_query_counts.py pins
+    # them, and the BEGIN and COMMIT around the write, which outside a test's transaction are
+    # statements too (on SQLite).
+    twelve = row["case"].endswith(AS_OF) or row["kind"] in (
+        "changes",
+        "scorecard",
+        "dialogue",
+        "briefing",
+        "following",
+    )
     return 12 if twelve else 10
 
 
@@ -618,8 +726,42 @@ def time_checks(rows):
     return checks
 
 
+def api_checks(rows):
+    """Issue 13: each API read within its query limit, and each API list read no slower than the list
+    page with the same filter, computed (cold p50 against cold p50) and served again (p50 against
+    p50), each (what, passed, measured)."""
+    by_case = {row["case"]: row for row in rows}
+    checks = []
+    for row in rows:
+        if row["kind"] != "api":
+            continue
+        limit = query_limit(row)
+        checks.append(
+            (
+                f"{row['case']}: <= {limit} queries (constant with the data: tests/test_api_query_counts.py)",
+                max(row["queries"], row["cold_queries"]) <= limit,
+                f"{row['cold_queries']} computed, {row['queries']} served again",
+            )
+        )
+        page = by_case.get(row["case"].removeprefix(API))
+        if page is None or page["kind"] != "list":
+            continue
+        for what, column in (("computed", "cold_p50_ms"), ("served again", "p50_ms")):
+            ours, theirs = row[column], page[column]
+            checks.append(
+                (
+                    f"{row['case']}: {what} p50 no slower than the list page's",
+                    ours <= theirs,
+                    f"{ours:.1f} vs {theirs:.1f} ms",
+                )
+            )
+    return checks
+
+
 def verdicts(rows):
-    problems = [f"{what}: {measured}" for what, passed, measured in time_checks(rows) if not passed]
+    problems = [
+        f"{what}: {measured}" for what, passed, measured in time_checks(rows) + api_checks(rows) if not passed
+    ]
     for row in rows:
         budget = BUDGET_MS.get(row["kind"])
         exempt = row["case"].startswith("list page") or row["case"].endswith(AS_OF)  # see time_checks
@@ -640,7 +782,8 @@ def verdicts(rows):
 def load_verdicts(phases):
     problems = [f"{p['phase']}: {p['errors']} errors" for p in phases if p["errors"]]
     for phase in phases:
-        if phase["phase"] == "list, data unchanged":
+        # Issue 13: the API's list, read with a token, under the list page's budget.
+        if phase["phase"] in ("list, data unchanged", "API list, data unchanged"):
             if phase["requests_per_s"] < 300:
                 problems.append(f"{phase['phase']}: {phase['requests_per_s']:.0f} requests/s < 300")
             if phase["p99_ms"] >= 100:
@@ -744,9 +887,11 @@ def main():
     problems = verdicts(rows) + load_verdicts(result.get("load", []))
     problems += [f"{what}: {measured}" for what, passed, measured in document_checks(documents) if not passed]
     result["budget_problems"] = problems
-    checks = time_checks(rows) + document_checks(documents)
+    checks = time_checks(rows) + api_checks(rows) + document_checks(documents)
     result["budget_checks"] = [{"budget": w, "passed": ok, "measured": m} for w, ok, m in checks]
-    print("\nBudgets of the as-of pages, what changed, the dialogue page, the scorecard and the briefing:")
+    print(
+        "\nBudgets of the as-of pages, what changed, the dialogue page, the scorecard, the API and the briefing:"
+    )
     for what, passed, measured in checks:
         print(f"  {'pass' if passed else 'FAIL'}  {what}: {measured}")
     out = ROOT / "bench" / "results"

@@ -46,7 +46,7 @@ def main():
     editor.groups.add(Group.objects.get(name="Editors"))
     before = StatusUpdate.objects.count()
     mix = RequestMix(seed=7, post_share=args.post_share)
-    cookie, csrf = login_cookie("bench-editor")
+    session = login_cookie("bench-editor")
     deadline = time.monotonic() + args.seconds
 
     def requests():
@@ -59,7 +59,7 @@ def main():
     print(f"Soak: {args.seconds:.0f} s, {args.clients} clients, gunicorn 2 workers on 127.0.0.1:{port}")
     server = start_gunicorn(port, workdir)
     try:
-        result = summary("mixed reads and writes", *drive(port, requests(), args.clients, cookie, csrf))
+        result = summary("mixed reads and writes", *drive(port, requests(), args.clients, session))
     finally:
         server.terminate()
         server.wait(timeout=10)

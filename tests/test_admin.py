@@ -3,6 +3,7 @@ import datetime
 import pytest
 from django.contrib import admin
 from django.urls import reverse
+from django.utils import timezone
 
 from tracker import services
 from tracker.models import (
@@ -10,7 +11,11 @@ from tracker.models import (
     Assessment,
     Commitment,
     Dialogue,
+    DigestSent,
+    DigestSubscription,
     EvidenceFile,
+    Follow,
+    FollowVisit,
     Round,
     Status,
     StatusUpdate,
@@ -19,10 +24,13 @@ from tracker.models import (
 )
 from tracker.rules import REASON_NEEDED
 from tracker.services.api_tokens import api_token_create
+from tracker.services.digests import digest_subscription_set
 
 TRACKER_MODELS = [m for m in admin.site._registry if m._meta.app_label == "tracker"]
-# API tokens are made by their owners on their own page (its text shown once), never in the admin.
-ADDABLE_MODELS = [m for m in TRACKER_MODELS if m is not APIToken]
+# API tokens are made by their owners on their own page (its text shown once), never in the admin;
+# follows and visits by their owners on the pages (or the agency's action), digests sent by send_digests.
+NOT_ADDED_HERE = {APIToken, Follow, FollowVisit, DigestSent}
+ADDABLE_MODELS = [m for m in TRACKER_MODELS if m not in NOT_ADDED_HERE]
 # The evidence files inline's management form, which the admin's add pages of updates and
 # assessments always post (with no file chosen here).
 NO_FILES = {"evidence_files-TOTAL_FORMS": "0", "evidence_files-INITIAL_FORMS": "0"}
@@ -68,6 +76,10 @@ def test_every_change_page_renders_for_a_superuser(admin_client, seed, editor, m
         scope=TokenScope.READ,
         expires_on=datetime.date.today() + datetime.timedelta(days=1),
     )
+    services.follow_create(user=editor, target=commitment)
+    services.follow_visit_record(user=editor)
+    digest_subscription_set(user=editor, enabled=False)
+    DigestSent.objects.create(user=editor, week="2026-W48", claimed_at=timezone.now())
     obj = model.objects.first()
     assert admin_client.get(admin_url(model, "change", obj.pk)).status_code == 200
 
@@ -411,3 +423,52 @@ def test_assessments_are_filtered_by_score_no_evidence_among_them(admin_client, 
     response = admin_client.get(admin_url(Assessment, "changelist"), {"score": "none"})
     assert [a.party for a in response.context["cl"].result_list] == ["FR"]
     assert admin_client.get(admin_url(Assessment, "changelist"), {"score": "x"}).status_code == 200
+
+
+# --- follows and the weekly digest ----------------------------------------------------------------
+
+
+def test_follows_are_listed_by_kind_and_searched_by_username(admin_client, world_of_follows):
+    page = admin_client.get(admin_url(Follow, "changelist")).content.decode()
+    assert ">ann<" in page and ">bob<" in page and ">agency<" in page and ">commitment<" in page
+    page = admin_client.get(admin_url(Follow, "changelist"), {"kind": "agency"}).content.decode()
+    assert ">ann<" in page and ">bob<" not in page
+    page = admin_client.get(admin_url(Follow, "changelist"), {"q": "bob"}).content.decode()
+    assert ">bob<" in page and ">ann<" not in page
+    assert admin_client.get(admin_url(Follow, "add")).status_code == 403
+
+
+def test_a_digest_subscription_is_toggled_in_the_admin_list(admin_client, world_of_follows):
+    ann = world_of_follows["ann"]
+    subscription = digest_subscription_set(user=ann, enabled=True)
+    data = {
+        "form-TOTAL_FORMS": "1",
+        "form-INITIAL_FORMS": "1",
+        "form-0-id": str(subscription.pk),
+        "_save": "Save",
+    }  # digest_enabled left out: unchecked
+    response = admin_client.post(admin_url(DigestSubscription, "changelist"), data)
+    assert response.status_code == 302
+    assert not DigestSubscription.objects.get(user=ann).digest_enabled
+
+
+def test_digests_sent_are_read_only(admin_client, world_of_follows):
+    sent = DigestSent.objects.create(user=world_of_follows["ann"], week="2026-W48", claimed_at=timezone.now())
+    assert admin_client.get(admin_url(DigestSent, "add")).status_code == 403
+    page = admin_client.get(admin_url(DigestSent, "change", sent.pk)).content.decode()
+    assert "2026-W48" in page and 'name="week"' not in page  # shown, not a field
+    response = admin_client.post(admin_url(DigestSent, "change", sent.pk), {"week": "2026-W01"})
+    assert response.status_code == 403
+    sent.refresh_from_db()
+    assert sent.week == "2026-W48"
+
+
+@pytest.fixture
+def world_of_follows(make_commitments, django_user_model):
+    commitment = make_commitments(1)[0]
+    ann = django_user_model.objects.create_user("ann", "ann@example.org", "x")
+    bob = django_user_model.objects.create_user("bob", "bob@example.org", "x")
+    agency = commitment.participations.first().agency
+    services.follow_create(user=ann, target=agency)
+    services.follow_create(user=bob, target=commitment)
+    return {"ann": ann, "bob": bob}

@@ -230,7 +230,7 @@ def test_the_agency_page_reads_scores_in_a_fixed_number_of_queries(
 
     add(3)
     # Session, user, the agency, its counts, the lead and partner previews, the sub-agencies, the
-    # commitments with their latest round, their assessments; the header's count of news.
+    # commitments with their latest round, their assessments; what the user follows, for the page's Follow button.
     with django_assert_num_queries(10):
         client.get("/agencies/nasa/")
     add(30)

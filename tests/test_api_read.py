@@ -459,6 +459,24 @@ def test_a_status_update_changes_every_etag(viewer_client, world, editor):
     assert viewer_client.get(urls[0]).json()["progress"] == 95
 
 
+def test_the_list_kept_for_an_address_is_fresh_after_a_write(viewer_client, world, editor):
+    """The list's page of data is cached until the data changes (CommitmentList): a client that
+    does not send its ETag back gets the new data at once after a write, and each day asked for
+    keeps its own page."""
+    url = "/api/v1/commitments/"
+
+    def progress_of(response):
+        return {item["id"]: item["progress"] for item in response.json()["results"]}[world[2].pk]
+
+    assert progress_of(viewer_client.get(url)) == 100
+    assert progress_of(viewer_client.get(url)) == 100  # kept
+    services.status_update_create(
+        commitment=world[2], author=editor, status=Status.ON_TRACK, progress=95, text="Moving."
+    )
+    assert progress_of(viewer_client.get(url)) == 95
+    assert progress_of(viewer_client.get(url + "?as_of=2022-10-01")) == 100
+
+
 def test_a_refused_read_carries_no_etag(viewer_client, world):
     assert not viewer_client.get("/api/v1/commitments/?status=nope").has_header("ETag")
 

@@ -411,9 +411,8 @@ def test_drafting_page_query_count_does_not_grow_with_commitments_or_agencies(ed
     with CaptureQueriesContext(connection) as queries:
         response = editor_client.get(f"/sources/{source.pk}/draft/?start=0&end=30")
     assert response.status_code == 200
-    # Session, user, the user's and the group's permissions, the source, its commitments, the agencies,
-    # the header's count of news.
-    assert len(queries) == 8, "\n".join(q["sql"][:150] for q in queries)
+    # Session, user, the user's and the group's permissions, the source, its commitments, the agencies.
+    assert len(queries) == 7, "\n".join(q["sql"][:150] for q in queries)
 
 
 def test_a_list_item_is_suggested_without_its_joining_and():
@@ -433,13 +432,13 @@ def test_commitment_form_query_count_does_not_grow_with_agencies_named(editor_cl
     assert response.status_code == 200 and len(response.context["form"].named_agencies) == n
     # As the drafting page (7), the dialogue guessed (the source's commitments, its rounds, the
     # dialogues), whether there is any dialogue, and the dialogue choices (the select reads them twice).
-    assert len(queries) == 14, "\n".join(q["sql"][:150] for q in queries)
+    assert len(queries) == 13, "\n".join(q["sql"][:150] for q in queries)
 
 
 def test_add_source_page_query_count(editor_client):
     with CaptureQueriesContext(connection) as queries:
         assert editor_client.get("/sources/new/").status_code == 200
-    assert len(queries) == 5  # session, user, the user's and the group's permissions, the header
+    assert len(queries) == 4  # session, user, the user's and the group's permissions
 
 
 def test_a_commitment_without_a_title_is_refused_and_nothing_is_saved(editor_client):

@@ -247,11 +247,86 @@ def test_what_i_follow_marks_what_is_new_since_the_last_visit(viewer_client, wor
     assert "Nothing new" in viewer_client.get("/following/").content.decode()
 
 
+# --- the weekly digest's toggle on "What I follow" ---------------------------------------------------
+
+
+def digest_checkbox(page: str) -> str:
+    return page.split('name="digest_enabled"')[1].split(">")[0]
+
+
+@pytest.mark.parametrize("follows_something", [False, True])
+def test_the_digest_is_turned_off_and_on_from_what_i_follow(viewer_client, world, viewer, follows_something):
+    from tracker.models import DigestSubscription
+
+    if follows_something:  # the choice then rides on the follows' query; else it is read on its own
+        services.follow_create(user=viewer, target=world["agency"])
+    page = viewer_client.get("/following/").content.decode()
+    assert "Send me the weekly digest" in page and "checked" in digest_checkbox(page)  # on by default
+
+    response = viewer_client.post("/following/digest/", {}, follow=True)  # the box unchecked
+    assert response.redirect_chain == [("/following/", 302)]
+    assert not DigestSubscription.objects.get(user=viewer).digest_enabled
+    page = response.content.decode()
+    assert "The weekly digest is off" in page and "checked" not in digest_checkbox(page)
+
+    response = viewer_client.post("/following/digest/", {"digest_enabled": "on"}, follow=True)
+    assert DigestSubscription.objects.get(user=viewer).digest_enabled
+    page = response.content.decode()
+    assert "The weekly digest is on" in page and "checked" in digest_checkbox(page)
+    assert DigestSubscription.objects.filter(user=viewer).count() == 1
+
+
+def test_the_digest_toggle_takes_only_a_post_with_the_csrf_token_and_a_login(client, viewer):
+    from django.test import Client
+
+    from tracker.models import DigestSubscription
+
+    assert client.post("/following/digest/", {})["Location"].startswith("/accounts/login/")
+    guarded = Client(enforce_csrf_checks=True)
+    guarded.force_login(viewer)
+    assert guarded.post("/following/digest/", {}).status_code == 403
+    page = guarded.get("/following/").content.decode()
+    form = page.split('action="/following/digest/"')[1].split("</form>")[0]
+    assert 'name="csrfmiddlewaretoken"' in form
+    client.force_login(viewer)
+    assert client.get("/following/digest/").status_code == 405
+    assert not DigestSubscription.objects.exists()
+
+
+def test_the_digest_toggle_warns_an_account_without_an_email_address(viewer_client, viewer):
+    assert not viewer.email
+    assert "Your account has no email address" in viewer_client.get("/following/").content.decode()
+    viewer.email = "viewer@example.org"
+    viewer.save()
+    assert "Your account has no email address" not in viewer_client.get("/following/").content.decode()
+
+
 # --- the header's count ---------------------------------------------------------------------------
 
 
-def news_in_header(client, url="/dialogues/"):
-    return client.get(url).context["follow_state"].news
+def news_in_header(client):
+    """The count the header shows: htmx asks tracker:following_news for it once the page has loaded."""
+    return client.get("/following/news/", HTTP_HX_REQUEST="true").context["news"]
+
+
+def test_every_page_asks_for_the_count_after_it_loads_and_does_not_read_it_itself(viewer_client, world):
+    page = viewer_client.get("/dialogues/").content.decode()
+    assert '<span hx-get="/following/news/" hx-trigger="load" hx-swap="outerHTML"></span></a>' in page
+    assert "news-count" not in page
+    # "What I follow" has just been seen: nothing new to count there.
+    assert "/following/news/" not in viewer_client.get("/following/").content.decode()
+
+
+def test_the_count_is_per_person_and_never_cached(viewer_client):
+    response = viewer_client.get("/following/news/", HTTP_HX_REQUEST="true")
+    assert response.status_code == 200 and response.content.decode().strip() == ""  # nothing followed
+    assert "no-store" in response["Cache-Control"] and "private" in response["Cache-Control"]
+    assert viewer_client.post("/following/news/").status_code == 405
+
+
+def test_the_count_needs_a_login(client):
+    response = client.get("/following/news/")
+    assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
 
 
 def test_the_header_counts_new_updates_on_what_is_followed_since_the_last_visit(
@@ -262,13 +337,13 @@ def test_the_header_counts_new_updates_on_what_is_followed_since_the_last_visit(
     assert news_in_header(viewer_client) == 0
     post_update(world["commitments"][0], editor)
     post_update(world["commitments"][1], editor, progress=50)
-    page = viewer_client.get("/dialogues/").content.decode()
+    badge = viewer_client.get("/following/news/", HTTP_HX_REQUEST="true").content.decode()
     assert (
-        '<span class="news-count">2<span class="visually-hidden"> new updates since your last visit' in page
+        '<span class="news-count">2<span class="visually-hidden"> new updates since your last visit' in badge
     )
-    viewer_client.get("/following/")
-    page = viewer_client.get("/dialogues/").content.decode()
-    assert news_in_header(viewer_client) == 0 and "news-count" not in page
+    viewer_client.get("/following/")  # the visit resets it
+    badge = viewer_client.get("/following/news/", HTTP_HX_REQUEST="true").content.decode()
+    assert news_in_header(viewer_client) == 0 and "news-count" not in badge
 
 
 def test_the_header_counts_nothing_for_what_is_not_followed(
@@ -402,6 +477,6 @@ def test_the_header_stops_counting_at_99_plus(viewer_client, world, viewer, edit
         StatusUpdate(commitment=world["commitment"], author=editor, status="on_track", progress=i, text="x")
         for i in range(101)
     )
-    page = viewer_client.get("/dialogues/").content.decode()
-    assert '<span class="news-count">99+<span' in page
+    badge = viewer_client.get("/following/news/", HTTP_HX_REQUEST="true").content.decode()
+    assert '<span class="news-count">99+<span' in badge
     assert "99+ new updates since your last visit" in viewer_client.get("/following/").content.decode()

@@ -52,18 +52,19 @@ def assess_at_a_round(commitments, editor):
 
 
 SERVED_FROM_CACHE = 3
-# Every whole page's header reads what the user follows and their count of news (one query, shared
-# with the page's Follow button: tracker/context_processors.py); fragments and files do not.
-HEADER = 1
+# The pages with a Follow button (dialogue, objective, agency, commitment) read what the user follows,
+# for the button's state (one query: tracker/context_processors.py). The header's count of news costs
+# no page anything: htmx fetches it after the page has loaded (tracker:following_news, pinned below).
+FOLLOW_BUTTON = 1
 # name: (url, headers, queries the first time, queries when asked again with the data unchanged)
 PAGES = {
-    "overview": (lambda p: "/", {}, 8 + HEADER, SERVED_FROM_CACHE + HEADER),
-    "list": (lambda p: "/commitments/", {}, 9 + HEADER, SERVED_FROM_CACHE + HEADER),
+    "overview": (lambda p: "/", {}, 8, SERVED_FROM_CACHE),
+    "list": (lambda p: "/commitments/", {}, 9, SERVED_FROM_CACHE),
     "list filtered": (
         lambda p: "/commitments/?theme=t0&agency=a0&role=lead&status=on_track&q=Commit",
         {},
-        9 + HEADER,
-        SERVED_FROM_CACHE + HEADER,
+        9,
+        SERVED_FROM_CACHE,
     ),
     "list fragment": (lambda p: "/commitments/?theme=t1&sort=-progress", HTMX, 9, SERVED_FROM_CACHE),
     "csv": (lambda p: "/commitments/export.csv?country=US", {}, 5, 5),
@@ -72,50 +73,60 @@ PAGES = {
     "overview of one dialogue": (
         lambda p: f"/?dialogue={p.dialogue.slug}",
         {},
-        8 + HEADER,
-        SERVED_FROM_CACHE + HEADER,
+        8,
+        SERVED_FROM_CACHE,
     ),
-    "agencies": (lambda p: "/agencies/", {}, 4 + HEADER, 4 + HEADER),
+    "agencies": (lambda p: "/agencies/", {}, 4, 4),
     # +2 since the country's scores: the commitments with their dialogue's latest round, and (a
     # round having been held here, see build) that round's assessments.
-    "agency": (lambda p: "/agencies/a0/", {}, 9 + HEADER, 9 + HEADER),
+    "agency": (lambda p: "/agencies/a0/", {}, 9 + FOLLOW_BUTTON, 9 + FOLLOW_BUTTON),
     # 2 of these read the last 12 months for the charts.
-    "theme": (lambda p: "/themes/t0/", {}, 9 + HEADER, 9 + HEADER),
+    "theme": (lambda p: "/themes/t0/", {}, 9 + FOLLOW_BUTTON, 9 + FOLLOW_BUTTON),
     # An editor: 2 of these check the permissions to post, for the forms. Their trail carries their
     # withdraw forms and so is not cached (views._detail_context): computed, it is the one the page
     # loaded; from the cache, it is read on its own (+1). Computed, 3 read the rounds, the
     # assessments and the dependencies (see test_commitment_page_query_count_..._assessments).
     # +2 since evidence files: the trail's and the assessments' files, each prefetched in one query
     # (from the cache, the editor's trail read on its own brings its files: +1).
-    "commitment": (lambda p: f"/commitments/{p.pk}/", {}, 15 + HEADER, SERVED_FROM_CACHE + 4 + HEADER),
-    "source": (lambda p: f"/sources/{p.source_id}/", {}, 4 + HEADER, 4 + HEADER),
+    "commitment": (
+        lambda p: f"/commitments/{p.pk}/",
+        {},
+        15 + FOLLOW_BUTTON,
+        SERVED_FROM_CACHE + 4 + FOLLOW_BUTTON,
+    ),
+    "source": (lambda p: f"/sources/{p.source_id}/", {}, 4, 4),
     # Dialogues and rounds (2).
-    "dialogues": (lambda p: "/dialogues/", {}, 4 + HEADER, 4 + HEADER),
+    "dialogues": (lambda p: "/dialogues/", {}, 4, 4),
     # The dialogue and its rounds, outside the cached body (2); computed: its themes, commitments,
     # their theme links and the assessments of the latest round (4).
-    "dialogue": (lambda p: f"/dialogues/{p.dialogue.slug}/", {}, 9 + HEADER, SERVED_FROM_CACHE + 2 + HEADER),
+    "dialogue": (
+        lambda p: f"/dialogues/{p.dialogue.slug}/",
+        {},
+        9 + FOLLOW_BUTTON,
+        SERVED_FROM_CACHE + 2 + FOLLOW_BUTTON,
+    ),
     # As the dialogue page, and the agencies for the filter form (1).
     "scorecard": (
         lambda p: f"/dialogues/{p.dialogue.slug}/scorecard/",
         {},
-        10 + HEADER,
-        SERVED_FROM_CACHE + 2 + HEADER,
+        10,
+        SERVED_FROM_CACHE + 2,
     ),
     "scorecard filtered": (
         lambda p: f"/dialogues/{p.dialogue.slug}/scorecard/?round=1&theme=t0&agency=a0",
         {},
-        10 + HEADER,
-        SERVED_FROM_CACHE + 2 + HEADER,
+        10,
+        SERVED_FROM_CACHE + 2,
     ),
     "scorecard csv": (lambda p: f"/dialogues/{p.dialogue.slug}/scorecard/export.csv?theme=t1", {}, 8, 8),
     # Not cached. The dialogue, its rounds, themes, participations, commitments, their state at the
     # period's start, the updates in it, the round's assessments, blockers and theme links (10).
-    "briefing": (lambda p: f"/dialogues/{p.dialogue.slug}/briefing/", {}, 12 + HEADER, 12 + HEADER),
+    "briefing": (lambda p: f"/dialogues/{p.dialogue.slug}/briefing/", {}, 12, 12),
     "briefing filtered": (
         lambda p: f"/dialogues/{p.dialogue.slug}/briefing/?since=2024-03-01&agency=a0&country=US",
         {},
-        12 + HEADER,
-        12 + HEADER,
+        12,
+        12,
     ),
 }
 
@@ -241,7 +252,7 @@ def test_commitment_page_query_count_does_not_grow_with_rounds_assessments_or_de
     at 2 rounds and 4 related commitments, then at 12 rounds and 44."""
     client.force_login(request.getfixturevalue(role))
     first, again = (15, SERVED_FROM_CACHE + 4) if role == "editor" else (15, SERVED_FROM_CACHE + 2)
-    first, again = first + HEADER, again + HEADER
+    first, again = first + FOLLOW_BUTTON, again + FOLLOW_BUTTON  # the Follow button's state
     parent = build(make_commitments, editor, 5)
     others = list(Commitment.objects.exclude(pk=parent.pk))
     add_assessments_and_dependencies(parent, others, editor, rounds=2)
@@ -277,7 +288,7 @@ def test_viewers_get_the_commitment_page_from_the_cache(client, viewer, editor, 
     client.force_login(viewer)
     parent = build(make_commitments, editor, 5)
     queries_for(client, f"/commitments/{parent.pk}/", {})
-    assert queries_for(client, f"/commitments/{parent.pk}/", {}) == SERVED_FROM_CACHE + 2 + HEADER
+    assert queries_for(client, f"/commitments/{parent.pk}/", {}) == SERVED_FROM_CACHE + 2 + FOLLOW_BUTTON
 
 
 # The as-of pages and what changed. Every commitment has updates on both sides of PAST (and the
@@ -333,14 +344,14 @@ def build_history(make_commitments, editor, n, dialogue=None):
 
 # name: (url, headers, queries the first time, queries when asked again with the data unchanged)
 PAST_PAGES = {
-    "overview as of": (lambda p: f"/?as_of={PAST}", {}, 8 + HEADER, SERVED_FROM_CACHE + HEADER),
+    "overview as of": (lambda p: f"/?as_of={PAST}", {}, 8, SERVED_FROM_CACHE),
     "overview of one dialogue as of": (
         lambda p: f"/?as_of={PAST}&dialogue={p.dialogue.slug}",
         {},
-        8 + HEADER,
-        SERVED_FROM_CACHE + HEADER,
+        8,
+        SERVED_FROM_CACHE,
     ),
-    "list as of": (lambda p: f"/commitments/?as_of={PAST}", {}, 9 + HEADER, SERVED_FROM_CACHE + HEADER),
+    "list as of": (lambda p: f"/commitments/?as_of={PAST}", {}, 9, SERVED_FROM_CACHE),
     "list fragment as of": (
         lambda p: f"/commitments/?theme=t1&status=off_track&sort=-progress&as_of={PAST}",
         HTMX,
@@ -351,26 +362,26 @@ PAST_PAGES = {
     "list by reason, blocked, as of": (
         lambda p: f"/commitments/?reason=funding&blocked=1&as_of={PAST}",
         {},
-        9 + HEADER,
-        SERVED_FROM_CACHE + HEADER,
+        9,
+        SERVED_FROM_CACHE,
     ),
     "list due soon as of": (lambda p: f"/commitments/?due=soon&as_of={PAST}", {}, 9, SERVED_FROM_CACHE),
     "csv as of": (lambda p: f"/commitments/export.csv?country=US&as_of={PAST}", {}, 5, 5),
     "xlsx as of": (lambda p: f"/commitments/export.xlsx?country=US&as_of={PAST}", {}, 5, 5),
-    "agencies as of": (lambda p: f"/agencies/?as_of={PAST}", {}, 4 + HEADER, 4 + HEADER),
-    "agency as of": (lambda p: f"/agencies/a0/?as_of={PAST}", {}, 8 + HEADER, 8 + HEADER),
-    "theme as of": (lambda p: f"/themes/t0/?as_of={PAST}", {}, 9 + HEADER, 9 + HEADER),
+    "agencies as of": (lambda p: f"/agencies/?as_of={PAST}", {}, 4, 4),
+    "agency as of": (lambda p: f"/agencies/a0/?as_of={PAST}", {}, 8 + FOLLOW_BUTTON, 8 + FOLLOW_BUTTON),
+    "theme as of": (lambda p: f"/themes/t0/?as_of={PAST}", {}, 9 + FOLLOW_BUTTON, 9 + FOLLOW_BUTTON),
     # Read-only in the past: no update form, so none of the permission checks of today's page.
     # +1 since evidence files: the trail's files, in one query (no assessments here: none to read).
     "commitment as of": (
         lambda p: f"/commitments/{p.pk}/?as_of={PAST}",
         {},
-        12 + HEADER,
-        SERVED_FROM_CACHE + HEADER,
+        12 + FOLLOW_BUTTON,
+        SERVED_FROM_CACHE + FOLLOW_BUTTON,
     ),
     # Computed: states at the start, updates in the window, theme links, themes, then titles and
     # updates of the rows shown; the filter form's options (1) are read outside the cached part.
-    "changes": (lambda p: f"/changes/?from={FROM}&to={TO}", {}, 10 + HEADER, SERVED_FROM_CACHE + 1 + HEADER),
+    "changes": (lambda p: f"/changes/?from={FROM}&to={TO}", {}, 10, SERVED_FROM_CACHE + 1),
     "changes fragment": (lambda p: f"/changes/?from={FROM}&to={TO}&theme=t0", HTMX, 9, SERVED_FROM_CACHE),
     "changes due soon": (lambda p: f"/changes/?from={FROM}&to={TO}&due=soon", HTMX, 9, SERVED_FROM_CACHE),
     "changes csv": (lambda p: f"/changes/export.csv?from={FROM}&to={TO}", {}, 8, 8),
@@ -451,3 +462,21 @@ def test_what_i_follow_makes_a_fixed_number_of_queries(client, viewer, editor, d
         with django_assert_num_queries(10):
             response = client.get("/following/")
         assert response.status_code == 200 and response.context["page"].news > 0
+
+
+def test_the_header_count_of_news_costs_pages_nothing_and_its_own_request_one_query(
+    client, viewer, editor, django_assert_num_queries
+):
+    """The overview and the list read nothing about follows (htmx asks for the count after the page);
+    the count's own request: session, user, the follows with their news (1)."""
+    client.force_login(viewer)
+    for first, n in ((0, 2), (2, 18)):
+        follow_one_of_each(viewer, n, editor, first)
+        services.follow_visit_record(user=viewer, at=timezone.now() - datetime.timedelta(days=1))
+        with django_assert_num_queries(3):
+            response = client.get("/following/news/", HTTP_HX_REQUEST="true")
+        assert 'class="news-count"' in response.content.decode()
+        for url in ("/", "/commitments/"):
+            with CaptureQueriesContext(connection) as captured:
+                client.get(url)
+            assert not any("tracker_follow" in q["sql"] for q in captured.captured_queries), url

@@ -23,12 +23,17 @@ from .evidence import check_evidence_file
 from .forms import SCORE_CHOICES, SCORE_OFF_SCALE, score_from_choice
 from .imports import spreadsheets
 from .models import (
+    FOLLOWABLE,
     Agency,
     APIToken,
     Assessment,
     Commitment,
     Dialogue,
+    DigestSent,
+    DigestSubscription,
     EvidenceFile,
+    Follow,
+    FollowVisit,
     Participation,
     Round,
     SourceDocument,
@@ -37,6 +42,7 @@ from .models import (
 )
 from .roles import APPEND_ONLY_MODELS
 from .services.api_tokens import api_token_revoke
+from .services.digests import digest_subscription_set
 
 # The site's titles and the order of its records: tracker/admin_site.py.
 
@@ -876,3 +882,119 @@ class APITokenAdmin(admin.ModelAdmin):
             self.log_change(request, token, _("Revoked."))
             revoked += 1
         self.message_user(request, _("%(count)s token(s) revoked.") % {"count": revoked}, messages.SUCCESS)
+
+
+# --- follows and the weekly digest: preferences and a log, to look at more than to edit ------------
+
+
+# What the pages call each kind (a theme is an "objective" to its readers).
+FOLLOW_KIND_LABELS = {
+    "dialogue": _("dialogue"),
+    "theme": _("objective"),
+    "agency": _("agency"),
+    "commitment": _("commitment"),
+}
+
+
+class FollowKindFilter(admin.SimpleListFilter):
+    """By what is followed: the kind is which of the four keys is set, not a column of its own."""
+
+    title = _("kind")
+    parameter_name = "kind"
+
+    def lookups(self, request, model_admin):
+        return [(kind, FOLLOW_KIND_LABELS[kind]) for kind in FOLLOWABLE]
+
+    def queryset(self, request, queryset):
+        if self.value() in FOLLOWABLE:
+            return queryset.filter(**{f"{self.value()}__isnull": False})
+        return queryset
+
+
+@admin.register(Follow)
+class FollowAdmin(admin.ModelAdmin):
+    """Who follows what. Read-only: a person follows with the Follow buttons, and an agency's staff
+    are made to follow it with the agency's action; removing a follow here is allowed (a departed
+    colleague's, say)."""
+
+    list_display = ["user", "kind_label", "target_label", "created_at"]
+    list_filter = [FollowKindFilter]
+    list_select_related = ["user", *FOLLOWABLE]
+    search_fields = ["user__username"]
+    fields = ["user", "kind_label", "target_label", "created_at"]
+    readonly_fields = fields
+    date_hierarchy = "created_at"
+
+    @admin.display(description=_("kind"))
+    def kind_label(self, obj):
+        return FOLLOW_KIND_LABELS[obj.kind]
+
+    @admin.display(description=_("followed"))
+    def target_label(self, obj):
+        return obj.target
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(FollowVisit)
+class FollowVisitAdmin(admin.ModelAdmin):
+    """When each person last opened "What I follow" (where their header's count of news starts)."""
+
+    list_display = ["user", "seen_at"]
+    list_select_related = ["user"]
+    search_fields = ["user__username"]
+    fields = ["user", "seen_at"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(DigestSubscription)
+class DigestSubscriptionAdmin(admin.ModelAdmin):
+    """Who turned the weekly digest off (no row means it is on). The toggle is editable, in the list
+    too, for a person who asks an administrator; the person themselves uses "What I follow"."""
+
+    list_display = ["user", "digest_enabled", "changed_at"]
+    list_editable = ["digest_enabled"]
+    list_filter = ["digest_enabled"]
+    list_select_related = ["user"]
+    search_fields = ["user__username", "user__email"]
+    fields = ["user", "digest_enabled", "changed_at"]
+    raw_id_fields = ["user"]
+
+    def get_readonly_fields(self, request, obj=None):
+        # Whose choice it is never changes; only the choice does.
+        return ["user", "changed_at"] if obj else ["changed_at"]
+
+    def save_model(self, request, obj, form, change):
+        # Through the service, like the person's own toggle and the unsubscribe link.
+        saved = digest_subscription_set(user=obj.user, enabled=obj.digest_enabled)
+        obj.pk, obj.changed_at = saved.pk, saved.changed_at
+
+
+@admin.register(DigestSent)
+class DigestSentAdmin(admin.ModelAdmin):
+    """The log of weekly digests: one row per person and ISO week, written by send_digests. Read-only;
+    deleting a row lets the next run send that week's digest again (after a refused address was
+    fixed, say)."""
+
+    list_display = ["user", "week", "status", "items", "attempts", "claimed_at", "sent_at"]
+    list_filter = ["status", "week"]
+    list_select_related = ["user"]
+    search_fields = ["user__username", "address", "week"]
+    fields = ["user", "week", "status", "address", "items", "attempts", "claimed_at", "sent_at", "error"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -74,13 +74,10 @@ def data_token() -> str:
 
 
 def versioned_key(token: str, parts) -> str:
-    """A cache key for `parts` (any repr-able values) as of this data token, day and language.
-
-    The language is in every key: cached fragments hold translated words and localized dates, so a
-    French reader must never be served what was rendered for an English one (issue 15).
-    """
+    """A cache key for `parts` (any repr-able values) as of this data token, day and language: what is
+    cached is rendered text, and a French reader must never be served the English copy."""
     digest = hashlib.sha256(repr(parts).encode()).hexdigest()[:32]  # any filter text, fixed-length key
-    return f"{token}:{timezone.localdate().isoformat()}:{get_language() or 'en'}:{digest}"
+    return f"{token}:{timezone.localdate().isoformat()}:{get_language() or ''}:{digest}"
 
 
 def remember(token: str, name: str, parts, compute):

@@ -57,6 +57,8 @@ urlpatterns = [
         "calendar/<str:token>/dialogues/<slug:slug>.ics", calendar.calendar_dialogue, name="calendar_dialogue"
     ),
     path("following/", follows.following, name="following"),
+    path("following/news/", follows.following_news, name="following_news"),
+    path("following/digest/", follows.following_digest, name="following_digest"),
     path("following/<str:kind>/<int:pk>/follow/", follows.follow, name="follow"),
     path("following/<str:kind>/<int:pk>/unfollow/", follows.unfollow, name="unfollow"),
     path("digest/unsubscribe/<str:token>/", digests.digest_unsubscribe, name="digest_unsubscribe"),

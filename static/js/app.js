@@ -3,10 +3,11 @@
   "use strict";
   var box = null;
 
-  function show(message) {
+  // The messages are the box's data-* attributes, written by base.html in the page's language.
+  function show(kind, status) {
     box = box || document.getElementById("request-error");
     if (!box) return;
-    box.textContent = message;
+    box.textContent = (box.dataset[kind] || "").replace("%(status)s", String(status));
     box.hidden = false;
   }
 
@@ -24,12 +25,20 @@
       if (params[name] === "") delete params[name];
     });
   });
+  // A request nobody asked for (the header's count of news, fetched once the page has loaded) fails
+  // quietly: a missing count is better than an alarm about an action the reader did not take.
+  function quiet(event) {
+    var elt = event.detail && event.detail.elt;
+    return Boolean(elt && elt.closest && elt.closest("[data-quiet-errors]"));
+  }
+
   document.addEventListener("htmx:responseError", function (event) {
+    if (quiet(event)) return;
     var status = event.detail.xhr ? event.detail.xhr.status : 0;
     if (status === 403) {
-      show("You do not have permission to do that.");
+      show("forbidden", status);
     } else {
-      show("The server could not complete the request (error " + status + "). Please try again; nothing was changed.");
+      show("failed", status);
     }
   });
   // New results after "Apply" (a submit) or a page link: focus their heading, so keyboard and screen
@@ -46,7 +55,8 @@
     var heading = document.getElementById("results-heading");
     if (heading) heading.focus();
   });
-  document.addEventListener("htmx:sendError", function () {
-    show("The server could not be reached. Check your connection and try again.");
+  document.addEventListener("htmx:sendError", function (event) {
+    if (quiet(event)) return;
+    show("unreachable", 0);
   });
 })();

@@ -57,7 +57,11 @@ def test_the_pages_with_follow_buttons_pass_the_accessibility_check(
         commitment=commitment, author=editor, status=Status.ON_TRACK, progress=20, text="Agreed the plan."
     )
     log_in(page, live_server, "viewer")
+    # The page itself does not hold the count: htmx fetches it once the page has loaded.
+    with page.expect_response(lambda response: "/following/news/" in response.url):
+        page.goto(f"{live_server.url}/dialogues/")
     expect(page.locator(".news-count")).to_have_text("1 new update since your last visit")
+    expect(page.get_by_role("link", name="What I follow 1 new update since your last visit")).to_be_visible()
     for url in (agency.get_absolute_url(), commitment.get_absolute_url(), "/following/"):
         page.goto(f"{live_server.url}{url}")
         results = Axe().run(page)

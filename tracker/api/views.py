@@ -12,13 +12,15 @@ from django.conf import settings
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _l
 from drf_spectacular.utils import extend_schema
 from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from .. import selectors, timeframe
+from .. import caching, selectors, timeframe
 from ..filters import CommitmentFilter
 from ..models import Agency, Dialogue, StatusUpdate, Theme
 from ..selectors.commitment_list import CommitmentBrowser
@@ -180,6 +182,17 @@ class CommitmentList(PagedRead):
 
     def read(self, request):
         day = day_asked(request)
+        # The page of data is kept until the data changes, as the list page keeps its body: the same
+        # address (query string, host for the links), language (the labels) and day answer the same.
+        # A refused read raises inside: nothing is kept for it.
+        parts = (request.build_absolute_uri(), get_language(), day)
+        data = caching.remember(
+            self.data_token, "api-commitments", parts, lambda: self.page_data(request, day)
+        )
+        return Response(data)
+
+    def page_data(self, request, day) -> dict:
+        """The answer's body: the page of commitments, the total and the unknown values."""
         browser = CommitmentBrowser(request.query_params, settings.TRACKER_PAGE_SIZE, day)
         browser.token = self.data_token  # read for the ETag already: no second query
         refuse_invalid_filters(browser.filterset)
@@ -190,7 +203,7 @@ class CommitmentList(PagedRead):
         data = serializers.CommitmentSerializer(
             page, many=True, context=self.context(link=self.link(day))
         ).data
-        return paginator.get_paginated_response(data, unknown=unknown)
+        return paginator.get_paginated_response(data, unknown=unknown).data
 
 
 @extend_schema(

@@ -384,12 +384,14 @@ class StatusUpdate(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="status_updates"
     )
     reported_on = models.DateField(
-        default=timezone.localdate, validators=[not_in_the_future], help_text="The date the update describes."
+        default=timezone.localdate,
+        validators=[not_in_the_future],
+        help_text=_("The date the update describes."),
     )
     status = models.CharField(max_length=20, choices=Status.choices)
     progress = models.PositiveSmallIntegerField(validators=[MinValueValidator(0), MaxValueValidator(100)])
-    text = models.TextField("what happened")
-    evidence_url = models.URLField("evidence link", max_length=500, blank=True)
+    text = models.TextField(_("what happened"))
+    evidence_url = models.URLField(_("evidence link"), max_length=500, blank=True)
     reason = models.CharField(
         _("reason for slippage"),
         max_length=20,

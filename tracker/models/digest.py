@@ -40,7 +40,7 @@ class DigestSent(models.Model):
     unique (user, week) makes that insert the claim, so two runs (two hosts) never both send it."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="digests_sent")
-    week = models.CharField(_("ISO week"), max_length=8, help_text="YYYY-Www, e.g. 2026-W48")
+    week = models.CharField(_("ISO week"), max_length=8, help_text=_("YYYY-Www, e.g. 2026-W48"))
     status = models.CharField(max_length=10, choices=DigestStatus.choices, default=DigestStatus.CLAIMED)
     address = models.EmailField(_("sent to"), blank=True)
     items = models.PositiveIntegerField(_("items reported"), default=0)

@@ -117,11 +117,13 @@ class CommitmentBrowser(caching.CachedPage):
             }
 
         return [
-            self._facet("status", "Status", Status.choices, status_counts),
-            self._facet("dialogue", "Dialogue", *by_slug("dialogue", dialogue_counts)),
-            self._facet("theme", "Theme", *by_slug("theme", links["theme"])),
-            self._facet("country", "Country", [(c, country_name(c)) for c in country_counts], country_counts),
-            self._facet("agency", "Agency", *by_slug("agency", links["agency"])),
+            self._facet("status", _("Status"), Status.choices, status_counts),
+            self._facet("dialogue", _("Dialogue"), *by_slug("dialogue", dialogue_counts)),
+            self._facet("theme", _("Theme"), *by_slug("theme", links["theme"])),
+            self._facet(
+                "country", _("Country"), [(c, country_name(c)) for c in country_counts], country_counts
+            ),
+            self._facet("agency", _("Agency"), *by_slug("agency", links["agency"])),
             self._facet("reason", _("Reason for slippage"), SlipReason.choices, links["reason"]),
         ]
 

@@ -11,11 +11,11 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.core.paginator import Paginator
-from django.db.models import Count, Exists, F, OuterRef
+from django.db.models import Count, Exists, F, OuterRef, Subquery
 from django.utils import timezone
 from django.utils.functional import cached_property
 
-from ..models import FOLLOWABLE, Commitment, Status, StatusUpdate
+from ..models import FOLLOWABLE, Commitment, DigestSubscription, Status, StatusUpdate
 from ..rules import STATE_STATUS, overdue_q
 from .common import StatusCount
 from .follows import followed_commitments, followed_q, follows_with_news, news_shown
@@ -76,8 +76,24 @@ class FollowingPage:
         self.page_size = page_size
         self.today = timezone.localdate()
         self.follows = list(
-            follows_with_news(user_id).select_related(*FOLLOWABLE, "commitment__dialogue").order_by("id")
+            follows_with_news(user_id)
+            # The digest's toggle rides along (None: no choice made, so it is on).
+            .annotate(digest_choice=Subquery(self._digest_choice().values("digest_enabled")[:1]))
+            .select_related(*FOLLOWABLE, "commitment__dialogue")
+            .order_by("id")
         )
+
+    def _digest_choice(self):
+        return DigestSubscription.objects.filter(user_id=self.user_id)
+
+    @cached_property
+    def digest_enabled(self) -> bool:
+        """Whether the weekly digest goes to this person (the default, with no choice recorded)."""
+        if self.follows:
+            choice = self.follows[0].digest_choice
+        else:  # nothing followed: no row carried it (1 query, on a page that reads little else)
+            choice = self._digest_choice().values_list("digest_enabled", flat=True).first()
+        return choice is not False
 
     @property
     def news(self) -> int:

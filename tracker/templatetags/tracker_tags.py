@@ -74,13 +74,13 @@ def percent(value, decimals=0) -> str:
 
 
 @register.simple_tag
-def progress_bar(value, label="Progress"):
+def progress_bar(value, label=None):
     shown = percent(value)
     return format_html(
         '<div class="progress-line"><progress max="100" value="{}" aria-label="{}">{}</progress>'
         "<span>{}</span></div>",
         value,
-        label,
+        label or gettext("Progress"),
         shown,
         shown,
     )

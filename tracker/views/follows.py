@@ -14,12 +14,14 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from .. import services
 from ..context_processors import request_follow_state
 from ..selectors.following import FollowingPage
 from ..selectors.follows import followable_model
+from ..services.digests import digest_subscription_set
 from . import wants_fragment
 
 # Whole sentences per kind (not "Follow this %s"): other languages agree the words with the thing.
@@ -128,3 +130,28 @@ def following(request):
     request_follow_state(request).prime(page.keys, 0)
     groups = [(kind, GROUP_TITLES[kind], items) for kind, items in page.groups]
     return render(request, "tracker/following.html", {"page": page, "groups": groups})
+
+
+@require_GET
+@never_cache  # per person, and stale the moment someone posts an update
+def following_news(request):
+    """The header's count of news beside "What I follow" (one query), which every page asks for with
+    htmx once it has loaded, so that no page pays for it: see base.html."""
+    state = request_follow_state(request)
+    return render(
+        request, "tracker/partials/_news_count.html", {"news": state.news, "shown": state.news_shown}
+    )
+
+
+@require_POST
+def following_digest(request):
+    """The "Send me the weekly digest" form on "What I follow": a plain POST (no JavaScript needed),
+    then back to the page with a message. An unchecked box is not sent at all, so its absence
+    means off."""
+    enabled = request.POST.get("digest_enabled") == "on"
+    digest_subscription_set(user=request.user, enabled=enabled)
+    if enabled:
+        messages.success(request, _("The weekly digest is on: you will receive it every week you have news."))
+    else:
+        messages.success(request, _("The weekly digest is off: you will not receive it any more."))
+    return redirect("tracker:following")
