@@ -54,7 +54,7 @@ def test_switching_the_language_with_the_keyboard_only(page, live_server, viewer
     expect(page.get_by_role("button", name="English")).to_have_attribute("lang", "en")
 
     # Logging in with the keyboard keeps the language, and stores nothing the person did not choose.
-    page.get_by_label("Username").focus()
+    page.locator("#id_username").focus()  # labelled in French by now
     page.keyboard.type("viewer")
     page.keyboard.press("Tab")
     page.keyboard.type(PASSWORD)
