@@ -311,7 +311,10 @@ def news_in_header(client):
 
 def test_every_page_asks_for_the_count_after_it_loads_and_does_not_read_it_itself(viewer_client, world):
     page = viewer_client.get("/dialogues/").content.decode()
-    assert '<span hx-get="/following/news/" hx-trigger="load" hx-swap="outerHTML" data-quiet-errors></span></a>' in page
+    assert (
+        '<span hx-get="/following/news/" hx-trigger="load" hx-swap="outerHTML" data-quiet-errors></span></a>'
+        in page
+    )
     assert "news-count" not in page
     # "What I follow" has just been seen: nothing new to count there.
     assert "/following/news/" not in viewer_client.get("/following/").content.decode()
