@@ -7,9 +7,11 @@ out of the page before looking, since content is translated by its own fields, n
 
 import html
 import re
+from email.utils import parseaddr
 
 import polib
 import pytest
+from django.contrib.auth.models import User
 from django.test import override_settings
 from django.urls import reverse
 from django.utils import translation
@@ -165,8 +167,7 @@ def test_a_french_page_is_not_served_from_the_english_cache(viewer_client, seed,
 
 @override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend", LANGUAGE_CODE="fr")
 def test_the_weekly_digest_in_french_shows_no_english_interface_words(db, french):
-    """The digest of a French site. (digests_send() writes in settings.LANGUAGE_CODE: the accounts have no
-    language of their own yet; once they do, it should write each in its reader's.)"""
+    """The digest of a French site, for a reader who never chose a language: the site's."""
     from django.core import mail
 
     from tests.digest_world import build_world
@@ -182,3 +183,31 @@ def test_the_weekly_digest_in_french_shows_no_english_interface_words(db, french
         assert not left, f"English left in the digest: {left}\n" + " ".join(
             interface_text(text, content).split()
         )
+
+
+@override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend")
+def test_each_digest_is_written_in_its_readers_language(db, french):
+    """One run, two readers following the same things: the one who chose French with the header's
+    switch gets French, the other the site's English (the items written once per language)."""
+    from django.core import mail
+
+    from tests.digest_world import build_world
+    from tracker.models import Follow, Profile
+    from tracker.services.digests import digests_send
+
+    world = build_world()
+    ann = world["ann"]
+    bea = User.objects.create_user("bea", email="bea@example.org", first_name="Bea")
+    for follow in Follow.objects.filter(user=ann):
+        follow.pk, follow.user = None, bea
+        follow.save()
+    Profile.objects.create(user=ann, language="fr")
+    digests_send()
+    by_reader = {parseaddr(message.to[0])[1]: message for message in mail.outbox}
+    french_digest, english_digest = by_reader["ann@example.org"], by_reader["bea@example.org"]
+    assert "Your weekly digest" in english_digest.subject
+    assert "Your weekly digest" not in french_digest.subject
+    content = content_strings()
+    for text in [french_digest.subject, french_digest.body, french_digest.alternatives[0][0]]:
+        assert not english_left(text, content)
+    assert "Here is what happened" in english_digest.body

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
@@ -145,6 +145,8 @@ def digest_recipients(week: str, now: datetime.datetime | None = None):
         .filter(Exists(Follow.objects.filter(user=OuterRef("pk"))))
         .exclude(digest_subscription__digest_enabled=False)
         .exclude(Exists(done))
+        # The language each digest is written in (Profile.language; None until the person chose one).
+        .annotate(digest_language=F("profile__language"))
         .order_by("pk")
     )
 

@@ -96,10 +96,10 @@ class DigestRenderer:
     dialogues cost little more than their distinct items."""
 
     def __init__(self):
-        self._fragments: dict[tuple[int, str], tuple[str, str]] = {}
+        self._fragments: dict[tuple[int, str, str], tuple[str, str]] = {}
 
     def _fragment(self, item, section_key: str) -> tuple[str, str]:
-        key = (item.pk, section_key)
+        key = (item.pk, section_key, translation.get_language())
         if key not in self._fragments:
             context = {"item": item, "section_key": section_key}
             self._fragments[key] = (
@@ -212,16 +212,16 @@ def digests_send(*, today: datetime.date | None = None, connection=None) -> Dige
     address is logged and recorded, and the others are still sent."""
     connection = connection or mail.get_connection()
     renderer = DigestRenderer()
-    # Written in the site's language: the accounts carry no language of their own (yet).
-    with translation.override(settings.LANGUAGE_CODE):
-        week = DigestWeek(today)
-        run = DigestRun(week=week.week)
-        try:
-            # Read at once, not streamed: the loop writes claims that the query's own subquery reads.
-            for user in list(digest_recipients(week.week)):
+    week = DigestWeek(today)
+    run = DigestRun(week=week.week)
+    try:
+        # Read at once, not streamed: the loop writes claims that the query's own subquery reads.
+        for user in list(digest_recipients(week.week)):
+            # Each in its reader's language (chosen with the header's switch), else the site's.
+            with translation.override(user.digest_language or settings.LANGUAGE_CODE):
                 _send_one(user, week, run, connection, renderer)
-        finally:
-            connection.close()
+    finally:
+        connection.close()
     return run
 
 
