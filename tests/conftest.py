@@ -6,6 +6,7 @@ from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group, Permission, User
 from django.core.cache import cache
 from django.test import override_settings
+from django.utils import translation
 
 from tests.seeding import load_default_dialogue
 from tracker.models import Agency, Commitment, Dialogue, Participation, Role, Theme
@@ -49,6 +50,16 @@ def evidence_files_in_a_temporary_folder(tmp_path_factory):
     }
     with override_settings(STORAGES=storages):
         yield
+
+
+@pytest.fixture(autouse=True)
+def site_language():
+    """Each test starts in the site's language. LocaleMiddleware activates a request's language in
+    the thread and leaves it there (the next request activates its own), so after a French request
+    code run outside a request (a form, a command) would otherwise speak French in the next test."""
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture(autouse=True)
