@@ -578,6 +578,12 @@ REPEATED_ROW = _("This row names the same record as row %(row)s: keep one of the
 ROW_FAILED = _("This row could not be saved: %(error)s")
 
 
+def _each_once(messages) -> list[str]:
+    """A column's messages, each once: a rule the row's reading checks (the verbatim quote) is checked
+    again by the model's clean, and the preview should name the problem once."""
+    return list(dict.fromkeys(ValidationError(messages).messages))
+
+
 class SpreadsheetResource(resources.ModelResource):
     """What every spreadsheet import shares: rows matched by natural key, headings checked before any
     row is read, each row numbered as the spreadsheet numbers it, every change recorded with the
@@ -705,7 +711,7 @@ class SpreadsheetResource(resources.ModelResource):
         except ValidationError as error:
             errors = error.update_error_dict(errors)
         if errors:
-            raise ValidationError(errors)
+            raise ValidationError({name: _each_once(messages) for name, messages in errors.items()})
 
     # --- writing and showing
 
