@@ -66,8 +66,8 @@ def token_headers(username):
     return {"Authorization": f"Bearer {text}"}
 
 
-def start_gunicorn(port, workdir):
-    log = open(workdir / "gunicorn.log", "w")  # closed when the benchmark process exits
+def start_gunicorn(port, workdir, workers=2, log_name="gunicorn.log", env=None):
+    log = open(workdir / log_name, "w")  # closed when the benchmark process exits
     process = subprocess.Popen(  # noqa: S603 -- a fixed command line
         [
             sys.executable,
@@ -75,7 +75,7 @@ def start_gunicorn(port, workdir):
             "gunicorn",
             "config.wsgi",
             "--workers",
-            "2",
+            str(workers),
             "--bind",
             f"127.0.0.1:{port}",
             "--access-logfile",
@@ -85,7 +85,7 @@ def start_gunicorn(port, workdir):
         ],
         cwd=ROOT,
         # bench/run.py raised TRACKER_API_RATE in this environment: the API phases are not throttled.
-        env=os.environ.copy(),
+        env=os.environ.copy() if env is None else env,
         stdout=subprocess.DEVNULL,
         stderr=log,
     )
@@ -98,7 +98,7 @@ def start_gunicorn(port, workdir):
         except OSError:
             time.sleep(0.1)
     process.kill()
-    raise SystemExit(f"gunicorn did not start; see {workdir / 'gunicorn.log'}")
+    raise SystemExit(f"gunicorn did not start; see {workdir / log_name}")
 
 
 def drive(port, requests, clients, login):

@@ -357,17 +357,34 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
 }
 
-# A cache on local disk, shared by every worker process on this machine (and kept over restarts):
-# what one worker computed, the others serve. Entries are keyed by a token read from the database on
-# every request, so a write makes them unreachable at once in every process and on every machine.
-CACHES = {
-    "default": {
-        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
-        "LOCATION": os.environ.get("TRACKER_CACHE_DIR", str(BASE_DIR / "var" / "cache")),
+
+def page_cache(url: str) -> dict:
+    """The page cache: on local disk by default, shared by every worker process on this machine (and
+    kept over restarts); in Redis when TRACKER_CACHE_URL names a server, so several app hosts share
+    what one computed. Either way entries are keyed by a token read from the database on every
+    request, so a write makes them unreachable at once in every process and on every host."""
+    if not url:
+        return {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": os.environ.get("TRACKER_CACHE_DIR", str(BASE_DIR / "var" / "cache")),
+            "TIMEOUT": TRACKER_CACHE_SECONDS,
+            "OPTIONS": {"MAX_ENTRIES": 5000},
+        }
+    if not url.startswith(("redis://", "rediss://", "unix://")):
+        raise ImproperlyConfigured(
+            "TRACKER_CACHE_URL must be a Redis address (redis://host:6379/0, rediss://… or unix:///path), "
+            f"not {url.split('://')[0]!r}."
+        )
+    return {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": url,
         "TIMEOUT": TRACKER_CACHE_SECONDS,
-        "OPTIONS": {"MAX_ENTRIES": 5000},
+        # Several trackers may share one Redis server: each keeps to its own keys.
+        "KEY_PREFIX": os.environ.get("TRACKER_CACHE_PREFIX", "tracker"),
     }
-}
+
+
+CACHES = {"default": page_cache(os.environ.get("TRACKER_CACHE_URL", ""))}
 
 LOGGING = {
     "version": 1,

@@ -8,6 +8,7 @@ from django.core.cache import cache
 from django.test import override_settings
 from django.utils import translation
 
+from tests import redis_server
 from tests.seeding import load_default_dialogue
 from tracker.models import Agency, Commitment, Dialogue, Participation, Role, Theme
 from tracker.roles import sync_roles
@@ -50,6 +51,16 @@ def evidence_files_in_a_temporary_folder(tmp_path_factory):
     }
     with override_settings(STORAGES=storages):
         yield
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory):
+    """The address of a Redis server of this test run's own (tests/redis_server.py), one per worker."""
+    redis_server.skip_or_fail_without_redis()
+    process, url = redis_server.start(tmp_path_factory.mktemp("redis"))
+    yield url
+    process.terminate()
+    process.wait(timeout=10)
 
 
 @pytest.fixture(autouse=True)

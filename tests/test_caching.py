@@ -1,10 +1,14 @@
-"""Cached pages never show data older than the last write (tracker/caching.py)."""
+"""Cached pages never show data older than the last write (tracker/caching.py), with the page cache
+in files (the default) and in Redis (TRACKER_CACHE_URL, several hosts)."""
 
 import datetime
 
 import pytest
 from django.contrib.auth.models import User
+from django.core.cache import cache
+from django.test import override_settings
 
+from config.settings import page_cache
 from tests.conftest import PASSWORD
 from tests.factories import reason_for
 from tracker import caching, services
@@ -12,6 +16,17 @@ from tracker.loader import DEFAULT_DIALOGUE_FILE, dialogue_load, read_dialogue_f
 from tracker.models import Agency, Assessment, Commitment, Participation, Round, Status, StatusUpdate, Theme
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+@pytest.fixture(autouse=True, params=["files", "redis"])
+def cache_backend(request):
+    """Every test here runs with each backend the settings offer: files, and a real Redis server."""
+    if request.param == "files":
+        yield request.param
+        return
+    with override_settings(CACHES={"default": page_cache(request.getfixturevalue("redis_url"))}):
+        cache.clear()
+        yield request.param
 
 
 def first_commitment():
@@ -139,3 +154,20 @@ def test_the_commitment_page_follows_a_posted_update(viewer_client, seed, editor
 def test_an_unknown_commitment_is_still_not_found_when_asked_again(viewer_client, seed):
     assert viewer_client.get("/commitments/999999/").status_code == 404
     assert viewer_client.get("/commitments/999999/").status_code == 404
+
+
+def test_with_a_cache_url_the_pages_are_kept_in_redis(viewer_client, seed, redis_url):
+    import redis
+
+    server = redis.Redis.from_url(redis_url)
+    with override_settings(CACHES={"default": page_cache(redis_url)}):
+        cache.clear()
+        viewer_client.get("/commitments/")
+        assert server.keys("tracker:*"), "the list's parts were not stored in Redis"
+
+
+def test_a_cache_url_that_is_not_redis_is_refused_with_a_message():
+    from django.core.exceptions import ImproperlyConfigured
+
+    with pytest.raises(ImproperlyConfigured, match="TRACKER_CACHE_URL must be a Redis address"):
+        page_cache("memcached://127.0.0.1:11211")
