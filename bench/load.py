@@ -220,25 +220,52 @@ def run_load(args, workdir):
     """Five phases: every distinct list URL of the mix once (each page computed, as after a write),
     then the list with the data unchanged (served from the shared cache); the same two through the
     JSON API with a token; then the mix with posts (each post replaces the data token, so the pages
-    after it are computed again)."""
+    after it are computed again).
+
+    The three throughput phases are driven by wrk where it is installed (bench/wrk.py), for
+    `--load-seconds` each, so the load generator does not compete with the server as Python threads
+    in this process would; elsewhere, or with `--python-load`, by Python threads for `--requests`
+    requests, saying so. The first visits are a handful of requests, each URL once: Python threads
+    send them either way (wrk cannot stop before its time is up)."""
+    from bench.wrk import wrk_missing_reason, wrk_phase
+    from tracker.models import StatusUpdate
+
     mix = RequestMix(args.seed)
     session = login_cookie("bench-editor")
     token = token_headers("bench-admin")
     port = free_port()
-    print(
-        f"\nLoad: gunicorn, 2 workers, 127.0.0.1:{port}, {args.clients} clients, {args.requests} requests a phase"
+    missing = "asked for with --python-load" if args.python_load else wrk_missing_reason()
+    driver = (
+        f"Python threads, {args.requests} requests a phase ({missing})"
+        if missing
+        else f"wrk (1 thread), {args.load_seconds} s a phase"
     )
+    print(f"\nLoad: gunicorn, 2 workers, 127.0.0.1:{port}, {args.clients} connections, driven by {driver}")
     server = start_gunicorn(port, workdir)
+
+    def landed_posts():
+        return StatusUpdate.objects.filter(text="Load test update.").count()
+
+    def once_each(name, requests, login):
+        return summary(name, *drive(port, first_visits(requests), args.clients, login))
+
+    def throughput(name, requests, login):
+        if missing:
+            return summary(name, *drive(port, requests, args.clients, login))
+        return wrk_phase(
+            name, port, server.pid, requests, login, args.clients, args.load_seconds, posts=landed_posts
+        )
+
     try:
         lists = [mix.list_request() for _ in range(args.requests)]
         api_lists = [mix.api_request(request) for request in lists]
         mixed = [mix.mixed_request() for _ in range(args.requests)]
         results = [
-            summary("list, first visits", *drive(port, first_visits(lists), args.clients, session)),
-            summary("list, data unchanged", *drive(port, lists, args.clients, session)),
-            summary("API list, first visits", *drive(port, first_visits(api_lists), args.clients, token)),
-            summary("API list, data unchanged", *drive(port, api_lists, args.clients, token)),
-            summary("mixed (5% posts)", *drive(port, mixed, args.clients, session)),
+            once_each("list, first visits", lists, session),
+            throughput("list, data unchanged", lists, session),
+            once_each("API list, first visits", api_lists, token),
+            throughput("API list, data unchanged", api_lists, token),
+            throughput("mixed (5% posts)", mixed, session),
         ]
     finally:
         server.terminate()

@@ -782,13 +782,24 @@ def verdicts(rows):
 def load_verdicts(phases):
     problems = [f"{p['phase']}: {p['errors']} errors" for p in phases if p["errors"]]
     for phase in phases:
-        # Issue 13: the API's list, read with a token, under the list page's budget.
-        if phase["phase"] in ("list, data unchanged", "API list, data unchanged"):
-            if phase["requests_per_s"] < 300:
-                problems.append(f"{phase['phase']}: {phase['requests_per_s']:.0f} requests/s < 300")
-            if phase["p99_ms"] >= 100:
-                problems.append(f"{phase['phase']}: p99 {phase['p99_ms']:.0f} ms >= 100 ms")
+        # Issue 13: the API's list, read with a token, under the list page's budget; issue 16: the mix
+        # with 5 % posts.
+        floor, ceiling = LOAD_BUDGETS.get(phase["phase"], (None, None))
+        if floor is None:
+            continue
+        if phase["requests_per_s"] < floor:
+            problems.append(f"{phase['phase']}: {phase['requests_per_s']:.0f} requests/s < {floor}")
+        if phase["p99_ms"] >= ceiling:
+            problems.append(f"{phase['phase']}: p99 {phase['p99_ms']:.0f} ms >= {ceiling} ms")
     return problems
+
+
+# Throughput (requests/s at least) and p99 (ms, under) of the load phases that have a budget.
+LOAD_BUDGETS = {
+    "list, data unchanged": (300, 100),
+    "API list, data unchanged": (300, 100),
+    "mixed (5% posts)": (150, 250),
+}
 
 
 def print_table(rows, title):
@@ -849,7 +860,17 @@ def main():
     parser.add_argument("--load", action="store_true", help="also run gunicorn under a bounded load")
     parser.add_argument("--requests", type=int, default=3000, help="requests per load phase")
     parser.add_argument("--clients", type=int, default=8, help="concurrent load clients")
+    parser.add_argument(
+        "--python-load",
+        action="store_true",
+        help="drive the load with Python threads even where wrk is installed",
+    )
+    parser.add_argument("--load-seconds", type=int, default=15, help="seconds of each wrk phase")
+    parser.add_argument(
+        "--only-load", action="store_true", help="build the data, then only the load (implies --load)"
+    )
     args = parser.parse_args()
+    args.load = args.load or args.only_load
 
     workdir = Path(tempfile.mkdtemp(prefix="tracker-bench-"))
     production_like_environment(workdir)
@@ -861,13 +882,18 @@ def main():
     engine = connection.vendor
     print(f"Building {args.commitments} commitments, {args.updates} updates on {engine} ...", flush=True)
     build_dataset(args)
-    rows, skipped = measure(args)
+    rows, skipped, documents = [], [], []
     title = f"{engine}: {args.commitments} commitments, {args.updates} updates, {args.rounds} rounds (p50/p95 over rounds)"
-    print_table(rows, title)
-    documents = measure_documents()
-    print(
-        "\nThe briefing as files and the drafting page (p50 of 3; the Python heap's peak while making one):"
-    )
+    if args.only_load:
+        users()  # the load logs in as these
+    else:
+        rows, skipped = measure(args)
+        print_table(rows, title)
+        documents = measure_documents()
+    if documents:
+        print(
+            "\nThe briefing as files and the drafting page (p50 of 3; the Python heap's peak while making one):"
+        )
     for row in documents:
         print(
             f"  {row['case']}: {row['p50_s']:.2f} s, {row['peak_mib']:.0f} MiB peak, {row['bytes'] // 1024} KiB"
