@@ -22,7 +22,6 @@ import datetime
 import io
 import re
 
-from django.utils.formats import date_format
 from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 from docx import Document
@@ -35,8 +34,10 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Mm, Pt, RGBColor
 
+from ..formatting import local_date, percent
+
 LONG_DATE = "j F Y"  # the page's long dates ({{ day|date:"j F Y" }})
-SHORT_DATE = "j M Y"  # and its short ones, in tables and lists
+SHORT_DATE = "SHORT_DATE_FORMAT"  # and its short ones, in tables and lists (config/formats/<language>)
 MUTED = RGBColor(0x55, 0x55, 0x55)
 HEADER_FILL = "E7ECF2"
 TABLE_STYLE = "Table Grid"
@@ -61,11 +62,11 @@ def plain(text) -> str:
 
 
 def long_date(day) -> str:
-    return date_format(day, LONG_DATE)
+    return local_date(day, LONG_DATE)
 
 
 def short_date(day) -> str:
-    return date_format(day, SHORT_DATE)
+    return local_date(day, SHORT_DATE)
 
 
 def signed_change(n: int) -> str:
@@ -368,7 +369,7 @@ def add_cover(document, context) -> None:
     add_cover_fact(document, _("Assessments"), assessments_words(period))
     if briefing.is_filtered:
         add_cover_fact(document, _("Narrowed to"), "; ".join(briefing.filter_words))
-    produced = date_format(context["produced_at"], "j F Y, H:i")
+    produced = local_date(context["produced_at"], "LONG_DATETIME_FORMAT")
     add_cover_fact(
         document, _("Produced"), _("%(day)s by %(who)s") % {"day": produced, "who": context["produced_by"]}
     )
@@ -512,7 +513,7 @@ def status_words(item) -> str:
 
 def progress_words(item) -> str:
     c = item.commitment
-    return f"{item.then.progress} % → {c.progress} %" if item.then else f"{c.progress} %"
+    return f"{percent(item.then.progress)} → {percent(c.progress)}" if item.then else percent(c.progress)
 
 
 def agencies_words(item) -> str:
@@ -571,7 +572,7 @@ def add_updates(document, item) -> None:
     for update in item.updates:
         paragraph = styled_paragraph(document, "List Bullet")
         add_text(paragraph, f"{short_date(update.reported_on)} · {person(update.author)} · ")
-        add_text(paragraph, f"{update.get_status_display()} {update.progress} %", bold=True)
+        add_text(paragraph, f"{update.get_status_display()} {percent(update.progress)}", bold=True)
         add_text(paragraph, f" — {update.text}")
 
 
