@@ -10,6 +10,7 @@ they are read here.
 
 from django.utils import dateformat
 from django.utils.formats import date_format, get_format_modules, number_format
+from django.utils.translation import gettext
 
 
 def named_format(name: str, default: str | None = None):
@@ -40,3 +41,15 @@ def percent(value, decimals=0) -> str:
     return named_format("PERCENT_FORMAT", "{}%").format(
         number_format(value, decimal_pos=int(decimals) or None)
     )
+
+
+def colon(label) -> str:
+    """A label and the colon its language puts after it: "Status:", "Statut :" (no-break space)."""
+    # Translators: a label followed by its value ("Status: On track"); French puts a no-break space before the colon.
+    return gettext("%(label)s:") % {"label": label}
+
+
+def semicolon_join(parts) -> str:
+    """Parts of a list that hold commas themselves: "a; b" in English, "a ; b" in French."""
+    # Translators: what separates the items of a list whose items hold commas; French puts a no-break space before ";".
+    return gettext("; ").join(parts)

@@ -83,8 +83,7 @@ def local_date(value, name="SHORT_DATE_FORMAT") -> str:
 def colon(label) -> str:
     """`{{ label|colon }} {{ value }}`: a label and the colon its language puts after it ("Status:",
     "Statut :", with a no-break space, as French typography wants)."""
-    # Translators: a label followed by its value ("Status: On track"); French puts a no-break space before the colon.
-    return gettext("%(label)s:") % {"label": label}
+    return formatting.colon(label)
 
 
 @register.simple_tag
