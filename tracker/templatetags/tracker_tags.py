@@ -162,7 +162,7 @@ def _person(user) -> str:
 
 def _local_time(moment) -> tuple[str, str]:
     local = timezone.localtime(moment)
-    return local.isoformat(), dateformat.format(local, "j F Y H:i")
+    return local.isoformat(), formatting.local_date(local, "LONG_DATETIME_FORMAT")
 
 
 @register.simple_tag

@@ -10,7 +10,7 @@ from django.conf.locale.en_GB.formats import *  # noqa: F403
 SHORT_DATE_FORMAT = "j M Y"
 # The same with the time (an API token's last use): "30 Jun 2022 14:05".
 SHORT_DATETIME_FORMAT = "j M Y H:i"
-# When something was written, in a sentence: "30 June 2022, 14:05".
+# When something was written, in a sentence (a trail entry, the briefing, a last visit): "30 June 2022, 14:05".
 LONG_DATETIME_FORMAT = "j F Y, H:i"
 
 # The tracker's own names (read through tracker/formatting.py and the |local_date filter, since
