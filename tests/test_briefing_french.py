@@ -6,6 +6,7 @@ The catalogue is compiled for the test (the `french` fixture), so neither GNU ge
 committed .mo file is needed.
 """
 
+import html
 import io
 import re
 
@@ -51,6 +52,8 @@ def test_the_briefing_page_in_french(editor_client, dialogue, french):  # noqa: 
         assert words in text
     assert_french_dates_and_percentages(text)
     assert_no_english(page, "briefing page")
+    shown = html.unescape(page)
+    assert f"suivis{NBSP}; 1 mise à jour" in shown and f"(pilote){NBSP}; Space Agency FR" in shown
 
 
 def test_the_word_briefing_in_french(editor_client, dialogue, french):  # noqa: F811
