@@ -191,7 +191,7 @@ def test_an_agency_page_shows_its_countrys_scores_at_the_latest_round(viewer_cli
     assert '<span class="score-symbol">0</span> Partial compliance' in page
     assert "No evidence available" in page and "Not assessed" in page
     assert "Satellites launched on time." in page
-    assert "+0.50" in page and "75 %" in page
+    assert "+0.50" in page and "75%" in page
     assert "(average + 1) / 2" in page
 
 

@@ -206,8 +206,8 @@ def test_summary_counts_statuses_then_and_now_and_each_sides_average(viewer_clie
     assert rows["at_risk"] == (0, 1)
     assert rows["not_started"] == (2, 1)
     assert rows["completed"] == (1, 1)
-    assert "+0.33" in summary and "67 %" in summary  # United States: 66.7 % rounded, not cut
-    assert "+0.50" in summary and "75 %" in summary  # France
+    assert "+0.33" in summary and "67%" in summary  # United States: 66.7 % rounded, not cut
+    assert "+0.50" in summary and "75%" in summary  # France
     assert "1 no evidence, 1 not assessed" in summary
 
 

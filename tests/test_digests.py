@@ -101,7 +101,7 @@ def test_the_digest_reports_each_kind_by_dialogue_and_only_what_is_followed(worl
     ]:
         after = space[space.index(heading) :]
         assert after.split("\n\n- ", 1)[1].startswith(title), heading
-    assert "a week ago: On track, 60 %" in space
+    assert "a week ago: On track, 60%" in space
     assert "The launch vehicle is late." in space
     # The followed commitment of another dialogue, under that dialogue.
     assert "Map the ocean floor together" in section_of(text, "Ocean dialogue")

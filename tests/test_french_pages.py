@@ -79,7 +79,7 @@ def content_strings():
         (Theme, ["name", "description"]),
         (Dialogue, ["name", "description"]),
         (Agency, ["name", "description"]),
-        (SourceDocument, ["title", "publisher"]),
+        (SourceDocument, ["title", "publisher", "text"]),
         (StatusUpdate, ["text"]),
     ]:
         for row in model.objects.values_list(*fields):
@@ -89,6 +89,14 @@ def content_strings():
 
 def interface_text(page, content):
     text = html.unescape(TAGS.sub("\n", page))
+    # A source's text shows cut into passages (highlighted quotes, suggested sentences cut short
+    # with "…"): each piece between two tags that is part of a long text the seed wrote is dropped.
+    long_texts = [piece for piece in content if len(piece) > 200]
+    text = "\n".join(
+        line
+        for line in text.split("\n")
+        if not (line.strip(" …") and any(line.strip(" …") in t for t in long_texts))
+    )
     for piece in content:
         text = text.replace(piece, " ")
     return text
@@ -114,6 +122,13 @@ def address_of(name, dialogue):
         "briefing": lambda: reverse("tracker:dialogue_briefing", args=[dialogue.slug]),
         "changes": lambda: reverse("tracker:changes"),
         "following": lambda: reverse("tracker:following"),
+        "api_tokens": lambda: reverse("tracker:api_token_list"),
+        "calendar_feeds": lambda: reverse("tracker:calendar_feeds"),
+        "source": lambda: reverse("tracker:source_detail", args=[commitment.source_id]),
+        "overview_charts": lambda: reverse("tracker:overview_charts"),
+        "dialogue_briefing_options": lambda: (
+            reverse("tracker:dialogue_briefing", args=[dialogue.slug]) + "?since=2021-11-10"
+        ),
     }[name]()
 
 
@@ -130,6 +145,11 @@ ADDRESSES = [
     "briefing",
     "changes",
     "following",
+    "api_tokens",
+    "calendar_feeds",
+    "source",
+    "overview_charts",
+    "dialogue_briefing_options",
 ]
 
 
@@ -211,3 +231,116 @@ def test_each_digest_is_written_in_its_readers_language(db, french):
     for text in [french_digest.subject, french_digest.body, french_digest.alternatives[0][0]]:
         assert not english_left(text, content)
     assert "Here is what happened" in english_digest.body
+
+
+def assert_french(response, what):
+    assert response.status_code in (200, 422), f"{what}: {response.status_code}"
+    page = response.content.decode()
+    content = content_strings()
+    left = english_left(page, content)
+    assert not left, f"English left in the French {what}: {left}\n" + " ".join(
+        interface_text(page, content).split()
+    )
+
+
+# The editors' pages: adding a source and drafting commitments from it.
+EDITOR_ADDRESSES = {
+    "source_new": lambda source: "/sources/new/",
+    "source_draft": lambda source: f"/sources/{source.pk}/draft/",
+    "commitment_draft": lambda source: (
+        f"/sources/{source.pk}/draft/new/?start=0&end={source.text.index(' ', 40)}"
+    ),
+}
+
+
+@pytest.mark.parametrize("address", EDITOR_ADDRESSES)
+def test_editors_pages_in_french_show_no_english_interface_words(editor_client, seed, french, address):
+    source = SourceDocument.objects.first()
+    response = editor_client.get(EDITOR_ADDRESSES[address](source), headers={"accept-language": "fr"})
+    assert_french(response, f"{address} page")
+
+
+HTMX = {"hx-request": "true", "accept-language": "fr"}
+
+# The fragments htmx asks for with a GET: the same addresses as the pages, answered in part.
+FRAGMENTS = {
+    "list results": lambda seed: "/commitments/?status=on_track&sort=due",
+    "list results, nothing found": lambda seed: "/commitments/?q=zzzz",
+    "changes": lambda seed: reverse("tracker:changes") + "?from=2021-01-01",
+    "overview charts": lambda seed: reverse("tracker:overview_charts"),
+    "news count": lambda seed: reverse("tracker:following_news"),
+    "drafting passage": lambda seed: f"/sources/{SourceDocument.objects.first().pk}/draft/?start=0&end=20",
+}
+
+
+@pytest.mark.parametrize("fragment", FRAGMENTS)
+def test_htmx_fragments_in_french_show_no_english_interface_words(editor_client, seed, french, fragment):
+    response = editor_client.get(FRAGMENTS[fragment](seed), headers=HTMX)
+    assert_french(response, f"{fragment} fragment")
+
+
+@pytest.mark.parametrize("kind", ["dialogue", "theme", "agency", "commitment"])
+def test_follow_buttons_answer_in_french(viewer_client, seed, french, kind):
+    commitment = Commitment.objects.filter(dialogue=seed).first()
+    target = {
+        "dialogue": seed,
+        "theme": commitment.themes.first(),
+        "agency": commitment.participations.first().agency,
+        "commitment": commitment,
+    }[kind]
+    headers = HTMX | {"hx-current-url": "http://testserver" + target.get_absolute_url()}
+    followed = viewer_client.post(f"/following/{kind}/{target.pk}/follow/", headers=headers)
+    assert_french(followed, f"follow button ({kind})")
+    unfollowed = viewer_client.post(f"/following/{kind}/{target.pk}/unfollow/", headers=headers)
+    assert_french(unfollowed, f"unfollow button ({kind})")
+
+
+UPDATE = {
+    "reported_on": "2024-02-01",
+    "status": "at_risk",
+    "reason": "funding",
+    "progress": "25",
+    "text": "x",
+}
+
+
+@pytest.mark.parametrize("data", [UPDATE, {}], ids=["valid", "refused"])
+def test_the_update_forms_answer_in_french(editor_client, seed, french, data):
+    commitment = Commitment.objects.filter(dialogue=seed).first()
+    response = editor_client.post(
+        reverse("tracker:statusupdate_create", args=[commitment.pk]), data, headers=HTMX
+    )
+    assert_french(response, "update form's answer")
+
+
+def test_the_assessment_forms_refusal_is_in_french(editor_client, seed, french):
+    commitment = Commitment.objects.filter(dialogue=seed).first()
+    response = editor_client.post(
+        reverse("tracker:assessment_create", args=[commitment.pk]), {}, headers=HTMX
+    )
+    assert_french(response, "assessment form's answer")
+
+
+def test_withdrawing_an_update_answers_in_french(editor_client, editor, seed, french):
+    commitment = Commitment.objects.filter(dialogue=seed).first()
+    editor_client.post(reverse("tracker:statusupdate_create", args=[commitment.pk]), UPDATE, headers=HTMX)
+    update = StatusUpdate.objects.filter(commitment=commitment, author=editor).get()
+    url = reverse("tracker:statusupdate_withdraw", args=[commitment.pk, update.pk])
+    refused = editor_client.post(url, {"reason": ""}, headers=HTMX)
+    assert_french(refused, "withdrawal's refusal")
+    withdrawn = editor_client.post(url, {"reason": "Posted twice."}, headers=HTMX)
+    assert_french(withdrawn, "withdrawal's answer")
+
+
+def test_french_charts_name_months_unambiguously_and_space_their_signs(viewer_client, seed, french):
+    """Months under the bars and in their tooltips are French abbreviations that cannot be confused
+    ("juin", "juil.", never "Jui"); a no-break space goes before "%" and ":"."""
+    page = html.unescape(viewer_client.get("/overview/charts/", headers=HTMX).content.decode())
+    assert "juil. 2026\u00a0: " in page or "juil. 2025\u00a0: " in page
+    assert not re.search(r"\bJui\b", page)
+    assert not re.search(r"\w: ", interface_text(page, content_strings()))
+    theme = Commitment.objects.filter(dialogue=seed).first().themes.first()
+    page = html.unescape(
+        viewer_client.get(theme.get_absolute_url(), headers={"accept-language": "fr"}).content.decode()
+    )
+    assert "0\u00a0%" in page and not re.search(r"\d%", page)

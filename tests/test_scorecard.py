@@ -141,7 +141,7 @@ def test_each_partys_average_and_percentage_match_the_hand_computed_table(viewer
         "1 no evidence, 2 not assessed",
     )
     assert scorecard.overall.mean == pytest.approx(1 / 6)
-    assert scorecard.overall.percentage_text == "58 %"
+    assert scorecard.overall.percentage_text == "58%"
     assert scorecard.overall.left_out_text == "1 no evidence, 8 not assessed"
 
 
@@ -164,7 +164,7 @@ def test_the_page_shows_scores_with_symbol_and_words_linked_to_the_rationale(vie
     assert '<span class="score-symbol">−1</span> No compliance' in page
     assert "No evidence available</a>" in page
     assert '<span class="score score-unassessed">Not assessed</span>' in page
-    assert "+0.50" in page and "75 %" in page and "25 %" in page
+    assert "+0.50" in page and "75%" in page and "25%" in page
     assert "some published score tables count a cell not assessed as 0" in page
 
 
@@ -352,4 +352,4 @@ def test_averages_and_percentages_are_rounded_not_cut():
     assert signed(2 / 3, 2) == "+0.67"
     assert signed(-2 / 3, 2) == "−0.67"
     summary = Summary(ScoreSummary(mean=1 / 3, scored=3, no_evidence=0, unassessed=0))
-    assert summary.percentage_text == "67 %"
+    assert summary.percentage_text == "67%"

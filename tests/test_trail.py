@@ -383,7 +383,7 @@ def test_the_trail_shows_the_date_reported_when_recorded_by_whom_and_the_evidenc
     )
     trail = viewer_client.get(commitment.get_absolute_url()).content.decode().split('id="trail"')[1]
     text = re.sub(r"<[^>]+>", "", trail)
-    assert "Reported for 3 March 2024 · recorded 5 March 2024 14:02 by Jane Doe" in text
+    assert "Reported for 3 March 2024 · recorded 5 March 2024, 14:02 by Jane Doe" in text
     assert (
         '<a href="https://example.org/minutes?id=4&amp;lang=en" rel="noopener noreferrer">'
         "https://example.org/minutes?id=4&amp;lang=en</a>"

@@ -215,9 +215,9 @@ def marker_path(shape: str, x: float, y: float, r: float = 6) -> str:
 
 def date_ticks(start: datetime.date, end: datetime.date, most: int = 6) -> tuple[list[datetime.date], str]:
     """Round dates between `start` and `end` for an axis (first days of months, quarters or years),
-    and the date format to label them with."""
+    and the name of the format to label them with (|local_date: config/formats/<language>)."""
     if (end - start).days < 62:
-        return ([start, end] if end > start else [start]), "j M Y"
+        return ([start, end] if end > start else [start]), "SHORT_DATE_FORMAT"
     first, last = start.year * 12 + start.month, end.year * 12 + end.month  # months since year 0, 1-based
     for step in (1, 2, 3, 6, 12, 24, 60, 120):
         ticks = [
@@ -226,7 +226,7 @@ def date_ticks(start: datetime.date, end: datetime.date, most: int = 6) -> tuple
             if (m - 1) % step == 0 and datetime.date((m - 1) // 12, (m - 1) % 12 + 1, 1) >= start
         ]
         if len(ticks) <= most:
-            return ticks, ("Y" if step >= 12 else "M Y")
+            return ticks, ("Y" if step >= 12 else "SHORT_YEAR_MONTH_FORMAT")
     return [start, end], "Y"
 
 

@@ -22,7 +22,6 @@ import datetime
 import io
 import re
 
-from django.utils.formats import date_format
 from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 from docx import Document
@@ -35,8 +34,10 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Mm, Pt, RGBColor
 
+from ..formatting import colon, local_date, percent, semicolon_join
+
 LONG_DATE = "j F Y"  # the page's long dates ({{ day|date:"j F Y" }})
-SHORT_DATE = "j M Y"  # and its short ones, in tables and lists
+SHORT_DATE = "SHORT_DATE_FORMAT"  # and its short ones, in tables and lists (config/formats/<language>)
 MUTED = RGBColor(0x55, 0x55, 0x55)
 HEADER_FILL = "E7ECF2"
 TABLE_STYLE = "Table Grid"
@@ -61,11 +62,11 @@ def plain(text) -> str:
 
 
 def long_date(day) -> str:
-    return date_format(day, LONG_DATE)
+    return local_date(day, LONG_DATE)
 
 
 def short_date(day) -> str:
-    return date_format(day, SHORT_DATE)
+    return local_date(day, SHORT_DATE)
 
 
 def signed_change(n: int) -> str:
@@ -367,8 +368,8 @@ def add_cover(document, context) -> None:
     add_cover_fact(document, _("Period covered"), period_words(period))
     add_cover_fact(document, _("Assessments"), assessments_words(period))
     if briefing.is_filtered:
-        add_cover_fact(document, _("Narrowed to"), "; ".join(briefing.filter_words))
-    produced = date_format(context["produced_at"], "j F Y, H:i")
+        add_cover_fact(document, _("Narrowed to"), semicolon_join(briefing.filter_words))
+    produced = local_date(context["produced_at"], "LONG_DATETIME_FORMAT")
     add_cover_fact(
         document, _("Produced"), _("%(day)s by %(who)s") % {"day": produced, "who": context["produced_by"]}
     )
@@ -407,7 +408,7 @@ def counts_sentence(briefing) -> str:
     reported = ngettext(
         "%(n)s update reported in the period", "%(n)s updates reported in the period", briefing.n_updates
     ) % {"n": briefing.n_updates}
-    return f"{tracked}; {reported}."
+    return semicolon_join([tracked, reported]) + "."
 
 
 def add_status_table(document, briefing) -> None:
@@ -449,7 +450,7 @@ def add_compliance_table(document, briefing) -> None:
 
 
 def troubling_blockers_words(item) -> str:
-    return "; ".join(f"{b.title} ({b.status_label.lower()})" for b in item.troubling_blockers)
+    return semicolon_join(f"{b.title} ({b.status_label.lower()})" for b in item.troubling_blockers)
 
 
 def add_list(document, items, heading, empty, *, show_due=False, show_blockers=False) -> None:
@@ -512,7 +513,7 @@ def status_words(item) -> str:
 
 def progress_words(item) -> str:
     c = item.commitment
-    return f"{item.then.progress} % → {c.progress} %" if item.then else f"{c.progress} %"
+    return f"{percent(item.then.progress)} → {percent(c.progress)}" if item.then else percent(c.progress)
 
 
 def agencies_words(item) -> str:
@@ -521,7 +522,7 @@ def agencies_words(item) -> str:
         parts.append(f"{item.lead_names} ({_('lead')})")
     if item.partners:
         parts.append(f"{item.partner_names} ({_('partners')})")
-    return "; ".join(parts)
+    return semicolon_join(parts)
 
 
 def blocker_words(blocker) -> str:
@@ -544,7 +545,7 @@ def add_facts(document, item, site) -> None:
     if item.leads or item.partners:
         add_cover_fact(document, _("Agencies"), agencies_words(item))
     if item.blockers:
-        add_cover_fact(document, _("Blocked by"), "; ".join(blocker_words(b) for b in item.blockers))
+        add_cover_fact(document, _("Blocked by"), semicolon_join(blocker_words(b) for b in item.blockers))
     address = f"{site}{c.get_absolute_url()}"
     add_link(add_cover_fact(document, _("Online")), address, url=address)
 
@@ -554,8 +555,8 @@ def add_assessments(document, item) -> None:
     add_minor_heading(document, _("Assessments"))
     for side in item.sides:
         paragraph = styled_paragraph(document, "List Bullet")
-        add_text(paragraph, side.name, bold=True)
-        add_text(paragraph, f": {side.cell.face}")
+        add_text(paragraph, colon(side.name), bold=True)
+        add_text(paragraph, f" {side.cell.face}")
         a = side.cell.assessment
         if a:
             add_text(paragraph, f" — {a.rationale}")
@@ -571,7 +572,7 @@ def add_updates(document, item) -> None:
     for update in item.updates:
         paragraph = styled_paragraph(document, "List Bullet")
         add_text(paragraph, f"{short_date(update.reported_on)} · {person(update.author)} · ")
-        add_text(paragraph, f"{update.get_status_display()} {update.progress} %", bold=True)
+        add_text(paragraph, f"{update.get_status_display()} {percent(update.progress)}", bold=True)
         add_text(paragraph, f" — {update.text}")
 
 

@@ -23,6 +23,7 @@ from django.utils.translation import gettext
 
 from .. import caching, rules
 from ..filters import ActiveFilter, CommitmentFilter
+from ..formatting import percent
 from ..models import (
     Agency,
     Assessment,
@@ -183,7 +184,7 @@ class Summary:
 
     @property
     def percentage_text(self) -> str:
-        return "—" if self.percentage is None else f"{number_format(round(self.percentage), 0)} %"
+        return percent(None if self.percentage is None else round(self.percentage))
 
     @property
     def left_out_text(self) -> str:

@@ -11,11 +11,12 @@ from django.conf import settings
 from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from django.utils import dateformat, timezone
-from django.utils.formats import date_format, get_format_modules, number_format
+from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
 
+from .. import formatting
 from ..models import ScoreDisplay, score_display
 from ..rules import CLOSED_STATUSES, UNASSESSED, SlipReason, Status
 
@@ -65,12 +66,24 @@ def score_of(assessment) -> ScoreDisplay:
 def percent(value, decimals=0) -> str:
     """A percentage in the reader's language: "12.5%" in English, "12,5 %" in French (the sign's
     spacing is PERCENT_FORMAT in config/formats/<language>/formats.py); a dash for none."""
-    if value is None or value == "":
-        return "—"
-    pattern = next(
-        (module.PERCENT_FORMAT for module in get_format_modules() if hasattr(module, "PERCENT_FORMAT")), "{}%"
-    )
-    return pattern.format(number_format(value, decimal_pos=int(decimals) or None))
+    return formatting.percent(value, decimals)
+
+
+@register.filter(expects_localtime=True, is_safe=False)
+def local_date(value, name="SHORT_DATE_FORMAT") -> str:
+    """`{{ day|local_date:"CHART_MONTH_FORMAT" }}`: |date for the tracker's own named formats as well
+    as Django's (config/formats/<language>/formats.py), so French months read "juin", "juil."."""
+    try:
+        return formatting.local_date(value, name)
+    except (AttributeError, TypeError, ValueError):
+        return ""
+
+
+@register.filter
+def colon(label) -> str:
+    """`{{ label|colon }} {{ value }}`: a label and the colon its language puts after it ("Status:",
+    "Statut :", with a no-break space, as French typography wants)."""
+    return formatting.colon(label)
 
 
 @register.simple_tag
@@ -149,7 +162,7 @@ def _person(user) -> str:
 
 def _local_time(moment) -> tuple[str, str]:
     local = timezone.localtime(moment)
-    return local.isoformat(), dateformat.format(local, "j F Y H:i")
+    return local.isoformat(), formatting.local_date(local, "LONG_DATETIME_FORMAT")
 
 
 @register.simple_tag

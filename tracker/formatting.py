@@ -1,0 +1,55 @@
+"""Dates and percentages in the reader's language: the one place that reads the formats of
+config/formats/<language>/formats.py, for templates (the |percent and |local_date filters of
+tracker_tags) and for Python (the Word file, the scorecard, the digest).
+
+Django's |date filter and date_format() look up only the names Django knows (DATE_FORMAT,
+SHORT_DATE_FORMAT, YEAR_MONTH_FORMAT…) and take any other name as a format string; the tracker adds
+its own names (CHART_MONTH_FORMAT, SHORT_YEAR_MONTH_FORMAT, SHORT_DATETIME_FORMAT's siblings…), so
+they are read here.
+"""
+
+from django.utils import dateformat
+from django.utils.formats import date_format, get_format_modules, number_format
+from django.utils.translation import gettext
+
+
+def named_format(name: str, default: str | None = None):
+    """The active language's format called `name` (config/formats first, then Django's own);
+    `default` (or `name` itself, taken as a format string) when no module names it."""
+    for module in get_format_modules():
+        value = getattr(module, name, None)
+        if value is not None:
+            return value
+    return name if default is None else default
+
+
+def local_date(day, name: str = "SHORT_DATE_FORMAT") -> str:
+    """`day` (a date or datetime) in the named format of the active language: "30 Jun 2022" and
+    "30 juin 2022" for SHORT_DATE_FORMAT; "" for none."""
+    if day in (None, ""):
+        return ""
+    if name.isupper():
+        return dateformat.format(day, named_format(name))
+    return date_format(day, name)
+
+
+def percent(value, decimals=0) -> str:
+    """A percentage in the reader's language: "12.5%" in English, "12,5 %" in French (the sign's
+    spacing is PERCENT_FORMAT); a dash for none."""
+    if value is None or value == "":
+        return "—"
+    return named_format("PERCENT_FORMAT", "{}%").format(
+        number_format(value, decimal_pos=int(decimals) or None)
+    )
+
+
+def colon(label) -> str:
+    """A label and the colon its language puts after it: "Status:", "Statut :" (no-break space)."""
+    # Translators: a label followed by its value ("Status: On track"); French puts a no-break space before the colon.
+    return gettext("%(label)s:") % {"label": label}
+
+
+def semicolon_join(parts) -> str:
+    """Parts of a list that hold commas themselves: "a; b" in English, "a ; b" in French."""
+    # Translators: what separates the items of a list whose items hold commas; French puts a no-break space before ";".
+    return gettext("; ").join(parts)
