@@ -296,7 +296,7 @@ def dependencies(commitment_id: int, day: datetime.date | None = None) -> Depend
         .annotate(
             is_blocker=Exists(links.filter(from_commitment_id=commitment_id, to_commitment_id=OuterRef("pk")))
         )
-        .only("pk", "title", "status", "progress", "due_on", "last_update_on", "announced_on")
+        .only("pk", "title", "title_fr", "status", "progress", "due_on", "last_update_on", "announced_on")
         .order_by("title", "pk")
     )
     judged = day or timezone.localdate()

@@ -16,9 +16,10 @@ register = template.Library()
 
 
 @register.simple_tag
-def localized(item, field, linebreaks=False):
-    """The text for the reader, marked with its language when it is not the page's."""
-    value = localized_value(item, field)
+def localized(item, field=None, linebreaks=False):
+    """The text for the reader, marked with its language when it is not the page's. Without a
+    field, `item` is already a Localized value (e.g. a briefing section's title)."""
+    value = item if field is None else localized_value(item, field)
     text = linebreaksbr(value.text, autoescape=True) if linebreaks else conditional_escape(value.text)
     if value.foreign:
         return format_html('<span lang="{}">{}</span>', value.lang, text)
@@ -26,6 +27,6 @@ def localized(item, field, linebreaks=False):
 
 
 @register.filter
-def localized_text(item, field):
+def localized_text(item, field=None):
     """The text for the reader, plain (escaped by the template as any value)."""
-    return localized_value(item, field).text
+    return str(item) if field is None else localized_value(item, field).text
