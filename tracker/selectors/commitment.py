@@ -95,6 +95,7 @@ class CommitmentPage(caching.CachedPage):
             summary = Commitment(
                 pk=found.pk,
                 title=found.title,
+                title_fr=found.title_fr,
                 status=found.status,
                 progress=found.progress,
                 slip_reason=found.slip_reason,
@@ -106,9 +107,9 @@ class CommitmentPage(caching.CachedPage):
         return (
             caching.remember(
                 # Named anew when what it holds changes: a cache kept across a deploy never answers
-                # with the old shape (it gained the dialogue and its rounds).
+                # with the old shape (it gained the dialogue and its rounds, then the French title).
                 self.token,
-                "commitment-summary-rounds",
+                "commitment-summary-rounds-title-fr",
                 (self.day, self.cache_parts()),
                 summarize,
             )
