@@ -370,3 +370,8 @@ def test_the_digest_names_things_in_its_readers_language(db):
     assert "Exchange Earth observation data" not in french.body
     assert "SPACE DIALOGUE" in english.body and "Exchange Earth observation data" in english.body
     assert "Dialogue spatial" not in english.body and '<span lang="en">' not in english.alternatives[0][0]
+
+
+def test_the_list_finds_a_commitment_by_its_french_title(viewer_client, bilingual):
+    html = page(viewer_client, reverse("tracker:commitment_list") + "?q=fonds+marins", FRENCH)
+    assert "Cartographier les fonds marins" in html and "Share buoy data" not in html
