@@ -375,3 +375,17 @@ def test_the_digest_names_things_in_its_readers_language(db):
 def test_the_list_finds_a_commitment_by_its_french_title(viewer_client, bilingual):
     html = page(viewer_client, reverse("tracker:commitment_list") + "?q=fonds+marins", FRENCH)
     assert "Cartographier les fonds marins" in html and "Share buoy data" not in html
+
+
+def test_a_source_added_on_the_site_says_its_language(editor_client, db):
+    response = editor_client.post(
+        reverse("tracker:source_create"),
+        {
+            "title": "Déclaration conjointe",
+            "published_on": "2024-01-01",
+            "language": "fr",
+            "text": "Les parties cartographieront les fonds marins.",
+        },
+    )
+    assert response.status_code == 302
+    assert SourceDocument.objects.get().language == "fr"
