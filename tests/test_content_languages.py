@@ -389,3 +389,12 @@ def test_a_source_added_on_the_site_says_its_language(editor_client, db):
     )
     assert response.status_code == 302
     assert SourceDocument.objects.get().language == "fr"
+
+
+def test_a_description_written_only_in_french_is_shown_only_to_french_readers(viewer_client, bilingual):
+    translated, _untranslated = bilingual
+    theme = translated.themes.get()
+    theme.description_fr = "Les fonds marins et leurs ressources."
+    theme.save()
+    assert "Les fonds marins et leurs ressources." in page(viewer_client, theme.get_absolute_url(), FRENCH)
+    assert "<p></p>" not in page(viewer_client, theme.get_absolute_url(), ENGLISH)
