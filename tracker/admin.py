@@ -70,7 +70,7 @@ class SlugFilledForm(forms.ModelForm):
 class ThemeInline(SlugFromName, admin.TabularInline):
     model = Theme
     form = SlugFilledForm
-    fields = ["name", "slug", "kind", "order"]
+    fields = ["name", "name_fr", "slug", "kind", "order"]
     prepopulated_fields = {"slug": ["name"]}
     verbose_name_plural = _("Objectives (themes)")
 
@@ -187,7 +187,14 @@ class DialogueAdmin(SlugFromName, SimpleHistoryAdmin):
         (
             None,
             {
-                "fields": ["name", "slug", "parties", "announced_on", "description"],
+                # Each English field beside its French version, on one row.
+                "fields": [
+                    ("name", "name_fr"),
+                    "slug",
+                    "parties",
+                    "announced_on",
+                    ("description", "description_fr"),
+                ],
                 "description": _(
                     "Create the dialogue first, with its objectives (themes) and rounds below; then its "
                     "source documents and any agencies not yet listed; then its commitments."
@@ -220,8 +227,12 @@ class ThemeAdmin(SlugFromName, SpreadsheetAdminMixin, SimpleHistoryAdmin):
     list_editable = ["order"]
     list_filter = ["dialogue", "kind"]
     list_select_related = ["dialogue"]
-    search_fields = ["name", "description", "dialogue__name"]
+    search_fields = ["name", "name_fr", "description", "dialogue__name"]
     prepopulated_fields = {"slug": ["name"]}
+    fieldsets = [
+        (None, {"fields": ["dialogue", ("name", "name_fr"), "slug", "kind", "order"]}),
+        (None, {"fields": [("description", "description_fr")]}),
+    ]
 
 
 @admin.register(Round)
@@ -242,9 +253,13 @@ class AgencyAdmin(SlugFromName, SpreadsheetAdminMixin, SimpleHistoryAdmin):
     list_display = ["name", "acronym", "country", "parent", "named_in_source"]
     list_filter = ["country", "named_in_source"]
     list_select_related = ["parent"]
-    search_fields = ["name", "acronym", "slug"]
+    search_fields = ["name", "name_fr", "acronym", "slug"]
     autocomplete_fields = ["parent"]
     prepopulated_fields = {"slug": ["name"]}
+    fieldsets = [
+        (None, {"fields": [("name", "name_fr"), "acronym", "slug", "country", "parent", "named_in_source"]}),
+        (None, {"fields": [("description", "description_fr")]}),
+    ]
     actions = ["make_staff_follow"]
 
     def has_make_follow_permission(self, request) -> bool:
@@ -400,7 +415,9 @@ class CommitmentAdminForm(forms.ModelForm):
             "dialogue",
             "slug",
             "title",
+            "title_fr",
             "description",
+            "description_fr",
             "themes",
             "parent",
             "announced_on",
@@ -479,7 +496,7 @@ class CommitmentAdmin(SlugFromName, SpreadsheetAdminMixin, SimpleHistoryAdmin):
         "due_on",
     ]
     list_select_related = ["dialogue"]
-    search_fields = ["title", "description", "quote"]
+    search_fields = ["title", "title_fr", "description", "quote"]
     autocomplete_fields = ["dialogue", "parent", "source", "made_in_round", "blocked_by"]
     readonly_fields = ["status", "progress", "last_update_on"]
     inlines = [ParticipationInline, StatusUpdateInline]
@@ -487,7 +504,15 @@ class CommitmentAdmin(SlugFromName, SpreadsheetAdminMixin, SimpleHistoryAdmin):
         (
             None,
             {
-                "fields": ["dialogue", "title", "slug", "description", "themes", "parent", "seen_version"],
+                "fields": [
+                    "dialogue",
+                    ("title", "title_fr"),
+                    "slug",
+                    ("description", "description_fr"),
+                    "themes",
+                    "parent",
+                    "seen_version",
+                ],
                 "description": _(
                     "Before a commitment, its dialogue (with its themes), its source document and its "
                     "agencies must exist; the + beside a field adds one without leaving this page."

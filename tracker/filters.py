@@ -144,8 +144,13 @@ class CommitmentFilter(django_filters.FilterSet):
         value = value.strip()
         if not value:
             return queryset
+        # The French versions too: a French reader searches for the words they are shown.
         return queryset.filter(
-            Q(title__icontains=value) | Q(description__icontains=value) | Q(quote__icontains=value)
+            Q(title__icontains=value)
+            | Q(description__icontains=value)
+            | Q(quote__icontains=value)
+            | Q(title_fr__icontains=value)
+            | Q(description_fr__icontains=value)
         )
 
     # Slugs are matched in a subquery rather than a join: SQLite then looks the few ids up once and

@@ -291,12 +291,12 @@ class SourceDocumentForm(forms.ModelForm):
         help_text=_("Optional: where it was published."),
     )
 
-    field_order = ["title", "publisher", "published_on", "url", "text", "file"]
+    field_order = ["title", "publisher", "published_on", "url", "language", "text", "file"]
 
     class Meta:
         model = SourceDocument
         # The address is declared above (to say https is assumed), and set in clean().
-        fields = ["title", "publisher", "published_on", "text"]
+        fields = ["title", "publisher", "published_on", "language", "text"]
         widgets = {
             "published_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
             "text": forms.Textarea(attrs={"rows": 12}),
@@ -305,6 +305,7 @@ class SourceDocumentForm(forms.ModelForm):
             "title": _("Title"),
             "publisher": _("Publisher"),
             "published_on": _("Date published"),
+            "language": _("Language"),
             "text": _("Paste the text"),
         }
         help_texts = {
@@ -315,6 +316,8 @@ class SourceDocumentForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["text"].required = False
+        # Left out of a post (an older form, a script), the model's default: English.
+        self.fields["language"].required = False
         self.notes = []
 
     def clean(self):

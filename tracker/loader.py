@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from types import SimpleNamespace
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
@@ -110,6 +111,53 @@ def _where(section: str, index: int, record: dict) -> str:
     return f"{section}[{index}] ({slug})" if isinstance(slug, str) else f"{section}[{index}]"
 
 
+# The French versions a record may carry (tracker/models/content.py), by section. Optional: a file
+# without them leaves what the tracker holds as it is (an older file must not undo the admin's).
+FRENCH_FIELDS = {
+    "dialogue": ("name_fr", "description_fr"),
+    "themes": ("name_fr", "description_fr"),
+    "agencies": ("name_fr", "description_fr"),
+    "commitments": ("title_fr", "description_fr"),
+}
+LANGUAGE_CODES = [code for code, _name in settings.LANGUAGES]
+
+
+def _french(record: dict, section: str, where: str) -> dict:
+    """The French versions `record` gives, each text (blank allowed), by field name."""
+    return {
+        key: _field(record, key, where, required=False, default="")
+        for key in FRENCH_FIELDS[section]
+        if key in record
+    }
+
+
+def _language(document: dict, where: str) -> dict:
+    """A document's `language` when the file gives one (one of the site's languages)."""
+    if "language" not in document:
+        return {}
+    language = _field(document, "language", where)
+    if language not in LANGUAGE_CODES:
+        raise DialogueFileError(
+            f"{where}: 'language' must be one of {', '.join(LANGUAGE_CODES)}, not {language!r}"
+        )
+    return {"language": language}
+
+
+def _check_texts(data: dict) -> None:
+    """The French versions and documents' languages, wherever the file gives them."""
+    _french(data["dialogue"], "dialogue", "dialogue")
+    _language(data["source"], "source")
+    for section in ("themes", "agencies", "commitments"):
+        for index, record in enumerate(_records(data, section)):
+            _french(record, section, _where(section, index, record))
+    for index, record in enumerate(_records(data, "rounds") if "rounds" in data else []):
+        if isinstance(record.get("outcome"), dict):
+            _language(record["outcome"], f"rounds[{index}] outcome")
+    for index, record in enumerate(_records(data, "commitments")):
+        if isinstance(record.get("source"), dict):
+            _language(record["source"], f"{_where('commitments', index, record)} source")
+
+
 def _check_unique_slugs(section: str, records: list[dict]) -> set[str]:
     seen: set[str] = set()
     for index, record in enumerate(records):
@@ -137,6 +185,7 @@ def check_dialogue_data(data: dict, *, author=None) -> None:
     agency_slugs = _check_unique_slugs("agencies", _records(data, "agencies"))
     commitments = _records(data, "commitments")
     commitment_slugs = _check_unique_slugs("commitments", commitments)
+    _check_texts(data)
     known_agencies = agency_slugs | set(Agency.objects.values_list("slug", flat=True))
     # What the database already holds for this dialogue: a file may refer to it too.
     existing = Dialogue.objects.filter(slug=dialogue_slug).first()
@@ -476,6 +525,7 @@ def _load_dialogue_and_source(data: dict, counts: Counter) -> tuple[Dialogue, So
             "parties": ",".join(parties),
             "announced_on": _field(d, "announced_on", "dialogue", kind=datetime.date),
             "description": _field(d, "description", "dialogue", required=False, default=""),
+            **_french(d, "dialogue", "dialogue"),
         },
         "dialogue",
         counts,
@@ -490,6 +540,7 @@ def _load_dialogue_and_source(data: dict, counts: Counter) -> tuple[Dialogue, So
             "publisher": _field(s, "publisher", "source", required=False, default=""),
             "url": _field(s, "url", "source", required=False, default=""),
             "text": s["text"],
+            **_language(s, "source"),
         },
         "source",
         counts,
@@ -523,6 +574,7 @@ def _load_themes(data: dict, dialogue: Dialogue, counts: Counter) -> None:
                 "kind": kind,
                 "name": _field(record, "name", where),
                 "description": _field(record, "description", where, required=False, default=""),
+                **_french(record, "themes", where),
                 "order": _field(record, "order", where, kind=int, required=False, default=index),
             },
             where,
@@ -556,6 +608,7 @@ def _load_agencies(data: dict, counts: Counter) -> None:
                     "parent": parent,
                     "named_in_source": _field(record, "named_in_source", where, kind=bool),
                     "description": _field(record, "description", where, required=False, default=""),
+                    **_french(record, "agencies", where),
                 },
                 where,
                 counts,
@@ -597,6 +650,7 @@ def _load_commitments(data: dict, dialogue: Dialogue, source: SourceDocument, co
                 **made_in,
                 "title": _field(record, "title", where),
                 "description": _field(record, "description", where, required=False, default=""),
+                **_french(record, "commitments", where),
                 "parent": by_slug.get(record.get("parent")),
                 "announced_on": _field(
                     record,
@@ -668,6 +722,7 @@ def _load_documents(data: dict, source: SourceDocument, counts: Counter) -> None
             "publisher": _field(document, "publisher", where, required=False, default=""),
             "url": _field(document, "url", where, required=False, default=""),
             "text": document["text"],
+            **_language(document, where),
         }
         _upsert(SourceDocument, lookup, values, where, counts)
 

@@ -5,6 +5,7 @@ absolute web URLs."""
 from dataclasses import dataclass
 
 from django.urls import reverse
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -45,11 +46,23 @@ class ThemeRefSerializer(serializers.Serializer):
     name = serializers.CharField()
 
 
+def french(english: str):
+    """The French version of a text, as written in the admin (read only; empty when there is none)."""
+    return serializers.CharField(
+        read_only=True,
+        help_text=format_lazy(
+            _("The French version of “{field}”; empty when none was written."), field=english
+        ),
+    )
+
+
 class DialogueSerializer(serializers.Serializer):
     slug = serializers.SlugField()
     name = serializers.CharField()
+    name_fr = french("name")
     announced_on = serializers.DateField()
     description = serializers.CharField()
+    description_fr = french("description")
     parties = serializers.ListField(
         child=serializers.CharField(),
         source="party_codes",
@@ -61,8 +74,10 @@ class DialogueSerializer(serializers.Serializer):
 class ThemeSerializer(serializers.Serializer):
     slug = serializers.SlugField()
     name = serializers.CharField()
+    name_fr = french("name")
     kind = serializers.CharField(help_text=_("“objective” or “governance”."))
     description = serializers.CharField()
+    description_fr = french("description")
     order = serializers.IntegerField(help_text=_("Its position on the overview."))
     dialogue = serializers.CharField(
         source="dialogue.slug",
@@ -75,6 +90,7 @@ class ThemeSerializer(serializers.Serializer):
 class AgencySerializer(serializers.Serializer):
     slug = serializers.SlugField()
     name = serializers.CharField()
+    name_fr = french("name")
     acronym = serializers.CharField()
     country = serializers.CharField(help_text=_("The country's two-letter code."))
     country_name = serializers.CharField(help_text=_("The country's name."))
@@ -95,6 +111,9 @@ class ParticipationSerializer(serializers.Serializer):
 class SourceSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     title = serializers.CharField()
+    language = serializers.CharField(
+        read_only=True, help_text=_("The language it is written in (its quotes are never translated).")
+    )
     url = WebUrlField(help_text=_("The source's page on the site, with its full text."))
 
 
@@ -103,6 +122,7 @@ class CommitmentSerializer(serializers.Serializer):
 
     id = serializers.IntegerField()
     title = serializers.CharField()
+    title_fr = french("title")
     dialogue = DialogueRefSerializer()
     themes = ThemeRefSerializer(many=True)
     agencies = ParticipationSerializer(many=True, source="participations.all")

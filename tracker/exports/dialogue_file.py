@@ -103,9 +103,11 @@ def _dialogue(dialogue: Dialogue) -> dict:
     return {
         "slug": dialogue.slug,
         "name": dialogue.name,
+        "name_fr": dialogue.name_fr,
         "parties": dialogue.party_codes,
         "announced_on": dialogue.announced_on.isoformat(),
         "description": dialogue.description,
+        "description_fr": dialogue.description_fr,
     }
 
 
@@ -115,6 +117,7 @@ def _document(doc: SourceDocument) -> dict:
         "publisher": doc.publisher,
         "published_on": doc.published_on.isoformat(),
         "url": doc.url,
+        "language": doc.language,
         "text": doc.text,
     }
 
@@ -144,7 +147,9 @@ def _themes(dialogue: Dialogue, commitments: list[Commitment]) -> list[dict]:
         {
             "slug": t.slug,
             "name": t.name,
+            "name_fr": t.name_fr,
             "description": t.description,
+            "description_fr": t.description_fr,
             "order": t.order,
             "kind": t.kind,
         }
@@ -166,11 +171,13 @@ def _agencies(commitments: list[Commitment]) -> list[dict]:
         {
             "slug": a.slug,
             "name": a.name,
+            "name_fr": a.name_fr,
             "acronym": a.acronym,
             "country": a.country,
             "parent": a.parent.slug if a.parent_id else None,
             "named_in_source": a.named_in_source,
             "description": a.description,
+            "description_fr": a.description_fr,
         }
         for a in sorted(agencies.values(), key=lambda a: (a.country, a.name, a.slug))
     ]
@@ -212,7 +219,9 @@ def _commitment(commitment: Commitment, source: SourceDocument, given: set[int],
     record = {
         "slug": commitment.slug,
         "title": commitment.title,
+        "title_fr": commitment.title_fr,
         "description": commitment.description,
+        "description_fr": commitment.description_fr,
         "parent": commitment.parent.slug if commitment.parent_id else None,
         "themes": sorted(t.slug for t in commitment.themes.all()),
         "agencies": [

@@ -35,6 +35,7 @@ from docx.oxml.ns import qn
 from docx.shared import Cm, Mm, Pt, RGBColor
 
 from ..formatting import colon, local_date, percent, semicolon_join
+from ..models.content import Localized, active_language, localized
 
 LONG_DATE = "j F Y"  # the page's long dates ({{ day|date:"j F Y" }})
 SHORT_DATE = "SHORT_DATE_FORMAT"  # and its short ones, in tables and lists (config/formats/<language>)
@@ -42,7 +43,9 @@ MUTED = RGBColor(0x55, 0x55, 0x55)
 HEADER_FILL = "E7ECF2"
 TABLE_STYLE = "Table Grid"
 QUOTE_STYLE = "Quote"
-QUOTE_LANGUAGE = "en-US"  # quotes are always the source's own words (lang="en" on the page)
+QUOTE_LANGUAGE = "en-US"  # quotes are always the source's own words, in its language (English: the U.S.)
+# Content shown in another language than the document's (tracker/models/content.py), as Word names it.
+WORD_LANGUAGES = {"en": "en-GB", "fr": "fr-FR"}
 TEXT_WIDTH = Mm(210 - 2 * 18)  # A4 with the PDF's side margins
 LABEL_WIDTH = Cm(4)  # the cover's labels, as the page's <dt>
 FACT_STYLE = "Briefing fact"
@@ -108,7 +111,23 @@ def word_language() -> str:
 # --- links, bookmarks and fields ----------------------------------------------------------------
 
 
-def add_link(paragraph, text, *, url=None, anchor=None):
+def content_language(value: Localized) -> str | None:
+    """Word's name for the language of a name or title, when it is not the document's (as the
+    page marks it with lang=)."""
+    return WORD_LANGUAGES.get(value.lang, value.lang) if value.foreign else None
+
+
+def add_localized(paragraph, value: Localized, **options):
+    """A name or title in the reader's language, marked as English where it falls back."""
+    return add_text(paragraph, value.text, language=content_language(value), **options)
+
+
+def quote_language(source) -> str:
+    language = getattr(source, "language", "en")
+    return QUOTE_LANGUAGE if language == "en" else WORD_LANGUAGES.get(language, language)
+
+
+def add_link(paragraph, text, *, url=None, anchor=None, language=None):
     """A hyperlink in `paragraph`: out to `url`, or to the bookmark `anchor` inside the document."""
     link = OxmlElement("w:hyperlink")
     if url:
@@ -122,6 +141,8 @@ def add_link(paragraph, text, *, url=None, anchor=None):
     underline = OxmlElement("w:u")
     underline.set(qn("w:val"), "single")
     rpr.extend([color, underline])
+    if language:
+        set_language(rpr, language)
     run.append(rpr)
     t = OxmlElement("w:t")
     t.text = plain(text)
@@ -286,7 +307,7 @@ def add_running_header(document, dialogue) -> None:
     paragraph = document.sections[0].header.paragraphs[0]
     paragraph.style = document.styles["Normal"]
     paragraph.paragraph_format.tab_stops.add_tab_stop(TEXT_WIDTH, WD_TAB_ALIGNMENT.RIGHT)
-    add_text(paragraph, dialogue.name, muted=True).font.size = Pt(8.5)
+    add_localized(paragraph, dialogue.localized("name"), muted=True).font.size = Pt(8.5)
     add_text(paragraph, "\t" + _("Briefing"), muted=True).font.size = Pt(8.5)
 
 
@@ -305,7 +326,7 @@ def add_page_numbers(footer) -> None:
 def set_properties(document, context) -> None:
     """Title, author and dates in the file's properties (File › Info in Word)."""
     props = document.core_properties
-    name = plain(context["dialogue"].name)
+    name = plain(context["dialogue"].localized("name").text)
     props.title = _("Briefing · %(name)s") % {"name": name}
     props.author = props.last_modified_by = plain(context["produced_by"])
     # python-docx writes the time as given and labels it UTC: give it UTC.
@@ -363,7 +384,7 @@ def add_cover(document, context) -> None:
     briefing, period = context["briefing"], context["briefing"].period
     add_text(document.add_paragraph(), _("Briefing").upper(), muted=True)
     title = styled_paragraph(document, "Title")
-    add_text(title, context["dialogue"].name)
+    add_localized(title, context["dialogue"].localized("name"))
     add_cover_fact(document, _("Parties"), " · ".join(name for _code, name in briefing.parties))
     add_cover_fact(document, _("Period covered"), period_words(period))
     add_cover_fact(document, _("Assessments"), assessments_words(period))
@@ -383,17 +404,20 @@ def add_contents(document, briefing) -> None:
     heading = document.add_paragraph()
     heading.paragraph_format.space_before = Pt(24)
     add_text(heading, _("Contents"), bold=True).font.size = Pt(14)
-    entries = [_("Summary"), *(section.title for section in briefing.sections)]
+    entries = [Localized(_("Summary"), active_language()), *(section.title for section in briefing.sections)]
     if briefing.annex:
-        entries.append(_("Annex: the passages quoted"))
+        entries.append(Localized(_("Annex: the passages quoted"), active_language()))
     for entry in entries:
-        add_text(styled_paragraph(document, "List Number"), entry)
+        add_localized(styled_paragraph(document, "List Number"), entry)
 
 
 def add_chapter(document, title):
     """A Heading 1 on a new page, as the PDF starts the summary, each objective and the annex."""
     heading = styled_paragraph(document, "Heading 1")
-    add_text(heading, title)
+    if isinstance(title, Localized):
+        add_localized(heading, title)
+    else:
+        add_text(heading, title)
     heading.paragraph_format.page_break_before = True
     return heading
 
@@ -450,7 +474,9 @@ def add_compliance_table(document, briefing) -> None:
 
 
 def troubling_blockers_words(item) -> str:
-    return semicolon_join(f"{b.title} ({b.status_label.lower()})" for b in item.troubling_blockers)
+    return semicolon_join(
+        f"{localized(b, 'title').text} ({b.status_label.lower()})" for b in item.troubling_blockers
+    )
 
 
 def add_list(document, items, heading, empty, *, show_due=False, show_blockers=False) -> None:
@@ -463,7 +489,8 @@ def add_list(document, items, heading, empty, *, show_due=False, show_blockers=F
     for item in items:
         c = item.commitment
         paragraph = styled_paragraph(document, "List Bullet")
-        add_link(paragraph, c.title, anchor=commitment_bookmark(c.pk))
+        title = c.localized("title")
+        add_link(paragraph, title.text, anchor=commitment_bookmark(c.pk), language=content_language(title))
         words = f" — {c.get_status_display()}"
         if show_due:
             words += ", " + _("due %(day)s") % {"day": short_date(c.due_on)}
@@ -498,9 +525,10 @@ def add_summary(document, briefing) -> None:
 # --- one commitment -----------------------------------------------------------------------------
 
 
-def add_quote(document, text):
+def add_quote(document, text, source=None):
+    """A passage quoted, in its source's language: quotes are never translated."""
     paragraph = styled_paragraph(document, QUOTE_STYLE)
-    add_text(paragraph, text, language=QUOTE_LANGUAGE)
+    add_text(paragraph, text, language=quote_language(source))
     return paragraph
 
 
@@ -526,7 +554,7 @@ def agencies_words(item) -> str:
 
 
 def blocker_words(blocker) -> str:
-    words = f"{'⊘ ' if blocker.troubling else ''}{blocker.title} — {blocker.status_label}"
+    words = f"{'⊘ ' if blocker.troubling else ''}{localized(blocker, 'title').text} — {blocker.status_label}"
     if blocker.due_on:
         words += ", " + _("due %(day)s") % {"day": short_date(blocker.due_on)}
     return words
@@ -587,10 +615,10 @@ def add_minor_heading(document, text) -> None:
 def add_item(document, item, context, party_names: dict) -> None:
     c = item.commitment
     heading = styled_paragraph(document, "Heading 2")
-    add_text(heading, c.title)
+    add_localized(heading, c.localized("title"))
     add_bookmark(heading, commitment_bookmark(c.pk), c.pk)
     if c.quote:
-        add_quote(document, c.quote)
+        add_quote(document, c.quote, c.source)
     add_facts(document, item, context["site"])
     add_assessments(document, item)
     add_updates(document, item)
@@ -627,9 +655,10 @@ def add_annex(document, briefing) -> None:
             add_text(line, " · ", muted=True)
             add_link(line, source.url, url=source.url)
         for passage in entry.passages:
-            add_quote(document, passage.quote).paragraph_format.keep_with_next = True
+            add_quote(document, passage.quote, source).paragraph_format.keep_with_next = True
             caption = document.add_paragraph()
-            add_text(caption, _("Quoted for: %(title)s") % {"title": passage.commitment.title}, muted=True)
+            title = localized(passage.commitment, "title").text
+            add_text(caption, _("Quoted for: %(title)s") % {"title": title}, muted=True)
 
 
 # --- the whole ----------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 """The tracker's data, one module per aggregate:
 
+- content: the French version of names, titles and descriptions (TranslatedContent, localized)
 - dialogue: Dialogue, SourceDocument, Theme, Round
 - agency: Agency
 - commitment: Commitment, Participation, StatusUpdate, and the as-of state expressions
@@ -41,6 +42,7 @@ from .commitment import (
     not_in_the_future,
     state_expressions,
 )
+from .content import Localized, TranslatedContent, localized, localized_text
 from .dialogue import (
     Dialogue,
     Round,
@@ -59,6 +61,10 @@ from .stamp import DataStamp
 __all__ = [
     "APIToken",
     "IdempotencyKey",
+    "Localized",
+    "TranslatedContent",
+    "localized",
+    "localized_text",
     "TokenScope",
     "FOLLOWABLE",
     "Follow",

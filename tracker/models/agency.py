@@ -7,11 +7,13 @@ from django_countries import countries
 from simple_history.models import HistoricalRecords
 
 from ..slugs import SLUG_HELP, fill_blank_slug
+from .content import BASE_LANGUAGE, FRENCH, TranslatedContent, french_description_field, french_name_field
 from .dialogue import CountryCodesField, country_code_validator
 
 
-class Agency(models.Model):
+class Agency(TranslatedContent, models.Model):
     name = models.CharField(max_length=200)
+    name_fr = french_name_field(200)
     acronym = models.CharField(max_length=30, blank=True)
     slug = models.SlugField(max_length=100, unique=True, blank=True, help_text=SLUG_HELP)
     country = CountryCodesField(
@@ -32,6 +34,7 @@ class Agency(models.Model):
         ),
     )
     description = models.TextField(blank=True)
+    description_fr = french_description_field()
     history = HistoricalRecords()
 
     class Meta:
@@ -56,6 +59,13 @@ class Agency(models.Model):
 
     def clean(self):
         fill_blank_slug(self, self.name)
+
+    def content_language(self, field: str) -> str:
+        # An agency's name is its own, official one: France's agencies are named in French (and
+        # their names are not marked as English on a French page, nor left unmarked on an English one).
+        if field == "name" and self.country == "FR":
+            return FRENCH
+        return BASE_LANGUAGE
 
     @property
     def country_name(self) -> str:

@@ -28,6 +28,7 @@ from ..rules import (  # noqa: F401
 )
 from ..slugs import TITLE_SLUG_HELP, fill_blank_slug
 from .agency import Agency
+from .content import TranslatedContent, french_description_field, french_name_field
 from .dialogue import Dialogue, Round, SourceDocument, Theme
 
 
@@ -159,11 +160,13 @@ def blocked_expression(day: datetime.date | None) -> Exists:
     return Exists(blockers)
 
 
-class Commitment(models.Model):
+class Commitment(TranslatedContent, models.Model):
     dialogue = models.ForeignKey(Dialogue, on_delete=models.PROTECT, related_name="commitments")
     slug = models.SlugField(max_length=100, blank=True, help_text=TITLE_SLUG_HELP)
     title = models.CharField(max_length=300)
+    title_fr = french_name_field(300, label=_("title (French)"))
     description = models.TextField(blank=True)
+    description_fr = french_description_field()
     themes = models.ManyToManyField(Theme, related_name="commitments", blank=True)
     agencies = models.ManyToManyField(Agency, through="Participation", related_name="commitments")
     parent = models.ForeignKey(

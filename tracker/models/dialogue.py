@@ -1,5 +1,6 @@
 """A dialogue, the documents it was announced in, its objectives (themes) and its rounds."""
 
+from django.conf import settings
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
@@ -8,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from ..slugs import SLUG_HELP, fill_blank_slug
+from .content import TranslatedContent, french_description_field, french_name_field
 
 country_code_validator = RegexValidator(
     r"^[A-Z]{2}$", _("Use a two-letter ISO 3166-1 code in capitals, e.g. US.")
@@ -37,8 +39,9 @@ class CountryCodesField(models.CharField):
         return value
 
 
-class Dialogue(models.Model):
+class Dialogue(TranslatedContent, models.Model):
     name = models.CharField(_("name"), max_length=200, unique=True)
+    name_fr = french_name_field(200)
     slug = models.SlugField(max_length=100, unique=True, blank=True, help_text=SLUG_HELP)
     parties = CountryCodesField(
         _("parties"),
@@ -48,6 +51,7 @@ class Dialogue(models.Model):
     )
     announced_on = models.DateField(_("announced on"))
     description = models.TextField(_("description"), blank=True)
+    description_fr = french_description_field()
     review_every_days = models.PositiveSmallIntegerField(
         _("review every (days)"),
         null=True,
@@ -94,6 +98,14 @@ class SourceDocument(models.Model):
             "word for word."
         )
     )
+    # Quotes are never translated: they are shown in this language, marked as such (lang=).
+    language = models.CharField(
+        _("language"),
+        max_length=10,
+        choices=settings.LANGUAGES,
+        default="en",
+        help_text=_("The language the document is written in: its quotes are shown as they are, in it."),
+    )
     history = HistoricalRecords()
 
     class Meta:
@@ -116,7 +128,7 @@ class ThemeKind(models.TextChoices):
     GOVERNANCE = "governance", _("Dialogue governance")
 
 
-class Theme(models.Model):
+class Theme(TranslatedContent, models.Model):
     """One of a dialogue's objectives. The slug stays unique across dialogues: /themes/<slug>/ is a
     bookmarkable address."""
 
@@ -129,9 +141,11 @@ class Theme(models.Model):
         help_text=_("The dialogue whose objective this is."),
     )
     name = models.CharField(_("name"), max_length=200)
+    name_fr = french_name_field(200)
     slug = models.SlugField(max_length=100, unique=True, blank=True, help_text=SLUG_HELP)
     kind = models.CharField(_("kind"), max_length=20, choices=ThemeKind.choices, default=ThemeKind.OBJECTIVE)
     description = models.TextField(_("description"), blank=True)
+    description_fr = french_description_field()
     order = models.PositiveSmallIntegerField(_("order"), default=0, help_text=_("Position on the overview."))
     history = HistoricalRecords()
 

@@ -192,6 +192,8 @@ class ScoreRow:
     dialogue: str
     round_number: int
     assessment: Assessment | None
+    title_fr: str = ""
+    dialogue_fr: str = ""
 
     @property
     def cell(self):
@@ -231,15 +233,26 @@ def country_scores(agency, preview: int, day: datetime.date | None = None) -> Co
         .annotate(round_number=Subquery(latest_round.values("number")[:1]))
         .filter(round_id__isnull=False)
         .order_by("announced_on", "id")
-        .values_list("pk", "title", "dialogue__name", "dialogue__parties", "round_id", "round_number")
+        .values_list(
+            "pk",
+            "title",
+            "dialogue__name",
+            "dialogue__parties",
+            "round_id",
+            "round_number",
+            "title_fr",
+            "dialogue__name_fr",
+        )
     )
     candidates = [row for row in commitments if agency.country in row[3].split(",")]
     assessed = latest_assessments(
         rounds={row[4] for row in candidates}, commitments=[row[0] for row in candidates], day=day
     )
     rows = [
-        ScoreRow(pk, title, dialogue, number, assessed.get((pk, agency.country, round_id)))
-        for pk, title, dialogue, _parties, round_id, number in candidates
+        ScoreRow(
+            pk, title, dialogue, number, assessed.get((pk, agency.country, round_id)), title_fr, dialogue_fr
+        )
+        for pk, title, dialogue, _parties, round_id, number, title_fr, dialogue_fr in candidates
     ]
     return CountryScores(
         country=country_name(agency.country),

@@ -31,6 +31,7 @@ from ..models import (
     country_name,
     state_expressions,
 )
+from ..models.content import Localized, active_language, localized_text
 from ..rules import STATE_PROGRESS, STATE_STATUS
 from .assessments import latest_assessments
 from .charts import MonthMix
@@ -80,6 +81,7 @@ class Blocker:
     progress: int
     due_on: datetime.date | None
     troubling: bool  # off track, at risk or overdue on the period's end (rules.is_troubling_blocker)
+    title_fr: str = ""
 
     @property
     def status_label(self) -> str:
@@ -170,8 +172,11 @@ class Section:
     anchor: str
 
     @property
-    def title(self) -> str:
-        return self.group.theme.name if self.group.theme else _("Other commitments")
+    def title(self) -> Localized:
+        """The objective's name in the reader's language (with the language it is in)."""
+        if self.group.theme:
+            return self.group.theme.localized("name")
+        return localized_text(str(_("Other commitments")), base_language=active_language())
 
     @property
     def items(self) -> list[Item]:
@@ -277,15 +282,16 @@ class Briefing:
                 "agency__name",
                 "agency__acronym",
                 "agency__country",
+                "agency__name_fr",
             )
         )
         agencies: dict[int, Agency] = {}
         parts = []
-        for commitment_id, role, agency_id, slug, name, acronym, country in rows:
+        for commitment_id, role, agency_id, slug, name, acronym, country, name_fr in rows:
             agency = agencies.get(agency_id)
             if agency is None:
                 agency = agencies[agency_id] = Agency(
-                    pk=agency_id, slug=slug, name=name, acronym=acronym, country=country
+                    pk=agency_id, slug=slug, name=name, name_fr=name_fr, acronym=acronym, country=country
                 )
             parts.append((commitment_id, role, agency))
         return parts
@@ -429,11 +435,14 @@ class Briefing:
                 "to_commitment__due_on",
                 STATE_STATUS,
                 STATE_PROGRESS,
+                "to_commitment__title_fr",
             )
         )
-        for blocked_id, pk, title, due_on, status, progress in links:
+        for blocked_id, pk, title, due_on, status, progress, title_fr in links:
             troubling = rules.is_troubling_blocker(status, due_on, self.period.end)
-            by_pk[blocked_id].blockers.append(Blocker(pk, title, status, progress, due_on, troubling))
+            by_pk[blocked_id].blockers.append(
+                Blocker(pk, title, status, progress, due_on, troubling, title_fr)
+            )
 
     # --- the summary --------------------------------------------------------------------------
 

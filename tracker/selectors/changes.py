@@ -59,7 +59,9 @@ class ChangeRow:
     n_updates: int = 0
     kinds: list[str] = field(default_factory=list)
     title: str = ""
+    title_fr: str = ""
     dialogue: str = ""
+    dialogue_fr: str = ""
     updates: list = field(default_factory=list)
 
     @property
@@ -217,10 +219,18 @@ class Changes(caching.CachedPage):
     def _describe(self, rows: dict[int, ChangeRow], everyone: bool = False) -> None:
         """Titles, dialogues and the updates in the window, for `rows` only (2 queries)."""
         ids = self._matching if everyone else list(rows)
-        described = Commitment.objects.filter(pk__in=ids).values_list("pk", "title", "dialogue__name")
-        for pk, title, dialogue in described:
+        described = Commitment.objects.filter(pk__in=ids).values_list(
+            "pk", "title", "title_fr", "dialogue__name", "dialogue__name_fr"
+        )
+        for pk, title, title_fr, dialogue, dialogue_fr in described:
             if pk in rows:
-                rows[pk].title, rows[pk].dialogue = title, dialogue
+                row = rows[pk]
+                row.title, row.title_fr, row.dialogue, row.dialogue_fr = (
+                    title,
+                    title_fr,
+                    dialogue,
+                    dialogue_fr,
+                )
         updates = (
             StatusUpdate.objects.counting()
             .filter(commitment__in=ids, reported_on__gt=self.window.start, reported_on__lte=self.window.end)

@@ -95,6 +95,7 @@ class CommitmentPage(caching.CachedPage):
             summary = Commitment(
                 pk=found.pk,
                 title=found.title,
+                title_fr=found.title_fr,
                 status=found.status,
                 progress=found.progress,
                 slip_reason=found.slip_reason,
@@ -106,9 +107,9 @@ class CommitmentPage(caching.CachedPage):
         return (
             caching.remember(
                 # Named anew when what it holds changes: a cache kept across a deploy never answers
-                # with the old shape (it gained the dialogue and its rounds).
+                # with the old shape (it gained the dialogue and its rounds, then the French title).
                 self.token,
-                "commitment-summary-rounds",
+                "commitment-summary-rounds-title-fr",
                 (self.day, self.cache_parts()),
                 summarize,
             )
@@ -296,7 +297,7 @@ def dependencies(commitment_id: int, day: datetime.date | None = None) -> Depend
         .annotate(
             is_blocker=Exists(links.filter(from_commitment_id=commitment_id, to_commitment_id=OuterRef("pk")))
         )
-        .only("pk", "title", "status", "progress", "due_on", "last_update_on", "announced_on")
+        .only("pk", "title", "title_fr", "status", "progress", "due_on", "last_update_on", "announced_on")
         .order_by("title", "pk")
     )
     judged = day or timezone.localdate()

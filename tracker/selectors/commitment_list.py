@@ -21,6 +21,7 @@ from ..models import (
     Theme,
     country_name,
     is_past,
+    localized_text,
 )
 from ..rules import STATE_REASON, STATE_STATUS
 from .common import commitments_for_listing
@@ -268,13 +269,13 @@ def facet_labels() -> dict[str, list]:
     country codes, from one UNION query."""
     no_date, no_rank, no_text = Value(None, DateField()), Value(0), Value("")
     dialogues = Dialogue.objects.order_by().values_list(
-        Value("dialogue"), "pk", "slug", "name", "announced_on", no_rank, no_text, no_text
+        Value("dialogue"), "pk", "slug", "name", "announced_on", no_rank, no_text, no_text, "name_fr"
     )
     themes = Theme.objects.order_by().values_list(
-        Value("theme"), "pk", "slug", "name", no_date, "order", no_text, no_text
+        Value("theme"), "pk", "slug", "name", no_date, "order", no_text, no_text, "name_fr"
     )
     agencies = Agency.objects.order_by().values_list(
-        Value("agency"), "pk", "slug", "name", no_date, no_rank, "country", "acronym"
+        Value("agency"), "pk", "slug", "name", no_date, no_rank, "country", "acronym", "name_fr"
     )
     sort_keys = {
         "dialogue": lambda row: (-row[4].toordinal(), row[3]),  # newest first
@@ -284,8 +285,10 @@ def facet_labels() -> dict[str, list]:
     rows = list(dialogues.union(themes, agencies, all=True))
 
     def label(row) -> FacetLabel:
-        kind, pk, slug, name, _day, _rank, country, acronym = row
-        return FacetLabel(pk, slug, agency_label(name, acronym, country) if kind == "agency" else name)
+        kind, pk, slug, name, _day, _rank, country, acronym, name_fr = row
+        # In the reader's language (the cache keys carry it); options and the filters' line are plain text.
+        shown = localized_text(name, name_fr).text
+        return FacetLabel(pk, slug, agency_label(shown, acronym, country) if kind == "agency" else shown)
 
     labels = {
         kind: [label(row) for row in sorted((r for r in rows if r[0] == kind), key=key)]

@@ -87,6 +87,7 @@ class DigestItem:
     due_on: datetime.date | None
     url: str
     before: tuple[str, int] | None = None  # (status, progress) a week ago, for what slipped
+    title_fr: str = ""  # shown to French readers (tracker/models/content.py)
     updates: list[UpdateLine] = field(default_factory=list)
 
     @property
@@ -113,6 +114,7 @@ class DialogueDigest:
     slug: str
     url: str
     sections: list[Section]
+    name_fr: str = ""
 
 
 @dataclass
@@ -209,11 +211,11 @@ class DigestWeek:
         return states_on(self.start, Commitment.objects.filter(last_update_on__gt=self.start))
 
     @cached_property
-    def dialogues(self) -> dict[int, tuple[str, str, str]]:
-        """Every dialogue's name, slug and link (1 query)."""
+    def dialogues(self) -> dict[int, tuple[str, str, str, str]]:
+        """Every dialogue's name, slug, link and French name (1 query)."""
         return {
-            pk: (name, slug, absolute(reverse("tracker:dialogue_detail", args=[slug])))
-            for pk, name, slug in Dialogue.objects.values_list("pk", "name", "slug")
+            pk: (name, slug, absolute(reverse("tracker:dialogue_detail", args=[slug])), name_fr)
+            for pk, name, slug, name_fr in Dialogue.objects.values_list("pk", "name", "slug", "name_fr")
         }
 
     @cached_property
@@ -224,7 +226,15 @@ class DigestWeek:
             .filter(self.candidates_q())
             .order_by()
             .values_list(
-                "pk", "title", "dialogue_id", "status", "progress", "due_on", "last_update_on", "announced_on"
+                "pk",
+                "title",
+                "dialogue_id",
+                "status",
+                "progress",
+                "due_on",
+                "last_update_on",
+                "announced_on",
+                "title_fr",
             )
         )
         return {row[0]: row for row in rows}
@@ -249,11 +259,18 @@ class DigestWeek:
 
     def _item(self, pk: int) -> tuple[DigestItem, list[str]]:
         if pk not in self._items:
-            _pk, title, dialogue_id, status, progress, due_on, last_update_on, announced_on = self.candidates[
-                pk
-            ]
+            _pk, title, dialogue_id, status, progress, due_on, last_update_on, announced_on, title_fr = (
+                self.candidates[pk]
+            )
             item = DigestItem(
-                pk, title, dialogue_id, status, progress, due_on, absolute(reverse_commitment(pk))
+                pk,
+                title,
+                dialogue_id,
+                status,
+                progress,
+                due_on,
+                absolute(reverse_commitment(pk)),
+                title_fr=title_fr,
             )
             self._items[pk] = (item, self._sections_of(item, last_update_on, announced_on))
         return self._items[pk]
@@ -300,7 +317,7 @@ class DigestWeek:
         }
         digests = []
         for dialogue_id, sections in grouped.items():
-            name, slug, url = self.dialogues[dialogue_id]
+            name, slug, url, name_fr = self.dialogues[dialogue_id]
             shown = []
             for key, heading in self.headings.items():
                 items = sorted(sections.get(key, []), key=order.get(key, lambda i: (i.title, i.pk)))
@@ -308,7 +325,7 @@ class DigestWeek:
                     more = max(0, len(items) - limit)
                     more_url = self._more_url(key, slug) if more else ""
                     shown.append(Section(key, heading, items[:limit], more, more_url))
-            digests.append(DialogueDigest(name, slug, url, shown))
+            digests.append(DialogueDigest(name, slug, url, shown, name_fr))
         return sorted(digests, key=lambda d: d.name)
 
 

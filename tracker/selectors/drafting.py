@@ -50,7 +50,9 @@ class DraftingPage:
         self.text = source.text
         self.chosen = chosen
         tracked = (
-            Commitment.objects.filter(source=source).only("pk", "source_id", "title", "quote").order_by("id")
+            Commitment.objects.filter(source=source)
+            .only("pk", "source_id", "title", "title_fr", "quote")
+            .order_by("id")
         )
         self.tracked, self.unplaced = quoted_spans(self.text, tracked)
         agencies = Agency.objects.only("pk", "name", "acronym", "slug", "country").order_by("pk")

@@ -214,20 +214,30 @@ def dialogues_and_themes() -> tuple[list[Dialogue], list[Theme]]:
     switch needs all dialogues, the cards all themes, and each card its dialogue."""
     no_date, no_number, no_text = Value(None, DateField()), Value(None, IntegerField()), Value("")
     dialogues = Dialogue.objects.order_by().values_list(
-        Value("dialogue"), "pk", "name", "slug", Value(0), no_text, no_number, "announced_on"
+        Value("dialogue"), "pk", "name", "slug", Value(0), no_text, no_number, "announced_on", "name_fr"
     )
     themes = Theme.objects.order_by().values_list(
-        Value("theme"), "pk", "name", "slug", "order", "kind", "dialogue_id", no_date
+        Value("theme"), "pk", "name", "slug", "order", "kind", "dialogue_id", no_date, "name_fr"
     )
     found_dialogues, found_themes = [], []
-    for kind, pk, name, slug, order, theme_kind, dialogue_id, announced_on in dialogues.union(
+    for kind, pk, name, slug, order, theme_kind, dialogue_id, announced_on, name_fr in dialogues.union(
         themes, all=True
     ):
         if kind == "dialogue":
-            found_dialogues.append(Dialogue(pk=pk, name=name, slug=slug, announced_on=announced_on))
+            found_dialogues.append(
+                Dialogue(pk=pk, name=name, name_fr=name_fr, slug=slug, announced_on=announced_on)
+            )
         else:
             found_themes.append(
-                Theme(pk=pk, name=name, slug=slug, order=order, kind=theme_kind, dialogue_id=dialogue_id)
+                Theme(
+                    pk=pk,
+                    name=name,
+                    name_fr=name_fr,
+                    slug=slug,
+                    order=order,
+                    kind=theme_kind,
+                    dialogue_id=dialogue_id,
+                )
             )
     found_dialogues.sort(key=lambda d: (-d.announced_on.toordinal(), d.name))
     found_themes.sort(key=lambda t: (t.order, t.name, t.pk))

@@ -115,6 +115,7 @@ class DigestRenderer:
         return [
             {
                 "name": dialogue.name,
+                "name_fr": dialogue.name_fr,
                 "url": dialogue.url,
                 "sections": [
                     {

@@ -4,6 +4,7 @@ from django import template
 from django.utils.translation import gettext as _
 
 from ..charts import STATUS_COLOURS
+from ..models import localized
 
 register = template.Library()
 
@@ -22,5 +23,5 @@ def status_sparkline(status_charts: dict, theme):
         "chart": chart,
         "prefix": f"mix-{theme.pk}",
         "title": _("Commitments under %(theme)s by status, at the end of each of the last 12 months")
-        % {"theme": theme.name},
+        % {"theme": localized(theme, "name").text},
     }

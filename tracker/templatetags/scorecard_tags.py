@@ -8,6 +8,7 @@ SQL. The markup pieces are below, every value escaped (tracker_tags.escaped_mark
 
 from django import template
 
+from ..models import localized
 from .tracker_tags import escaped_markup
 
 register = template.Library()
@@ -23,6 +24,8 @@ STATUS_SYMBOLS = {
 }
 
 ROW_HEADER = '<tr><th scope="row"><a href="{0}">{1}</a></th>'
+# The title in another language than the page's (a French page falling back to English).
+ROW_HEADER_FOREIGN = '<tr><th scope="row"><a href="{0}"><span lang="{2}">{1}</span></a></th>'
 STATUS = '<td><span class="status status-{0}"><span aria-hidden="true">{1}</span> {2}</span></td>'
 # An assessed cell links to the rationale on the commitment's page; one nobody assessed has none.
 SCORE_WITH_SYMBOL = (
@@ -46,6 +49,14 @@ def _cells(row):
             yield SCORE_WITHOUT_SYMBOL, (face.css, row.url, face.label)
 
 
+def _row_header(url, commitment):
+    """The commitment's title in the reader's language (tracker/models/content.py)."""
+    title = localized(commitment, "title")
+    if title.foreign:
+        return ROW_HEADER_FOREIGN, (url, title.text, title.lang)
+    return ROW_HEADER, (url, title.text)
+
+
 def _summary(summary):
     yield AVERAGE, (summary.mean_text,)
     if summary.left_out_text:
@@ -57,7 +68,7 @@ def scorecard_row(row):
     """A scorecard row: the commitment, each party's cell, the row's average."""
 
     def pieces():
-        yield ROW_HEADER, (row.url, row.commitment.title)
+        yield _row_header(row.url, row.commitment)
         yield from _cells(row)
         yield "<td>", ()
         yield from _summary(row.summary)
@@ -72,7 +83,7 @@ def dialogue_row(row):
     commitment = row.commitment
 
     def pieces():
-        yield ROW_HEADER, (row.url, commitment.title)
+        yield _row_header(row.url, commitment)
         yield (
             STATUS,
             (commitment.status, STATUS_SYMBOLS.get(commitment.status, ""), commitment.get_status_display()),

@@ -380,7 +380,7 @@ def theme_detail(request, slug):
 @require_GET
 def source_detail(request, pk):
     source = get_object_or_404(SourceDocument, pk=pk)
-    quoted = source.commitments.only("pk", "source_id", "title", "quote").order_by("id")
+    quoted = source.commitments.only("pk", "source_id", "title", "title_fr", "quote").order_by("id")
     segments, unplaced = highlighted_segments(source.text, quoted)
     return render(
         request, "tracker/source_detail.html", {"source": source, "segments": segments, "unplaced": unplaced}

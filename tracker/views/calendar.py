@@ -49,7 +49,7 @@ def feed_urls(token: str, dialogues) -> dict:
 def calendar_feeds(request):
     """The person's feed addresses, how to subscribe, and the reset button."""
     token = calendar_token_get_or_create(user=request.user)
-    dialogues = Dialogue.objects.only("name", "slug").order_by("name")
+    dialogues = Dialogue.objects.only("name", "name_fr", "slug").order_by("name")
     return render(
         request,
         "tracker/calendar_feeds.html",
