@@ -149,7 +149,8 @@ def _person(user) -> str:
 
 def _local_time(moment) -> tuple[str, str]:
     local = timezone.localtime(moment)
-    return local.isoformat(), dateformat.format(local, "j F Y H:i")
+    # Whole seconds: HTML's datetime allows at most three digits of a fraction, Python writes six.
+    return local.isoformat(timespec="seconds"), dateformat.format(local, "j F Y H:i")
 
 
 @register.simple_tag
@@ -321,7 +322,8 @@ def minutes(duration) -> int:
 def from_now(duration):
     """The local time `duration` from now: when a login lockout ends (django-axes counts its cool-off
     from the last failed attempt, which is the one that shows this page)."""
-    return timezone.localtime() + (duration or datetime.timedelta(0))
+    # Whole seconds: HTML's datetime allows at most three digits of a fraction, Python writes six.
+    return (timezone.localtime() + (duration or datetime.timedelta(0))).replace(microsecond=0)
 
 
 @register.simple_tag
