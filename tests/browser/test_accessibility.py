@@ -201,6 +201,7 @@ def visit(page, url):
 @pytest.mark.parametrize("name", LOGGED_IN_PAGES)
 def test_every_page_is_accessible_in_both_languages(page, live_server, seed, editor, name, language):
     pages = world(seed, editor)
+    assert sorted(pages) == sorted(LOGGED_IN_PAGES), "a page of world() is missing from LOGGED_IN_PAGES"
     log_in_by_cookie(page, live_server, editor)
     speak(page, live_server, language)
     response = visit(page, live_server.url + pages[name])

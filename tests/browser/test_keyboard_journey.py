@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db.models import Count
 from playwright.sync_api import expect
 
+from tests.browser.test_accessibility import assert_accessible
 from tests.browser.test_drafting import settled
 from tests.conftest import PASSWORD
 from tracker.models import Commitment, StatusUpdate, Theme
@@ -127,3 +128,4 @@ def test_log_in_filter_open_and_post_an_update_in_french_with_the_keyboard_only(
     screenshot("keyboard-fr-7-posted")
     update = StatusUpdate.objects.get(commitment=commitment)
     assert (update.status, update.progress, update.author) == ("on_track", 40, editor)
+    assert_accessible(page, "the commitment page after posting (fr)")  # what htmx swapped in passes too
