@@ -220,6 +220,8 @@ class AssessmentForm(forms.Form):
     )
 
     def __init__(self, *args, rounds, parties, **kwargs):
+        # Its own ids: the update form on the same page has fields of the same names (files).
+        kwargs.setdefault("auto_id", "assessment_%s")
         super().__init__(*args, **kwargs)
         self.rounds = {r.pk: r for r in rounds}
         self.fields["round"].choices = [(r.pk, round_label(r)) for r in rounds]

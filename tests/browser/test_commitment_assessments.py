@@ -58,4 +58,4 @@ def test_post_assessments_for_both_sides_and_see_them_side_by_side(
     form.get_by_label("France").check()
     form.get_by_label("No evidence available").check()
     form.get_by_role("button", name="Post assessment").click()
-    expect(page.locator("#id_rationale_error")).to_contain_text("Give the rationale")
+    expect(page.locator("#assessment_rationale_error")).to_contain_text("Give the rationale")

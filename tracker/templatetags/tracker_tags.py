@@ -162,7 +162,8 @@ def _person(user) -> str:
 
 def _local_time(moment) -> tuple[str, str]:
     local = timezone.localtime(moment)
-    return local.isoformat(), formatting.local_date(local, "LONG_DATETIME_FORMAT")
+    # Whole seconds: HTML's datetime allows at most three digits of a fraction, Python writes six.
+    return local.isoformat(timespec="seconds"), formatting.local_date(local, "LONG_DATETIME_FORMAT")
 
 
 @register.simple_tag
@@ -334,7 +335,8 @@ def minutes(duration) -> int:
 def from_now(duration):
     """The local time `duration` from now: when a login lockout ends (django-axes counts its cool-off
     from the last failed attempt, which is the one that shows this page)."""
-    return timezone.localtime() + (duration or datetime.timedelta(0))
+    # Whole seconds: HTML's datetime allows at most three digits of a fraction, Python writes six.
+    return (timezone.localtime() + (duration or datetime.timedelta(0))).replace(microsecond=0)
 
 
 @register.simple_tag
