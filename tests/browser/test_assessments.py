@@ -60,7 +60,7 @@ def test_posting_an_assessment_changes_the_scorecard_cell_and_averages(
     expect(row).to_contain_text("No compliance")
     # France: −1 and 0, so −0.50, or 25 % on the scale where −1 is 0 % and +1 is 100 %.
     expect(france_average).to_contain_text("−0.50")
-    expect(france_average).to_contain_text("25 %")
+    expect(france_average).to_contain_text("25%")
     screenshot("scorecard-after")
 
     page.goto(f"{live_server.url}/dialogues/{seed.slug}/")
