@@ -484,7 +484,7 @@ def add_list(document, items, heading, empty, *, show_due=False, show_blockers=F
         c = item.commitment
         paragraph = styled_paragraph(document, "List Bullet")
         add_link(paragraph, c.title, anchor=commitment_bookmark(c.pk))
-        words = f" — {c.get_status_display()}"
+        words = f" — {item.status_label}"
         if show_due:
             words += ", " + _("due %(day)s") % {"day": short_date(c.due_on)}
         if item.slip_reason_label:
@@ -525,10 +525,9 @@ def add_quote(document, text):
 
 
 def status_words(item) -> str:
-    c = item.commitment
     if item.then:
-        return f"{item.then_status_label} → {c.get_status_display()}"
-    return f"{_('(announced in the period)')} {c.get_status_display()}"
+        return f"{item.then_status_label} → {item.status_label}"
+    return f"{_('(announced in the period)')} {item.status_label}"
 
 
 def progress_words(item) -> str:
