@@ -33,6 +33,7 @@ from docx.opc.constants import RELATIONSHIP_TYPE
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Mm, Pt, RGBColor
+from docx.text.paragraph import Paragraph
 
 from ..formatting import colon, local_date, percent, semicolon_join
 from ..models.content import Localized, active_language, localized
@@ -84,8 +85,11 @@ def person(user) -> str:
 def add_text(paragraph, text, *, bold=False, italic=False, muted=False, language=None):
     """One run of plain text (never markup) at the end of `paragraph`."""
     run = paragraph.add_run(plain(text))
-    run.bold = bold or None
-    run.italic = italic or None
+    # Only when set: assigning None still adds an empty run-properties element to every run.
+    if bold:
+        run.bold = True
+    if italic:
+        run.italic = True
     if muted:
         run.font.color.rgb = MUTED
     if language:
@@ -231,10 +235,27 @@ def style_id(document, name: str) -> str:
     return ids[name]
 
 
+def new_paragraph(document):
+    """A new paragraph at the end of `document` (as document.add_paragraph()). Put straight before
+    the body's closing section properties, found once per document: python-docx finds them by
+    scanning every paragraph written so far, so a 500-commitment briefing's time grew with the
+    square of its length."""
+    body = document.element.body
+    if "_tracker_body_end" not in document.__dict__:
+        document.__dict__["_tracker_body_end"] = body.sectPr
+    end = document.__dict__["_tracker_body_end"]
+    p = body._new_p()
+    if end is None:
+        body.append(p)
+    else:
+        end.addprevious(p)
+    return Paragraph(p, document._body)
+
+
 def styled_paragraph(document, name: str):
     """A new paragraph at the end of `document` in the style called `name` (set by its id, see
     style_id; the same as add_paragraph(style=name) or add_heading)."""
-    paragraph = document.add_paragraph()
+    paragraph = new_paragraph(document)
     paragraph._p.style = style_id(document, name)
     return paragraph
 
@@ -382,7 +403,7 @@ def add_cover_fact(document, label, value=None):
 
 def add_cover(document, context) -> None:
     briefing, period = context["briefing"], context["briefing"].period
-    add_text(document.add_paragraph(), _("Briefing").upper(), muted=True)
+    add_text(new_paragraph(document), _("Briefing").upper(), muted=True)
     title = styled_paragraph(document, "Title")
     add_localized(title, context["dialogue"].localized("name"))
     add_cover_fact(document, _("Parties"), " · ".join(name for _code, name in briefing.parties))
@@ -401,7 +422,7 @@ def add_cover(document, context) -> None:
 def add_contents(document, briefing) -> None:
     """The contents as the page lists them (Word's own table of contents can be inserted from the
     real headings; its page numbers need Word to lay the document out)."""
-    heading = document.add_paragraph()
+    heading = new_paragraph(document)
     heading.paragraph_format.space_before = Pt(24)
     add_text(heading, _("Contents"), bold=True).font.size = Pt(14)
     entries = [Localized(_("Summary"), active_language()), *(section.title for section in briefing.sections)]
@@ -484,14 +505,14 @@ def add_list(document, items, heading, empty, *, show_due=False, show_blockers=F
     commitment further on."""
     add_text(styled_paragraph(document, "Heading 2"), f"{heading} ({len(items)})")
     if not items:
-        add_text(document.add_paragraph(), empty, muted=True)
+        add_text(new_paragraph(document), empty, muted=True)
         return
     for item in items:
         c = item.commitment
         paragraph = styled_paragraph(document, "List Bullet")
         title = c.localized("title")
         add_link(paragraph, title.text, anchor=commitment_bookmark(c.pk), language=content_language(title))
-        words = f" — {c.get_status_display()}"
+        words = f" — {item.status_label}"
         if show_due:
             words += ", " + _("due %(day)s") % {"day": short_date(c.due_on)}
         if item.slip_reason_label:
@@ -504,11 +525,11 @@ def add_list(document, items, heading, empty, *, show_due=False, show_blockers=F
 def add_summary(document, briefing) -> None:
     add_chapter(document, _("Summary"))
     if not briefing.items:
-        add_text(document.add_paragraph(), _("No commitments match this briefing."))
+        add_text(new_paragraph(document), _("No commitments match this briefing."))
         return
-    add_text(document.add_paragraph(), counts_sentence(briefing))
+    add_text(new_paragraph(document), counts_sentence(briefing))
     add_status_table(document, briefing)
-    document.add_paragraph()
+    new_paragraph(document)
     add_compliance_table(document, briefing)
     add_list(document, briefing.slipped, _("Slipped in the period"), _("Nothing slipped."))
     add_list(
@@ -533,10 +554,9 @@ def add_quote(document, text, source=None):
 
 
 def status_words(item) -> str:
-    c = item.commitment
     if item.then:
-        return f"{item.then_status_label} → {c.get_status_display()}"
-    return f"{_('(announced in the period)')} {c.get_status_display()}"
+        return f"{item.then_status_label} → {item.status_label}"
+    return f"{_('(announced in the period)')} {item.status_label}"
 
 
 def progress_words(item) -> str:
@@ -595,7 +615,7 @@ def add_updates(document, item) -> None:
     """The updates in the period, oldest first, a numbered line each (the page's list)."""
     add_minor_heading(document, _("Updates in the period"))
     if not item.updates:
-        add_text(document.add_paragraph(), _("No update in the period."), muted=True)
+        add_text(new_paragraph(document), _("No update in the period."), muted=True)
         return
     for update in item.updates:
         paragraph = styled_paragraph(document, "List Bullet")
@@ -606,7 +626,7 @@ def add_updates(document, item) -> None:
 
 def add_minor_heading(document, text) -> None:
     """A small bold line kept with what follows (the page's <h4>)."""
-    paragraph = document.add_paragraph()
+    paragraph = new_paragraph(document)
     paragraph.paragraph_format.keep_with_next = True
     paragraph.paragraph_format.space_before = Pt(6)
     add_text(paragraph, text, bold=True)
@@ -649,14 +669,14 @@ def add_annex(document, briefing) -> None:
     for entry in briefing.annex:
         source = entry.source
         add_text(styled_paragraph(document, "Heading 2"), source.title)
-        line = document.add_paragraph()
+        line = new_paragraph(document)
         add_text(line, source_line(source), muted=True)
         if source.url:
             add_text(line, " · ", muted=True)
             add_link(line, source.url, url=source.url)
         for passage in entry.passages:
             add_quote(document, passage.quote, source).paragraph_format.keep_with_next = True
-            caption = document.add_paragraph()
+            caption = new_paragraph(document)
             title = localized(passage.commitment, "title").text
             add_text(caption, _("Quoted for: %(title)s") % {"title": title}, muted=True)
 

@@ -132,6 +132,12 @@ class Item:
         return self.then is None
 
     @property
+    def status_label(self) -> str:
+        """The status now in words (Status.label: get_status_display rebuilds the field's choices on
+        every call, which a 500-commitment briefing felt)."""
+        return Status(self.commitment.status).label
+
+    @property
     def then_status_label(self) -> str:
         return Status(self.then.status).label if self.then else ""
 
