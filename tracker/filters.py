@@ -14,11 +14,11 @@ from functools import reduce
 
 import django_filters
 from django import forms
-from django.db.models import F, Q
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from . import rules
+from . import rules, search
 from .models import (
     Agency,
     Commitment,
@@ -59,6 +59,7 @@ def _participations_of(values):
 
 
 ROLLUP = "rollup_progress"  # annotated only when sorting by it (see filter_queryset)
+RELEVANCE = "search_relevance"  # likewise
 
 SORTS = {
     "": (_("Announcement order"), ["announced_on", "id"]),
@@ -70,6 +71,8 @@ SORTS = {
     "updated": (_("Longest without an update"), [F(STATE_LAST_UPDATE).asc(nulls_first=True), "id"]),
     # Commitments without sub-commitments have no roll-up and come last.
     "-rollup": (_("Sub-commitments' mean progress"), [F(ROLLUP).desc(nulls_last=True), "id"]),
+    # The best match of the search first (tracker/search.py); without a search, the default order.
+    "relevance": (_("Relevance to the search"), [F(RELEVANCE).asc(), "id"]),
 }
 
 
@@ -141,17 +144,9 @@ class CommitmentFilter(django_filters.FilterSet):
         self.day = day or timezone.localdate()
 
     def filter_text(self, queryset, name, value):
-        value = value.strip()
-        if not value:
+        if not value.strip():
             return queryset
-        # The French versions too: a French reader searches for the words they are shown.
-        return queryset.filter(
-            Q(title__icontains=value)
-            | Q(description__icontains=value)
-            | Q(quote__icontains=value)
-            | Q(title_fr__icontains=value)
-            | Q(description_fr__icontains=value)
-        )
+        return search.commitments_matching(queryset, value)
 
     # Slugs are matched in a subquery rather than a join: SQLite then looks the few ids up once and
     # walks an index on the id, which is several times faster on a large table.
@@ -183,6 +178,12 @@ class CommitmentFilter(django_filters.FilterSet):
         sort = self.form.cleaned_data.get("sort") or ""
         if sort == "-rollup":
             queryset = queryset.annotate(**{ROLLUP: children_mean_progress(self.day)})
+        if sort == "relevance":
+            # Without words to weigh, relevance says nothing: the default order.
+            ranking = search.relevance(self.form.cleaned_data.get("q") or "")
+            if ranking is None:
+                return self.apply(queryset).order_by(*SORTS[""][1])
+            queryset = queryset.annotate(**{RELEVANCE: ranking})
         return self.apply(queryset).order_by(*SORTS[sort][1])
 
     def active(self, skip=()) -> bool:

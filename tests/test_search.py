@@ -1,0 +1,108 @@
+"""Text search (`q`, tracker/search.py): words in any order, prefixes, accents and case folded,
+ranked by relevance when asked; the same answers on SQLite and PostgreSQL (CI runs this file on
+both)."""
+
+import pytest
+
+from tests.factories import make_commitment, make_dialogue
+from tracker import search
+from tracker.models import Commitment
+
+CORPUS = {
+    "climate": dict(title="Exchange Earth observation satellite data", description="Climate monitoring."),
+    "economy": dict(title="Économie spatiale durable", description="A sustainable space economy."),
+    "stem": dict(title="STEM education exchanges", description="Students and teachers on both sides."),
+    "norms": dict(title="Norms for outer space", description="Consultations on the security of space."),
+    "risks": dict(title="Joint analysis of climate change risks", description="Satellite data, shared."),
+}
+
+
+@pytest.fixture
+def corpus(db):
+    dialogue = make_dialogue()
+    return {key: make_commitment(dialogue, **fields) for key, fields in CORPUS.items()}
+
+
+def found(query):
+    return {commitment.title for commitment in search.commitments_matching(Commitment.objects.all(), query)}
+
+
+def titles(corpus, *keys):
+    return {corpus[key].title for key in keys}
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("satellite data", ("climate", "risks")),
+        ("data satellite", ("climate", "risks")),  # any order
+        ("satel", ("climate", "risks")),  # a prefix
+        ("economie", ("economy",)),  # accents folded in the text
+        ("ÉCONOMIE spatiale", ("economy",)),  # and in the query, with case
+        ("space", ("economy", "norms")),  # description and title alike
+        ("climate risks", ("risks",)),  # every word must be there
+        ("students", ("stem",)),
+        ("nothing like it", ()),
+    ],
+)
+def test_words_in_any_order_prefixes_and_accents(corpus, query, expected):
+    assert found(query) == titles(corpus, *expected)
+
+
+def test_a_search_with_no_word_in_it_finds_nothing(corpus):
+    assert found("?!– …") == set()
+
+
+def test_a_french_title_is_searched_too(corpus):
+    corpus["stem"].title_fr = "Enseignement des sciences"
+    corpus["stem"].save()
+    assert found("enseignement") == titles(corpus, "stem")
+
+
+def test_an_edited_title_is_found_at_once_and_the_old_one_no_more(corpus):
+    corpus["norms"].title = "Rules for debris removal"
+    corpus["norms"].save()
+    assert found("debris") == {"Rules for debris removal"}
+    assert found("norms") == set()
+
+
+def test_a_status_update_keeps_the_commitment_findable(corpus, editor):
+    from tracker.services import status_update_create
+
+    status_update_create(
+        commitment=corpus["stem"], author=editor, status="on_track", progress=20, text="Begun."
+    )
+    assert found("stem education") == titles(corpus, "stem")
+
+
+def test_a_deleted_commitment_is_not_found(corpus):
+    corpus["stem"].delete()
+    assert found("students") == set()
+
+
+def test_the_list_ranks_by_relevance_when_asked(viewer_client, db):
+    dialogue = make_dialogue()
+    once = make_commitment(
+        dialogue, title="Survey the coasts, the ocean floor and the harbours of both countries"
+    )
+    often = make_commitment(dialogue, title="Ocean mapping", description="Ocean data from ocean buoys.")
+    make_commitment(dialogue, title="Something else entirely")
+
+    def listed(**query):
+        response = viewer_client.get("/commitments/", {"q": "ocean", **query})
+        return [row.pk for row in response.context["browser"].page.object_list]
+
+    assert listed() == [once.pk, often.pk]  # the default order: as announced
+    assert listed(sort="relevance") == [often.pk, once.pk]
+
+
+def test_relevance_without_a_search_is_the_default_order(viewer_client, corpus):
+    response = viewer_client.get("/commitments/", {"sort": "relevance"})
+    assert response.status_code == 200
+    assert len(response.context["browser"].page.object_list) == len(CORPUS)
+
+
+def test_the_list_page_searches_with_the_same_function(viewer_client, corpus):
+    response = viewer_client.get("/commitments/", {"q": "Économie"})
+    assert corpus["economy"].title in response.content.decode()
+    assert corpus["stem"].title not in response.content.decode()
