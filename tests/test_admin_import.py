@@ -189,7 +189,7 @@ def test_import_creates_commitments_with_themes_and_agencies(editor_client, worl
 def test_preview_shows_new_changed_unchanged_and_error_rows(editor_client, world):
     import_file(editor_client, Commitment, xlsx_file(three_commitments()))
     rows = three_commitments()
-    rows[1] = commitment_row("joint-mission", title="Launch a joint ocean mission")  # changed
+    rows[1] = commitment_row("joint-mission", title="Train students")  # changed
     rows[3] = commitment_row(
         "students", title="Train students", quote="train 500 students by 2027", lead_agencies="Nobody Agency"
     )
@@ -204,7 +204,7 @@ def test_preview_shows_new_changed_unchanged_and_error_rows(editor_client, world
     cells = re.findall(r'<td class="import-type">\s*(?:<strong>)?(\w+)', page)
     assert cells == ["Changed", "Unchanged", "Error", "New"]
     assert "Changed: title" in page
-    assert "Launch a joint ocean mission" in page
+    assert "Train students" in page
     assert "lead_agencies: No agency “Nobody Agency”" in page
     assert "Nothing will be imported while any row has an error" in page
     assert response.context.get("confirm_form") is None
@@ -605,3 +605,26 @@ def test_a_parent_may_be_a_new_row_above_its_children(editor_client, world):
     )
     import_file(editor_client, Commitment, csv_file(rows))
     assert Commitment.objects.get(slug="data-exchange").parent.slug == "joint-mission"
+
+
+# --- the cached pages
+
+
+def test_a_confirmed_import_retires_the_cached_pages_once(editor_client, world):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tracker import caching
+
+    assert "Train students" not in editor_client.get("/commitments/").content.decode()
+    before = caching.data_token()
+    previewed = preview(editor_client, Commitment, xlsx_file(three_commitments()))
+    assert caching.data_token() == before  # the preview writes nothing that lasts
+    with CaptureQueriesContext(connection) as queries:
+        assert confirm(editor_client, Commitment, previewed).status_code == 302
+    stamps = [
+        q["sql"] for q in queries.captured_queries if "tracker_datastamp" in q["sql"] and "UPDATE" in q["sql"]
+    ]
+    assert len(stamps) == 1  # three rows, their agencies and themes: one new token
+    assert caching.data_token() != before
+    assert "Train students" in editor_client.get("/commitments/").content.decode()

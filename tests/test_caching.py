@@ -171,3 +171,31 @@ def test_a_cache_url_that_is_not_redis_is_refused_with_a_message():
 
     with pytest.raises(ImproperlyConfigured, match="TRACKER_CACHE_URL must be a Redis address"):
         page_cache("memcached://127.0.0.1:11211")
+
+
+def test_writes_in_one_change_give_the_data_one_new_token(seed, editor):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    before = caching.data_token()
+    with CaptureQueriesContext(connection) as queries, caching.one_change():
+        post(editor)
+        first_commitment().save()
+        first_commitment().themes.clear()
+    stamps = [
+        q["sql"] for q in queries.captured_queries if "tracker_datastamp" in q["sql"] and "UPDATE" in q["sql"]
+    ]
+    assert len(stamps) == 1
+    assert caching.data_token() != before
+
+
+def test_a_batch_rolled_back_leaves_the_token_and_the_next_write_moves_it(seed, editor):
+    from django.db import transaction
+
+    before = caching.data_token()
+    with pytest.raises(RuntimeError), transaction.atomic(), caching.one_change():
+        first_commitment().save()
+        raise RuntimeError("the import failed")
+    assert caching.data_token() == before
+    first_commitment().save()  # outside any batch again: at once
+    assert caching.data_token() != before

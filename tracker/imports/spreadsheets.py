@@ -32,7 +32,7 @@ from import_export.instance_loaders import BaseInstanceLoader
 from import_export.widgets import Widget
 from simple_history.utils import bulk_create_with_history
 
-from .. import rules
+from .. import caching, rules
 from ..models import Agency, Commitment, Dialogue, Participation, Role, SourceDocument, StatusUpdate, Theme
 from ..models.dialogue import ThemeKind
 from ..quotes import quote_not_verbatim
@@ -649,9 +649,11 @@ class SpreadsheetResource(resources.ModelResource):
         self.previewing = dry_run
         self._sheet_rows = getattr(dataset, "sheet_rows", None) or list(range(2, len(dataset) + 2))
         self._seen_keys = {}
-        return super().import_data_inner(
-            dataset, dry_run, raise_errors, using_transactions, collect_failed_rows, **kwargs
-        )
+        # Inside import_data's transaction: the file's rows retire the cached pages once, not per row.
+        with caching.one_change():
+            return super().import_data_inner(
+                dataset, dry_run, raise_errors, using_transactions, collect_failed_rows, **kwargs
+            )
 
     def before_import_row(self, row, **kwargs):
         key = self.natural_key(row)
