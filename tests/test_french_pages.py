@@ -344,3 +344,33 @@ def test_french_charts_name_months_unambiguously_and_space_their_signs(viewer_cl
         viewer_client.get(theme.get_absolute_url(), headers={"accept-language": "fr"}).content.decode()
     )
     assert "0\u00a0%" in page and not re.search(r"\d%", page)
+
+
+def test_french_charts_draw_with_numbers_the_browser_reads(viewer_client, editor, seed, french):
+    """Coordinates in a chart's SVG are numbers ("12.5"), whatever the language: a French "12,5" in
+    a viewBox, a point or a path leaves the chart drawn wrong or not at all."""
+    from tests.factories import reason_for
+    from tracker.services import status_update_create
+
+    commitment = Commitment.objects.filter(dialogue=seed).first()
+    for day, progress in [("2022-01-10", 10), ("2023-06-20", 35), ("2024-03-05", 60)]:
+        status_update_create(
+            commitment=commitment,
+            author=editor,
+            status="on_track",
+            progress=progress,
+            text="Step.",
+            reported_on=day,
+            **reason_for("on_track"),
+        )
+    theme = commitment.themes.first()
+    for address in (commitment.get_absolute_url(), theme.get_absolute_url(), "/overview/charts/"):
+        page = viewer_client.get(address, headers={"accept-language": "fr"}).content.decode()
+        assert 'lang="fr"' in page, address
+        drawings = re.findall(r"<svg\b.*?</svg>", page, re.S)
+        assert drawings, address
+        for svg in drawings:
+            numbers = re.findall(r'\s(?:x|y|x1|x2|y1|y2|width|height|cx|cy|r)="([^"]*)"', svg)
+            numbers += [n for box in re.findall(r'viewBox="([^"]*)"', svg) for n in box.split()]
+            assert numbers, address
+            assert [n for n in numbers if not re.fullmatch(r"-?\d+(\.\d+)?", n)] == [], address
