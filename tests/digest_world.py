@@ -114,6 +114,17 @@ def user(username, email="", first_name="", last_name="", **extra):
     )
 
 
+def second_reader_like(user, username="bea"):
+    """Another reader (with an address) who follows what `user` follows: one digest run, two readers."""
+    from tracker.models import Follow
+
+    reader = User.objects.create_user(username, email=f"{username}@example.org", first_name=username.title())
+    for follow in Follow.objects.filter(user=user):
+        follow.pk, follow.user = None, reader
+        follow.save()
+    return reader
+
+
 def build_world():
     """Two followed dialogues and one that nobody follows; five people who follow things, only one
     of whom (Ann) should hear about them. Returns a dict of what it made."""

@@ -8,7 +8,6 @@ from email.utils import parseaddr
 
 import docx
 import pytest
-from django.contrib.auth.models import User
 from django.core import mail
 from django.core.management import call_command
 from django.test import override_settings
@@ -16,12 +15,12 @@ from django.urls import reverse
 from django.utils import translation
 from docx.oxml.ns import qn
 
-from tests.digest_world import build_world
+from tests.digest_world import build_world, second_reader_like
 from tests.factories import make_agency, make_commitment, make_dialogue, make_source, make_theme
 from tests.test_dialogue_file import wipe
 from tracker.exports.dialogue_file import dialogue_file, dialogue_file_text
 from tracker.loader import DEFAULT_DIALOGUE_FILE, DialogueFileError, dialogue_load, read_dialogue_file
-from tracker.models import Commitment, Dialogue, Follow, Profile, SourceDocument, Theme, localized
+from tracker.models import Commitment, Dialogue, Profile, SourceDocument, Theme, localized
 from tracker.services.digests import digests_send
 
 FRENCH = {"accept-language": "fr"}
@@ -349,10 +348,7 @@ def test_the_digest_names_things_in_its_readers_language(db):
     none; an English reader's the English."""
     world = build_world()
     ann = world["ann"]
-    bea = User.objects.create_user("bea", email="bea@example.org", first_name="Bea")
-    for follow in Follow.objects.filter(user=ann):
-        follow.pk, follow.user = None, bea
-        follow.save()
+    second_reader_like(ann)
     Profile.objects.create(user=ann, language="fr")
     Dialogue.objects.filter(slug="space").update(name_fr="Dialogue spatial")
     Commitment.objects.filter(title="Exchange Earth observation data").update(

@@ -11,7 +11,6 @@ from email.utils import parseaddr
 
 import polib
 import pytest
-from django.contrib.auth.models import User
 from django.test import override_settings
 from django.urls import reverse
 from django.utils import translation
@@ -211,16 +210,13 @@ def test_each_digest_is_written_in_its_readers_language(db, french):
     switch gets French, the other the site's English (the items written once per language)."""
     from django.core import mail
 
-    from tests.digest_world import build_world
-    from tracker.models import Follow, Profile
+    from tests.digest_world import build_world, second_reader_like
+    from tracker.models import Profile
     from tracker.services.digests import digests_send
 
     world = build_world()
     ann = world["ann"]
-    bea = User.objects.create_user("bea", email="bea@example.org", first_name="Bea")
-    for follow in Follow.objects.filter(user=ann):
-        follow.pk, follow.user = None, bea
-        follow.save()
+    second_reader_like(ann)
     Profile.objects.create(user=ann, language="fr")
     digests_send()
     by_reader = {parseaddr(message.to[0])[1]: message for message in mail.outbox}
