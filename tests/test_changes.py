@@ -123,6 +123,29 @@ def test_counts_at_the_top_count_each_commitment_once(viewer_client, commit, dia
     assert [g.name for g in changes.groups] == ["Climate", "Education"]
 
 
+def test_many_objectives_come_a_page_at_a_time_and_the_counts_cover_them_all(
+    viewer_client, commit, monkeypatch
+):
+    from tracker.selectors.changes import Changes
+
+    monkeypatch.setattr(Changes, "OBJECTIVES_PER_PAGE", 2)
+    for order, name in enumerate(["Air", "Land", "Sea"], start=2):
+        theme = Theme.objects.create(name=name, slug=name.lower(), order=order)
+        commit(f"{name} work", [(D(2022, 5, 1), Status.ON_TRACK, 10)], themes=[theme])
+    first = viewer_client.get(f"/changes/?{WINDOW}")
+    assert [g.name for g in first.context["changes"].groups] == ["Air", "Land"]
+    assert dict((kind, n) for kind, _, n in first.context["changes"].counts)["forward"] == 3
+    page = first.content.decode()
+    assert "Objectives 1–2 of 3 below; the counts above cover all of them." in page
+    assert "Next objectives" in page and "Previous objectives" not in page
+    second = viewer_client.get(f"/changes/?{WINDOW}&page=2", HTTP_HX_REQUEST="true")
+    assert [g.name for g in second.context["changes"].groups] == ["Sea"]
+    assert "Previous objectives" in second.content.decode()
+    # The CSV has every objective whatever the page.
+    rows = viewer_client.get(f"/changes/export.csv?{WINDOW}&page=2").content.decode("utf-8-sig")
+    assert all(f"{name} work" in rows for name in ("Air", "Land", "Sea"))
+
+
 def test_filters_apply_like_the_list(viewer_client, commit):
     commit("Faster", [(D(2022, 3, 1), Status.ON_TRACK, 20), (D(2022, 5, 1), Status.ON_TRACK, 50)])
     commit("Other", [(D(2022, 3, 1), Status.AT_RISK, 20)])

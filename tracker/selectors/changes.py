@@ -10,6 +10,7 @@ import datetime
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from django.core.paginator import Paginator
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
@@ -105,6 +106,10 @@ class Changes(caching.CachedPage):
 
     # Rows listed per objective on the page (the CSV has them all); one objective shows more.
     ROWS_PER_GROUP, ROWS_ONE_GROUP = 25, 500
+    # Objectives per page: a dialogue's objectives fit on one (the U.S.-France dialogue has six
+    # themes); every dialogue at once (120 objectives at 10,000 commitments) would be 3,000 rows,
+    # seconds to draw and more than anyone reads. The counts above the groups cover every page.
+    OBJECTIVES_PER_PAGE = 6
 
     def __init__(self, query_dict, window: Window):
         self.query_dict = query_dict
@@ -202,12 +207,12 @@ class Changes(caching.CachedPage):
             objectives.append((str(NO_OBJECTIVE), "", unlinked))
         return objectives
 
-    def _groups(self, limit: int | None) -> list[ObjectiveGroup]:
-        """Each objective's rows ordered by kind; the first `limit` of each (all when None) are
+    def _groups(self, objectives, limit: int | None) -> list[ObjectiveGroup]:
+        """Each of `objectives`' rows ordered by kind; the first `limit` of each (all when None) are
         described and ordered by kind, then title."""
         order = {kind: i for i, kind in enumerate(KINDS)}
         groups = []
-        for name, slug, rows in self._by_objective:
+        for name, slug, rows in objectives:
             rows = sorted(rows, key=lambda r: (order[r.main_kind], r.pk))
             groups.append(ObjectiveGroup(name, slug, rows, rows if limit is None else rows[:limit]))
         # Every row: name them by the filters' subquery, not by a list of thousands of ids.
@@ -242,14 +247,20 @@ class Changes(caching.CachedPage):
                 rows[update.commitment_id].updates.append(update)
 
     @cached_property
+    def objective_page(self):
+        """The page of objectives asked for (`page`; the last one when past the end)."""
+        return Paginator(self._by_objective, self.OBJECTIVES_PER_PAGE).get_page(self.query_dict.get("page"))
+
+    @cached_property
     def groups(self) -> list[ObjectiveGroup]:
-        """The groups as the page shows them (4 queries)."""
+        """The groups of this page of objectives as the page shows them (4 queries)."""
         several = len(self._by_objective) > 1
-        return self._groups(self.ROWS_PER_GROUP if several else self.ROWS_ONE_GROUP)
+        objectives = self.objective_page.object_list
+        return self._groups(objectives, self.ROWS_PER_GROUP if several else self.ROWS_ONE_GROUP)
 
     def all_groups(self) -> list[ObjectiveGroup]:
         """Every row of every group, described: for the CSV (4 queries)."""
-        return self._groups(None)
+        return self._groups(self._by_objective, None)
 
 
 CHANGES_CSV_COLUMNS = [
