@@ -333,7 +333,9 @@ def card_display(themes: list[Theme], day: datetime.date | None, dialogue: Dialo
     shown_dialogue = dialogue.slug if dialogue else None
     for theme in themes:
         theme.url = links.dated(theme_page(theme.slug), day)
-        theme.size_text = ngettext("%(n)s commitment", "%(n)s commitments", theme.n) % {"n": localize(theme.n)}
+        theme.size_text = ngettext("%(n)s commitment", "%(n)s commitments", theme.n) % {
+            "n": localize(theme.n)
+        }
         theme.completed_text = _("%(share)s completed") % {"share": formatting.percent(theme.share_completed)}
         theme.progress_label = _("Mean progress of %(theme)s") % {"theme": localized(theme, "name").text}
         theme.status_links = [
