@@ -20,11 +20,16 @@ SAFE_IN_PATH = RFC3986_SUBDELIMS + "/~:@"
 ARGUMENT = "reversed-once"
 
 
+def as_of_params(day: datetime.date | None) -> dict[str, str]:
+    """The query parameter that keeps the as-of `day` (none for today)."""
+    return {"as_of": day.isoformat()} if day else {}
+
+
 def dated(url: str, day: datetime.date | None) -> str:
     """`url` keeping the as-of `day` (None, today: nothing to keep)."""
     if not day:
         return url
-    return f"{url}{'&' if '?' in url else '?'}{urlencode({'as_of': day.isoformat()})}"
+    return f"{url}{'&' if '?' in url else '?'}{urlencode(as_of_params(day))}"
 
 
 def with_query(url: str, params: dict) -> str:

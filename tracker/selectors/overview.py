@@ -2,6 +2,7 @@
 why things slip, the latest updates."""
 
 import datetime
+import functools
 from collections import Counter
 from dataclasses import dataclass
 from urllib.parse import urlencode
@@ -325,30 +326,35 @@ def card_display(themes: list[Theme], day: datetime.date | None, dialogue: Dialo
     """What each card shows beyond its counts, ready for the page: its objective's page as of `day`
     (`theme.url`), its size, share completed and the name of its progress bar in words, and a link
     for each status it counts commitments in, to the list of them in the dialogue shown
-    (`theme.status_links`). Prepared once for the page: a reverse(), a |colon and three
-    {% blocktranslate %} per card in the template were over half of the overview's rendering."""
+    (`theme.status_links`).
+
+    Prepared once for the page: a reverse(), a |colon and three {% blocktranslate %} per card in
+    the template were over half of the overview's rendering. So the URLs are reversed and their
+    query strings quoted once, each label translated once, and each distinct number put into words
+    once (a page of 120 cards repeats the same few)."""
     theme_page = links.reverser("tracker:theme_detail")
     commitment_list = reverse("tracker:commitment_list")
     labels = {value: formatting.colon(label) for value, label in Status.choices}
-    shown_dialogue = dialogue.slug if dialogue else None
+    status_query = {value: urlencode({"status": value}) for value in Status.values}
+    tail = urlencode({**({"dialogue": dialogue.slug} if dialogue else {}), **links.as_of_params(day)})
+    tail = f"&{tail}" if tail else ""
+    completed, named = _("%(share)s completed"), _("Mean progress of %(theme)s")
+    number = functools.cache(localize)
+    size_text = functools.cache(
+        lambda n: ngettext("%(n)s commitment", "%(n)s commitments", n) % {"n": number(n)}
+    )
+    completed_text = functools.cache(lambda share: completed % {"share": formatting.percent(share)})
     for theme in themes:
         theme.url = links.dated(theme_page(theme.slug), day)
-        theme.size_text = ngettext("%(n)s commitment", "%(n)s commitments", theme.n) % {
-            "n": localize(theme.n)
-        }
-        theme.completed_text = _("%(share)s completed") % {"share": formatting.percent(theme.share_completed)}
-        theme.progress_label = _("Mean progress of %(theme)s") % {"theme": localized(theme, "name").text}
+        theme.size_text = size_text(theme.n)
+        theme.completed_text = completed_text(theme.share_completed)
+        theme.progress_label = named % {"theme": localized(theme, "name").text}
+        theme_list = f"{commitment_list}?{urlencode({'theme': theme.slug})}"
         theme.status_links = [
             StatusLink(
                 status.value,
-                f"{labels[status.value]} {localize(status.count)}",
-                links.dated(
-                    links.with_query(
-                        commitment_list,
-                        {"theme": theme.slug, "status": status.value, "dialogue": shown_dialogue},
-                    ),
-                    day,
-                ),
+                f"{labels[status.value]} {number(status.count)}",
+                f"{theme_list}&{status_query[status.value]}{tail}",
             )
             for status in theme.by_status
             if status.count
