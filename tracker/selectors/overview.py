@@ -2,6 +2,7 @@
 why things slip, the latest updates."""
 
 import datetime
+import functools
 from collections import Counter
 from dataclasses import dataclass
 from urllib.parse import urlencode
@@ -9,10 +10,12 @@ from urllib.parse import urlencode
 from django.db.models import Case, Count, DateField, F, IntegerField, Q, Sum, Value, When
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import localize
 from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
-from .. import caching, charts, rules
+from .. import caching, charts, formatting, links, rules
 from ..models import (
     Commitment,
     Dialogue,
@@ -22,6 +25,7 @@ from ..models import (
     Theme,
     blocked_expression,
     is_past,
+    localized,
     state_expressions,
 )
 from ..rules import STATE_LAST_UPDATE, STATE_PROGRESS, STATE_REASON, STATE_STATUS
@@ -38,6 +42,15 @@ class DialogueSection:
     dialogue: Dialogue | None
     objectives: list[Theme]
     governance: list[Theme]
+
+
+@dataclass(frozen=True)
+class StatusLink:
+    """A card's count of one status, linked to the list of those commitments."""
+
+    value: str
+    text: str  # the status in words and its count, in the reader's language: "On track: 12"
+    url: str
 
 
 @dataclass
@@ -138,6 +151,7 @@ class Overview(caching.CachedPage):
         """The cards by dialogue (one section for the dialogue chosen), governance apart; themes of
         no dialogue last. Two dialogues' objectives of the same name stay two cards."""
         by_dialogue: dict[int | None, list[Theme]] = {}
+        card_display(self.themes, self.day, self.dialogue)
         for theme in self.themes:
             by_dialogue.setdefault(theme.dialogue_id, []).append(theme)
         sections = [
@@ -306,6 +320,45 @@ def cards(themes: list[Theme], counts: Counter, progress: Counter) -> list[Theme
         theme.share_completed = round(100 * counts[(theme.pk, Status.COMPLETED)] / theme.n) if theme.n else 0
         theme.mean_progress = round(progress[theme.pk] / theme.n) if theme.n else 0
     return themes
+
+
+def card_display(themes: list[Theme], day: datetime.date | None, dialogue: Dialogue | None) -> None:
+    """What each card shows beyond its counts, ready for the page: its objective's page as of `day`
+    (`theme.url`), its size, share completed and the name of its progress bar in words, and a link
+    for each status it counts commitments in, to the list of them in the dialogue shown
+    (`theme.status_links`).
+
+    Prepared once for the page: a reverse(), a |colon and three {% blocktranslate %} per card in
+    the template were over half of the overview's rendering. So the URLs are reversed and their
+    query strings quoted once, each label translated once, and each distinct number put into words
+    once (a page of 120 cards repeats the same few)."""
+    theme_page = links.reverser("tracker:theme_detail")
+    commitment_list = reverse("tracker:commitment_list")
+    labels = {value: formatting.colon(label) for value, label in Status.choices}
+    status_query = {value: urlencode({"status": value}) for value in Status.values}
+    tail = urlencode({**({"dialogue": dialogue.slug} if dialogue else {}), **links.as_of_params(day)})
+    tail = f"&{tail}" if tail else ""
+    completed, named = _("%(share)s completed"), _("Mean progress of %(theme)s")
+    number = functools.cache(localize)
+    size_text = functools.cache(
+        lambda n: ngettext("%(n)s commitment", "%(n)s commitments", n) % {"n": number(n)}
+    )
+    completed_text = functools.cache(lambda share: completed % {"share": formatting.percent(share)})
+    for theme in themes:
+        theme.url = links.dated(theme_page(theme.slug), day)
+        theme.size_text = size_text(theme.n)
+        theme.completed_text = completed_text(theme.share_completed)
+        theme.progress_label = named % {"theme": localized(theme, "name").text}
+        theme_list = f"{commitment_list}?{urlencode({'theme': theme.slug})}"
+        theme.status_links = [
+            StatusLink(
+                status.value,
+                f"{labels[status.value]} {number(status.count)}",
+                f"{theme_list}&{status_query[status.value]}{tail}",
+            )
+            for status in theme.by_status
+            if status.count
+        ]
 
 
 def attention_summary(day: datetime.date | None = None, dialogue_id: int | None = None) -> dict[str, int]:

@@ -4,7 +4,6 @@ format_html escapes every value."""
 
 import datetime
 from html import escape
-from urllib.parse import urlencode
 
 from django import template
 from django.conf import settings
@@ -16,7 +15,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
 
-from .. import formatting
+from .. import formatting, links
 from ..models import ScoreDisplay, score_display
 from ..rules import CLOSED_STATUSES, UNASSESSED, SlipReason, Status
 
@@ -290,28 +289,21 @@ def facet_counts_out_of_band(facets):
     return escaped_markup((FACET_COUNT_OUT_OF_BAND, count) for facet in facets for count in _counts(facet))
 
 
-def _as_of(context):
-    request = context.get("request")
-    day = getattr(request, "as_of", None)
-    return day.isoformat() if day else None
+def _as_of(context) -> datetime.date | None:
+    return getattr(context.get("request"), "as_of", None)
 
 
 @register.simple_tag(takes_context=True)
 def dated(context, url: str) -> str:
     """`url` keeping the as-of date of the page it is on, so a link inside the past stays there."""
-    day = _as_of(context)
-    if not day:
-        return url
-    return f"{url}{'&' if '?' in url else '?'}{urlencode({'as_of': day})}"
+    return links.dated(url, _as_of(context))
 
 
 @register.simple_tag(takes_context=True)
 def dated_url(context, view_name: str, *args, **params) -> str:
     """The URL of `view_name` with `args`, query parameters `params` (empty ones left out) and the
     page's as-of date: `{% dated_url 'tracker:commitment_list' theme=theme.slug status=s.value %}`."""
-    query = {name: value for name, value in params.items() if value not in (None, "")}
-    url = reverse(view_name, args=args)
-    return dated(context, f"{url}?{urlencode(query)}" if query else url)
+    return links.dated(links.with_query(reverse(view_name, args=args), params), _as_of(context))
 
 
 @register.simple_tag(takes_context=True)
