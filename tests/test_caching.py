@@ -199,3 +199,63 @@ def test_a_batch_rolled_back_leaves_the_token_and_the_next_write_moves_it(seed, 
     assert caching.data_token() == before
     first_commitment().save()  # outside any batch again: at once
     assert caching.data_token() != before
+
+
+# --- blank forms: cached by what they show, not by the data token (forms.BlankFieldsCached) -------
+
+
+def test_the_update_form_starts_from_where_the_commitment_stands_after_an_update(editor_client, seed, editor):
+    url = f"/commitments/{first_commitment().pk}/"
+    assert 'name="progress" value="10"' not in editor_client.get(url).content.decode()
+    post(editor)
+    form = editor_client.get(url).content.decode().split('id="update-form"')[1].split("</form>")[0]
+    assert 'name="progress" value="10"' in form
+    assert '<option value="off_track" selected>' in form
+
+
+def test_each_commitment_offers_the_update_form_from_its_own_state(editor_client, seed, editor):
+    post(editor)  # the first commitment is off track at 10 %; the other stands where the seed put it
+    other = Commitment.objects.exclude(pk=first_commitment().pk).exclude(progress=10).first()
+    editor_client.get(f"/commitments/{first_commitment().pk}/")
+    page = editor_client.get(f"/commitments/{other.pk}/").content.decode()
+    form = page.split('id="update-form"')[1].split("</form>")[0]
+    assert f'name="progress" value="{other.progress}"' in form
+    assert 'name="progress" value="10"' not in form
+
+
+def test_the_assessment_form_offers_a_round_planned_at_once(editor_client, seed):
+    url = f"/commitments/{first_commitment().pk}/"
+    add_round()
+    editor_client.get(url)  # the form, at that round
+    dialogue = first_commitment().dialogue
+    # Planned: the form still starts at the latest round held, so only its choices change.
+    added = Round.objects.create(
+        dialogue=dialogue,
+        number=dialogue.rounds.count() + 1,
+        held_on=datetime.date.today() + datetime.timedelta(days=30),
+    )
+    form = editor_client.get(url).content.decode().split('id="assessment-form"')[1].split("</form>")[0]
+    assert f'<option value="{added.pk}"' in form
+
+
+def test_a_blank_form_is_filed_apart_for_each_language_and_starting_value(seed):
+    from django.utils import translation
+
+    from tracker.forms import status_update_form_for
+
+    commitment = first_commitment()
+    english = caching.blank_form_key(status_update_form_for(commitment))
+    with translation.override("fr"):
+        assert caching.blank_form_key(status_update_form_for(commitment)) != english
+    commitment.progress += 1
+    assert caching.blank_form_key(status_update_form_for(commitment)) != english
+
+
+def test_a_refused_update_shows_what_was_typed_not_the_blank_form(editor_client, seed):
+    url = f"/commitments/{first_commitment().pk}/"
+    editor_client.get(url)  # the blank form, now cached
+    refused = editor_client.post(
+        f"{url}updates/", {"status": "on_track", "progress": "250", "text": "Typed."}
+    )
+    assert refused.status_code == 422
+    assert "Typed." in refused.content.decode()

@@ -124,6 +124,29 @@ def remember(token: str, name: str, parts, compute):
     return value
 
 
+def blank_form_key(form) -> str:
+    """A cache key for a blank (unbound) form's fields as rendered: every input of that markup —
+    the form's class, ids and prefix, the reader's language and, per field, its label, help text,
+    starting value, widget attributes (today's date as the pickers' `max`), choices and whether it
+    is required — and nothing of the data token, so the same blank form is rendered once and
+    reused after writes elsewhere. Not for a bound form: its values and errors are the poster's own.
+    Choices are read as the form holds them: not for a form whose choices would each be a query."""
+    fields = [
+        (
+            name,
+            str(field.label),
+            str(field.help_text),
+            field.required,
+            repr(form.get_initial_for_field(field, name)),
+            sorted((key, str(value)) for key, value in field.widget.attrs.items()),
+            [(str(value), str(label)) for value, label in getattr(field, "choices", ())],
+        )
+        for name, field in form.fields.items()
+    ]
+    parts = (type(form).__qualname__, form.auto_id, form.prefix, get_language() or "", fields)
+    return hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
+
+
 class CachedPage:
     """Data for a page whose body a template caches with {% cache page.cache_seconds NAME page.cache_key %}.
 

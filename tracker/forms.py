@@ -1,6 +1,7 @@
 import datetime
 
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.template.defaultfilters import filesizeformat
@@ -8,6 +9,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
+from .caching import blank_form_key
 from .evidence import ALLOWED_KINDS, ALLOWED_WORDS, check_evidence_file, max_bytes
 from .imports.announcements import AnnouncementRefused, extract_text, tidy
 from .models import (
@@ -80,7 +82,20 @@ def with_evidence_files(form) -> None:
     field.help_text = field.help_text_for_limit
 
 
-class StatusUpdateForm(forms.ModelForm):
+class BlankFieldsCached:
+    """A form whose blank fields are the same markup for everyone offered the same starting values
+    (no CSRF token among them: the form tag's template writes it): its template caches them under
+    `blank_fields_key` (caching.blank_form_key), so they are rendered once, not on every page. The
+    forms of the commitment page cost an editor more to render than any other part of it."""
+
+    cache_seconds = settings.TRACKER_CACHE_SECONDS
+
+    @property
+    def blank_fields_key(self) -> str:
+        return blank_form_key(self)
+
+
+class StatusUpdateForm(BlankFieldsCached, forms.ModelForm):
     """What an editor reports. Author and commitment come from the request, never from the form."""
 
     # Shown apart, under a hint: they matter only for an update that slips (rules.SLIP_STATUSES).
@@ -182,7 +197,7 @@ def round_label(round) -> str:
     return f"{round} ({date_format(round.held_on)})"
 
 
-class AssessmentForm(forms.Form):
+class AssessmentForm(BlankFieldsCached, forms.Form):
     """One party's score on a commitment at one round. The commitment and the assessor come from the
     request; the rounds and parties offered are the commitment's dialogue's, given by the caller."""
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from django.db.models import Case, F, IntegerField, Q, Value, When
 from django.utils import timezone
 
+from .. import formatting
 from ..models import Commitment, Status, StatusUpdate, state_expressions
 from ..rules import STATE_PROGRESS, STATE_STATUS
 
@@ -198,6 +199,10 @@ class ProgressPoint:
     status_label: str
     progress: int
     status_changed: bool
+    # The day and the progress as the reader reads them ("30 Jun 2022", "12 %"): the chart writes
+    # each three times (its description, its marks, its table), so they are formatted once here.
+    day_label: str = ""
+    progress_label: str = ""
 
 
 def progress_points(updates) -> list[ProgressPoint]:
@@ -207,15 +212,19 @@ def progress_points(updates) -> list[ProgressPoint]:
     counting = sorted(
         (u for u in updates if u.withdrawn_at is None), key=lambda u: (u.reported_on, u.created_at, u.pk)
     )
+    # Each label translated once, not once per update (get_status_display translates every time).
+    labels = {value: str(label) for value, label in Status.choices}
     points, before = [], Status.NOT_STARTED
     for update in counting:
         points.append(
             ProgressPoint(
                 update.reported_on,
                 update.status,
-                update.get_status_display(),
+                labels.get(update.status, update.status),
                 update.progress,
                 update.status != before,
+                formatting.local_date(update.reported_on, "SHORT_DATE_FORMAT"),
+                formatting.percent(update.progress),
             )
         )
         before = update.status

@@ -55,10 +55,9 @@ def trail_updates(day: datetime.date | None):
 def commitment_for_page(day: datetime.date | None):
     """A commitment as it stood on `day` with its dialogue, source, parent, themes, agencies,
     children and the trail cut at that day (6 queries), and whether a blocker held it up then
-    (`is_blocked`)."""
+    (`is_blocked`, annotated by commitments_for_listing)."""
     return (
         commitments_for_listing(day)
-        .with_blocked(day)
         .select_related("source", "parent")
         .prefetch_related(
             Prefetch("children", queryset=Commitment.objects.as_of(day).order_by("id")),
