@@ -43,6 +43,7 @@ from .commitment import (
     state_expressions,
 )
 from .content import Localized, TranslatedContent, localized, localized_text
+from .counts import CommitmentCount, CountDimension
 from .dialogue import (
     Dialogue,
     Round,
@@ -83,8 +84,10 @@ __all__ = [
     "Agency",
     "Assessment",
     "Commitment",
+    "CommitmentCount",
     "CommitmentQuerySet",
     "CommitmentStateIterable",
+    "CountDimension",
     "DataStamp",
     "DigestSent",
     "DigestStatus",

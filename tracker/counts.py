@@ -1,0 +1,316 @@
+"""Maintained counts: the commitments counted by dialogue and status, overall and per theme, agency,
+country and reason for slippage, kept in step by the writes instead of recounted by every page.
+
+The list's facets and the overview's cards count today's commitments by their stored state (status,
+progress, slip reason). Counting them afresh costs GROUP BYs over every commitment and every link
+(30–60 ms at 10,000 commitments); reading counts kept up to date costs one small query. The table,
+`tracker_commitmentcount` (models.CommitmentCount), holds one row per (dimension, code, dialogue,
+status) with the number of commitments and the sum of their progress:
+
+- `all`: every commitment (code "");
+- `theme` and `agency`: one per link (code: the theme's or agency's id; a commitment links a theme
+  or an agency once, by unique constraints, so links are commitments);
+- `country`: distinct commitments with at least one agency of that country (code: the country);
+- `reason`: the commitments whose latest update gives that reason for slipping (code: the reason).
+
+A row's dialogue and status are its commitment's, so a facet with a status or dialogue filter in
+force sums the rows of the chosen ones: commitments have one of each, so the sums never count one
+twice. Any other filter (agency, theme, text…), or a past day, still counts from the commitments.
+
+Why database triggers and not the services or signals: every write then keeps the counts whatever
+makes it — the pages, the admin, the spreadsheet import, the API, `QuerySet.update()`, bulk
+inserts, Django's cascades — and in the writer's own transaction, so a rolled-back write leaves
+no trace and two writers never race on a count (each adds its difference in place). Triggers on:
+
+- tracker_commitment: an insert adds its contribution (to all, reason, and to the theme, agency and
+  country rows of any links it already has), a delete subtracts it, and an update of the status,
+  progress, dialogue or slip reason subtracts the old contribution and adds the new one;
+- the theme links and the participations: an insert adds the link's contribution with its
+  commitment's current state, a delete subtracts it (nothing when the commitment is already gone:
+  its own delete took its links' share with it), an update does both.
+
+A country counts a commitment once: a participation adds to its country only when no *other*
+participation of the same commitment has that country, and removes from it on the same condition.
+On PostgreSQL that test runs in a BEFORE trigger, which sees the rows its statement has written so
+far; an AFTER trigger there would see the whole statement's rows (a bulk insert of two agencies of
+one country would then add nothing). SQLite runs row triggers one row at a time either way.
+(A BEFORE trigger runs even for a row that `bulk_create(ignore_conflicts=True)` then skips: nothing
+inserts participations that way; do not start to without revisiting this.)
+
+Rows are never deleted: one that falls to zero stays (readers skip zeros). The migration that
+creates the table (0019) calls `install`, which also fills it from the data there. Django remakes a
+table on SQLite for some later changes (altering a column, some constraints), which drops its
+triggers: a migration that does that to tracker_commitment, its theme links or tracker_participation
+must call `install` again (tests/test_counts.py fails otherwise: it checks the triggers are there).
+"""
+
+from django.db.models import IntegerField, Sum, Value
+
+from .models import CommitmentCount, CountDimension
+
+TABLE = "tracker_commitmentcount"
+THEME_LINKS = "tracker_commitment_themes"
+PARTICIPATIONS = "tracker_participation"
+# The commitment's columns its contribution depends on: an update of any other leaves the counts alone.
+COUNTED_COLUMNS = ("status", "progress", "dialogue_id", "slip_reason")
+# The triggers install() creates, by table: what the test checks is still there after migrations.
+TRIGGERS = {
+    "tracker_commitment": "tracker_count_commitment",
+    THEME_LINKS: "tracker_count_theme_link",
+    PARTICIPATIONS: "tracker_count_participation",
+}
+
+
+# --- reading
+
+
+def facet_counts(statuses: list[str], dialogue_ids: list[int] | None) -> dict[str, dict]:
+    """Today's counts for the list's facets when only status and dialogue filters are in force (1 query).
+
+    `statuses`: the chosen statuses (none: all); `dialogue_ids`: the chosen dialogues' ids (None: all).
+    Returns counts by kind: "status" (with the dialogue filter applied), "dialogue" (keyed by id, with
+    the status filter), and "theme", "agency" (keyed by id), "country", "reason" (by code), with both.
+    """
+    everything = CommitmentCount.objects.filter(dimension=CountDimension.ALL).exclude(n=0)
+    linked = CommitmentCount.objects.exclude(dimension=CountDimension.ALL)
+    if statuses:
+        linked = linked.filter(status__in=statuses)
+    if dialogue_ids is not None:
+        linked = linked.filter(dialogue_id__in=dialogue_ids)
+    no_dialogue, no_status = Value(None, IntegerField()), Value("")
+    rows = (
+        everything.order_by()
+        .values_list("dimension", "code", "dialogue_id", "status", "n")
+        .union(
+            linked.order_by()
+            .values("dimension", "code")
+            .annotate(dialogue=no_dialogue, no_status=no_status, total=Sum("n"))
+            .filter(total__gt=0)
+            .values_list("dimension", "code", "dialogue", "no_status", "total"),
+            all=True,
+        )
+    )
+    counts: dict[str, dict] = {
+        "status": {},
+        "dialogue": {},
+        "theme": {},
+        "agency": {},
+        "country": {},
+        "reason": {},
+    }
+    for dimension, code, dialogue_id, status, n in rows:
+        if dimension != CountDimension.ALL:
+            by_id = dimension in (CountDimension.THEME, CountDimension.AGENCY)
+            counts[dimension][int(code) if by_id else code] = n
+            continue
+        if dialogue_ids is None or dialogue_id in dialogue_ids:
+            counts["status"][status] = counts["status"].get(status, 0) + n
+        if not statuses or status in statuses:
+            counts["dialogue"][dialogue_id] = counts["dialogue"].get(dialogue_id, 0) + n
+    return counts
+
+
+def theme_status_counts(dialogue_id: int | None = None):
+    """Today's (theme id, status, commitments, summed progress) rows, of one dialogue's commitments
+    when given (1 query, a few rows per theme)."""
+    rows = CommitmentCount.objects.filter(dimension=CountDimension.THEME).exclude(n=0)
+    if dialogue_id is not None:
+        rows = rows.filter(dialogue_id=dialogue_id)
+    return (
+        rows.values("code", "status")
+        .annotate(commitments=Sum("n"), progress=Sum("progress_sum"))
+        .order_by()
+        .values_list("code", "status", "commitments", "progress")
+    )
+
+
+# --- the schema (called by migrations)
+
+
+def _add(select: str) -> str:
+    """Add the rows `select` gives (dimension, code, dialogue, status, n, progress) to the counts.
+
+    `WHERE` in every select: SQLite reads an upsert's `ON CONFLICT` as a join's `ON` without one.
+    """
+    return (
+        f"INSERT INTO {TABLE} (dimension, code, dialogue_id, status, n, progress_sum) {select} "
+        "ON CONFLICT (dimension, code, dialogue_id, status) DO UPDATE SET "
+        f"n = {TABLE}.n + excluded.n, progress_sum = {TABLE}.progress_sum + excluded.progress_sum"
+    )
+
+
+def _commitment_contribution(row: str, sign: int) -> list[str]:
+    """Statements that add (sign 1) or take away (-1) the commitment `row` (new or old) everywhere it counts."""
+    counted = f"{row}.dialogue_id, {row}.status, {sign}, {sign} * {row}.progress"
+    return [
+        _add(f"SELECT 'all', '', {counted} WHERE 1 = 1"),
+        _add(f"SELECT 'reason', {row}.slip_reason, {counted} WHERE {row}.slip_reason <> ''"),
+        _add(
+            f"SELECT 'theme', CAST(l.theme_id AS TEXT), {counted} FROM {THEME_LINKS} l "
+            f"WHERE l.commitment_id = {row}.id"
+        ),
+        _add(
+            f"SELECT 'agency', CAST(p.agency_id AS TEXT), {counted} FROM {PARTICIPATIONS} p "
+            f"WHERE p.commitment_id = {row}.id"
+        ),
+        _add(
+            f"SELECT DISTINCT 'country', p.country, {counted} FROM {PARTICIPATIONS} p "
+            f"WHERE p.commitment_id = {row}.id"
+        ),
+    ]
+
+
+def _theme_link_contribution(row: str, sign: int) -> list[str]:
+    return [
+        _add(
+            f"SELECT 'theme', CAST({row}.theme_id AS TEXT), c.dialogue_id, c.status, {sign}, "
+            f"{sign} * c.progress FROM tracker_commitment c WHERE c.id = {row}.commitment_id"
+        )
+    ]
+
+
+def _participation_contribution(row: str, sign: int) -> list[str]:
+    """The agency's share, and the country's when no other participation of the commitment has it."""
+    counted = f"c.dialogue_id, c.status, {sign}, {sign} * c.progress FROM tracker_commitment c"
+    return [
+        _add(f"SELECT 'agency', CAST({row}.agency_id AS TEXT), {counted} WHERE c.id = {row}.commitment_id"),
+        _add(
+            f"SELECT 'country', {row}.country, {counted} WHERE c.id = {row}.commitment_id AND NOT EXISTS "
+            f"(SELECT 1 FROM {PARTICIPATIONS} o WHERE o.commitment_id = {row}.commitment_id "
+            f"AND o.country = {row}.country AND o.id <> {row}.id)"
+        ),
+    ]
+
+
+# (table, its contribution, the columns an update must touch to change the counts)
+_COUNTED_TABLES = [
+    ("tracker_commitment", _commitment_contribution, COUNTED_COLUMNS),
+    (THEME_LINKS, _theme_link_contribution, ("commitment_id", "theme_id")),
+    (PARTICIPATIONS, _participation_contribution, ("commitment_id", "agency_id", "country")),
+]
+
+
+def _fill() -> list[str]:
+    """Empty the counts and count every commitment afresh."""
+    counted = "c.dialogue_id, c.status, COUNT(*), SUM(c.progress)"
+    grouping = "c.dialogue_id, c.status"
+    commitments = "tracker_commitment c"
+    return [
+        f"DELETE FROM {TABLE}",
+        _add(f"SELECT 'all', '', {counted} FROM {commitments} WHERE 1 = 1 GROUP BY {grouping}"),
+        _add(
+            f"SELECT 'reason', c.slip_reason, {counted} FROM {commitments} WHERE c.slip_reason <> '' "
+            f"GROUP BY c.slip_reason, {grouping}"
+        ),
+        _add(
+            f"SELECT 'theme', CAST(l.theme_id AS TEXT), {counted} FROM {THEME_LINKS} l "
+            f"JOIN {commitments} ON c.id = l.commitment_id WHERE 1 = 1 GROUP BY l.theme_id, {grouping}"
+        ),
+        _add(
+            f"SELECT 'agency', CAST(p.agency_id AS TEXT), {counted} FROM {PARTICIPATIONS} p "
+            f"JOIN {commitments} ON c.id = p.commitment_id WHERE 1 = 1 GROUP BY p.agency_id, {grouping}"
+        ),
+        _add(
+            f"SELECT 'country', p.country, {counted} FROM "
+            f"(SELECT DISTINCT commitment_id, country FROM {PARTICIPATIONS}) p "
+            f"JOIN {commitments} ON c.id = p.commitment_id WHERE 1 = 1 GROUP BY p.country, {grouping}"
+        ),
+    ]
+
+
+def install(schema_editor) -> None:
+    """Create (or re-create) the triggers for the database in use, and fill the counts from the rows there."""
+    for statement in install_statements(schema_editor.connection.vendor == "postgresql"):
+        schema_editor.execute(statement)
+
+
+def install_statements(postgresql: bool) -> list[str]:
+    return [*uninstall_statements(postgresql), *_triggers(postgresql), *_fill()]
+
+
+def uninstall(schema_editor) -> None:
+    for statement in uninstall_statements(schema_editor.connection.vendor == "postgresql"):
+        schema_editor.execute(statement)
+
+
+def uninstall_statements(postgresql: bool) -> list[str]:
+    if postgresql:
+        return [
+            statement
+            for table, name in TRIGGERS.items()
+            for statement in (
+                f"DROP TRIGGER IF EXISTS {name} ON {table}",
+                f"DROP TRIGGER IF EXISTS {name}_update ON {table}",
+                f"DROP FUNCTION IF EXISTS {name}()",
+            )
+        ]
+    return [
+        f"DROP TRIGGER IF EXISTS {name}_{when}" for name in TRIGGERS.values() for when in ("ai", "ad", "au")
+    ]
+
+
+def _changed(columns) -> str:
+    return " OR ".join(f"old.{column} <> new.{column}" for column in columns)
+
+
+def _triggers(postgresql: bool) -> list[str]:
+    return [
+        statement
+        for table, contribution, columns in _COUNTED_TABLES
+        for statement in (
+            _postgresql_triggers(table, contribution, columns)
+            if postgresql
+            else _sqlite_triggers(table, contribution, columns)
+        )
+    ]
+
+
+def _sqlite_triggers(table, contribution, columns) -> list[str]:
+    name = TRIGGERS[table]
+
+    def body(*statements):
+        return "BEGIN " + " ".join(f"{statement};" for statement in statements) + " END"
+
+    return [
+        f"CREATE TRIGGER {name}_ai AFTER INSERT ON {table} {body(*contribution('new', 1))}",
+        f"CREATE TRIGGER {name}_ad AFTER DELETE ON {table} {body(*contribution('old', -1))}",
+        f"CREATE TRIGGER {name}_au AFTER UPDATE OF {', '.join(columns)} ON {table} WHEN {_changed(columns)} "
+        f"{body(*contribution('old', -1), *contribution('new', 1))}",
+    ]
+
+
+def _postgresql_triggers(table, contribution, columns) -> list[str]:
+    name = TRIGGERS[table]
+    # Participations: BEFORE, so that the country test sees only the rows written before this one
+    # (see the module's docstring). The others: AFTER, which fires only for rows really written.
+    before = table == PARTICIPATIONS
+    when = "BEFORE" if before else "AFTER"
+    # A BEFORE trigger returns the row to write (OLD lets a delete go ahead); an AFTER one, nothing.
+    returned = "IF TG_OP = 'DELETE' THEN RETURN OLD; END IF; RETURN NEW;" if before else "RETURN NULL;"
+    remove = " ".join(f"{statement};" for statement in contribution("OLD", -1))
+    add = " ".join(f"{statement};" for statement in contribution("NEW", 1))
+    return [
+        f"CREATE FUNCTION {name}() RETURNS trigger AS $$ BEGIN "
+        f"IF TG_OP IN ('UPDATE', 'DELETE') THEN {remove} END IF; "
+        f"IF TG_OP IN ('UPDATE', 'INSERT') THEN {add} END IF; "
+        f"{returned} END $$ LANGUAGE plpgsql",
+        f"CREATE TRIGGER {name} {when} INSERT OR DELETE ON {table} FOR EACH ROW EXECUTE FUNCTION {name}()",
+        f"CREATE TRIGGER {name}_update {when} UPDATE OF {', '.join(columns)} ON {table} FOR EACH ROW "
+        f"WHEN ({_changed(columns).replace('old.', 'OLD.').replace('new.', 'NEW.')}) EXECUTE FUNCTION {name}()",
+    ]
+
+
+def installed_triggers(connection) -> set[str]:
+    """The names of the counting triggers present in the database (what a lost trigger shows up in)."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT tgname FROM pg_trigger WHERE NOT tgisinternal")
+        else:
+            cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+        return {name for (name,) in cursor.fetchall() if name.startswith("tracker_count_")}
+
+
+def expected_triggers(connection) -> set[str]:
+    if connection.vendor == "postgresql":
+        return {trigger for name in TRIGGERS.values() for trigger in (name, f"{name}_update")}
+    return {f"{name}_{when}" for name in TRIGGERS.values() for when in ("ai", "ad", "au")}
