@@ -290,3 +290,16 @@ def test_install_fills_the_counts_from_the_data_there(small_world, editor):
         for statement in counts.install_statements(connection.vendor == "postgresql"):
             cursor.execute(statement)
     assert_counts_are_a_recount()
+
+
+def test_two_agencies_of_one_country_written_in_one_statement_count_the_commitment_once(db):
+    commitment = make_commitment(slug="one-country")
+    agencies = [make_agency(name=f"Agency {i}", country="FR") for i in range(2)]
+    Participation.objects.bulk_create(
+        [Participation(commitment=commitment, agency=agency, country="FR") for agency in agencies]
+    )
+    assert CommitmentCount.objects.get(dimension="country", code="FR").n == 1
+    Participation.objects.filter(commitment=commitment).update(country="GB")
+    assert_counts_are_a_recount()
+    Participation.objects.filter(commitment=commitment).delete()
+    assert_counts_are_a_recount()
