@@ -46,7 +46,7 @@ must call `install` again (tests/test_counts.py fails otherwise: it checks the t
 
 from django.db.models import IntegerField, Sum, Value
 
-from .models import CommitmentCount, CountDimension
+from .models import ANY_DIALOGUE, CommitmentCount, CountDimension
 
 TABLE = "tracker_commitmentcount"
 THEME_LINKS = "tracker_commitment_themes"
@@ -71,12 +71,17 @@ def facet_counts(statuses: list[str], dialogue_ids: list[int] | None) -> dict[st
     Returns counts by kind: "status" (with the dialogue filter applied), "dialogue" (keyed by id, with
     the status filter), and "theme", "agency" (keyed by id), "country", "reason" (by code), with both.
     """
-    everything = CommitmentCount.objects.filter(dimension=CountDimension.ALL).exclude(n=0)
-    linked = CommitmentCount.objects.exclude(dimension=CountDimension.ALL)
+    everything = (
+        CommitmentCount.objects.filter(dimension=CountDimension.ALL)
+        .exclude(dialogue_id=ANY_DIALOGUE)
+        .exclude(n=0)
+    )
+    # Without a dialogue filter, the rows for any dialogue: a few per theme or agency, not one per dialogue too.
+    linked = CommitmentCount.objects.filter(
+        dialogue_id__in=[ANY_DIALOGUE] if dialogue_ids is None else dialogue_ids
+    ).exclude(dimension=CountDimension.ALL)
     if statuses:
         linked = linked.filter(status__in=statuses)
-    if dialogue_ids is not None:
-        linked = linked.filter(dialogue_id__in=dialogue_ids)
     no_dialogue, no_status = Value(None, IntegerField()), Value("")
     rows = (
         everything.order_by()
@@ -113,9 +118,9 @@ def facet_counts(statuses: list[str], dialogue_ids: list[int] | None) -> dict[st
 def theme_status_counts(dialogue_id: int | None = None):
     """Today's (theme id, status, commitments, summed progress) rows, of one dialogue's commitments
     when given (1 query, a few rows per theme)."""
-    rows = CommitmentCount.objects.filter(dimension=CountDimension.THEME).exclude(n=0)
-    if dialogue_id is not None:
-        rows = rows.filter(dialogue_id=dialogue_id)
+    rows = CommitmentCount.objects.filter(
+        dimension=CountDimension.THEME, dialogue_id=ANY_DIALOGUE if dialogue_id is None else dialogue_id
+    ).exclude(n=0)
     return (
         rows.values("code", "status")
         .annotate(commitments=Sum("n"), progress=Sum("progress_sum"))
@@ -139,9 +144,22 @@ def _add(select: str) -> str:
     )
 
 
-def _commitment_contribution(row: str, sign: int) -> list[str]:
+def _each_grain(contribution):
+    """`contribution(row, sign, dialogue)` made for the row's own dialogue and for ANY_DIALOGUE."""
+
+    def statements(row: str, sign: int) -> list[str]:
+        return [
+            *contribution(row, sign, dialogue=None),
+            *contribution(row, sign, dialogue=str(ANY_DIALOGUE)),
+        ]
+
+    return statements
+
+
+@_each_grain
+def _commitment_contribution(row: str, sign: int, dialogue: str | None) -> list[str]:
     """Statements that add (sign 1) or take away (-1) the commitment `row` (new or old) everywhere it counts."""
-    counted = f"{row}.dialogue_id, {row}.status, {sign}, {sign} * {row}.progress"
+    counted = f"{dialogue or f'{row}.dialogue_id'}, {row}.status, {sign}, {sign} * {row}.progress"
     return [
         _add(f"SELECT 'all', '', {counted} WHERE 1 = 1"),
         _add(f"SELECT 'reason', {row}.slip_reason, {counted} WHERE {row}.slip_reason <> ''"),
@@ -160,18 +178,22 @@ def _commitment_contribution(row: str, sign: int) -> list[str]:
     ]
 
 
-def _theme_link_contribution(row: str, sign: int) -> list[str]:
+@_each_grain
+def _theme_link_contribution(row: str, sign: int, dialogue: str | None) -> list[str]:
     return [
         _add(
-            f"SELECT 'theme', CAST({row}.theme_id AS TEXT), c.dialogue_id, c.status, {sign}, "
+            f"SELECT 'theme', CAST({row}.theme_id AS TEXT), {dialogue or 'c.dialogue_id'}, c.status, {sign}, "
             f"{sign} * c.progress FROM tracker_commitment c WHERE c.id = {row}.commitment_id"
         )
     ]
 
 
-def _participation_contribution(row: str, sign: int) -> list[str]:
+@_each_grain
+def _participation_contribution(row: str, sign: int, dialogue: str | None) -> list[str]:
     """The agency's share, and the country's when no other participation of the commitment has it."""
-    counted = f"c.dialogue_id, c.status, {sign}, {sign} * c.progress FROM tracker_commitment c"
+    counted = (
+        f"{dialogue or 'c.dialogue_id'}, c.status, {sign}, {sign} * c.progress FROM tracker_commitment c"
+    )
     return [
         _add(f"SELECT 'agency', CAST({row}.agency_id AS TEXT), {counted} WHERE c.id = {row}.commitment_id"),
         _add(
@@ -191,12 +213,15 @@ _COUNTED_TABLES = [
 
 
 def _fill() -> list[str]:
-    """Empty the counts and count every commitment afresh."""
-    counted = "c.dialogue_id, c.status, COUNT(*), SUM(c.progress)"
-    grouping = "c.dialogue_id, c.status"
+    """Empty the counts and count every commitment afresh, by dialogue and for any dialogue."""
+    return [f"DELETE FROM {TABLE}", *_fill_grain("c.dialogue_id"), *_fill_grain(str(ANY_DIALOGUE))]
+
+
+def _fill_grain(dialogue: str) -> list[str]:
+    counted = f"{dialogue}, c.status, COUNT(*), SUM(c.progress)"
+    grouping = "c.status" if dialogue == str(ANY_DIALOGUE) else "c.dialogue_id, c.status"
     commitments = "tracker_commitment c"
     return [
-        f"DELETE FROM {TABLE}",
         _add(f"SELECT 'all', '', {counted} FROM {commitments} WHERE 1 = 1 GROUP BY {grouping}"),
         _add(
             f"SELECT 'reason', c.slip_reason, {counted} FROM {commitments} WHERE c.slip_reason <> '' "

@@ -50,6 +50,7 @@ class Migration(migrations.Migration):
                 ("progress_sum", models.BigIntegerField(default=0)),
             ],
             options={
+                "indexes": [models.Index(fields=["dialogue_id", "status"], name="commitmentcount_dialogue")],
                 "constraints": [
                     models.UniqueConstraint(
                         fields=("dimension", "code", "dialogue_id", "status"), name="commitmentcount_unique"

@@ -3,6 +3,10 @@ for slippage: a small table kept in step by database triggers (see tracker/count
 
 from django.db import models
 
+# The dialogue of the rows that count every dialogue's commitments together: an unfiltered list or
+# overview then reads a few rows per theme or agency, not one per dialogue as well.
+ANY_DIALOGUE = 0
+
 
 class CountDimension(models.TextChoices):
     ALL = "all", "all"
@@ -15,7 +19,8 @@ class CountDimension(models.TextChoices):
 class CommitmentCount(models.Model):
     """How many commitments of one dialogue in one status fall under one theme, agency, country or
     reason (`code`: the theme or agency id, the country or reason code; "" for all), and the sum of
-    their progress. Written only by the triggers tracker/counts.py installs: never save one."""
+    their progress; each count is kept twice, under its dialogue and under ANY_DIALOGUE. Written only
+    by the triggers tracker/counts.py installs: never save one."""
 
     dimension = models.CharField(max_length=10, choices=CountDimension.choices)
     code = models.CharField(max_length=20, blank=True)
@@ -32,6 +37,8 @@ class CommitmentCount(models.Model):
                 fields=["dimension", "code", "dialogue_id", "status"], name="commitmentcount_unique"
             ),
         ]
+        # What the facets read: one dialogue's rows (or ANY_DIALOGUE's), in the statuses chosen.
+        indexes = [models.Index(fields=["dialogue_id", "status"], name="commitmentcount_dialogue")]
 
     def __str__(self):
         return f"{self.dimension} {self.code} · dialogue {self.dialogue_id} · {self.status}: {self.n}"
