@@ -5,7 +5,8 @@ from collections import Counter
 
 import pytest
 from django.db import connection, transaction
-from django.db.models import ProtectedError
+from django.db.models import Count, ProtectedError
+from django.http import QueryDict
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -24,6 +25,8 @@ from tracker.models import (
     Theme,
 )
 from tracker.rules import SLIP_STATUSES, SlipReason
+from tracker.selectors.commitment_list import CommitmentBrowser
+from tracker.selectors.overview import theme_counts, theme_links_as_of
 
 COUNTRIES = ["US", "FR", "GB"]
 # Names and slugs made here are numbered from one counter: counting rows would repeat a deleted one's.
@@ -319,3 +322,38 @@ def test_two_agencies_of_one_country_written_in_one_statement_count_the_commitme
     assert_counts_are_a_recount()
     Participation.objects.filter(commitment=commitment).delete()
     assert_counts_are_a_recount()
+
+
+def facets_of(query: str, maintained: bool) -> list:
+    browser = CommitmentBrowser(QueryDict(query), page_size=10)
+    if not maintained:
+        browser._maintained_counts_answer = lambda: False
+    return [
+        (f.name, [(o.value, o.count, o.selected) for o in f.options], f.unknown)
+        for f in browser._count_facets()
+    ]
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "",
+        "status=on_track",
+        "status=on_track&status=at_risk",
+        "dialogue=d-one",
+        "dialogue=d-two&status=at_risk",
+    ],
+)
+def test_the_facets_read_from_the_counts_are_those_counted(small_world, editor, query):
+    for a, b, c in [(0, 1, 30), (1, 2, 60), (2, 3, 10), (3, 1, 90)]:
+        post_status_update(a=a, b=b, c=c, editor=editor)
+    assert facets_of(query, maintained=True) == facets_of(query, maintained=False)
+
+
+def test_the_overviews_cards_read_from_the_counts_are_those_counted(small_world, editor):
+    post_status_update(a=0, b=1, c=30, editor=editor)
+    for dialogue_id in (None, *Dialogue.objects.values_list("pk", flat=True)):
+        maintained = theme_counts(None, dialogue_id)
+        # What the overview counted before the maintained counts, today: the theme links grouped.
+        rows = theme_links_as_of(None, dialogue_id).values("theme_id", "state_status").annotate(n=Count("pk"))
+        assert maintained[0] == Counter({(r["theme_id"], r["state_status"]): r["n"] for r in rows})
