@@ -144,63 +144,93 @@ def _add(select: str) -> str:
     )
 
 
+def _columns(dimension: str, code: str, dialogue: str, status: str, sign: int, progress: str) -> str:
+    """A contribution's select list, named (so that an update can sum the old and new ones)."""
+    return (
+        f"{dimension} AS dimension, {code} AS code, {dialogue} AS dialogue_id, {status} AS status, "
+        f"{sign} AS n, {sign} * {progress} AS progress"
+    )
+
+
 def _each_grain(contribution):
     """`contribution(row, sign, dialogue)` made for the row's own dialogue and for ANY_DIALOGUE."""
 
-    def statements(row: str, sign: int) -> list[str]:
+    def selects(row: str, sign: int) -> list[str]:
         return [
             *contribution(row, sign, dialogue=None),
             *contribution(row, sign, dialogue=str(ANY_DIALOGUE)),
         ]
 
-    return statements
+    return selects
 
 
 @_each_grain
 def _commitment_contribution(row: str, sign: int, dialogue: str | None) -> list[str]:
-    """Statements that add (sign 1) or take away (-1) the commitment `row` (new or old) everywhere it counts."""
-    counted = f"{dialogue or f'{row}.dialogue_id'}, {row}.status, {sign}, {sign} * {row}.progress"
+    """Selects of what the commitment `row` (new or old) adds (sign 1) or takes away (-1) where it counts."""
+
+    def counted(dimension, code):
+        return _columns(
+            dimension, code, dialogue or f"{row}.dialogue_id", f"{row}.status", sign, f"{row}.progress"
+        )
+
     return [
-        _add(f"SELECT 'all', '', {counted} WHERE 1 = 1"),
-        _add(f"SELECT 'reason', {row}.slip_reason, {counted} WHERE {row}.slip_reason <> ''"),
-        _add(
-            f"SELECT 'theme', CAST(l.theme_id AS TEXT), {counted} FROM {THEME_LINKS} l "
-            f"WHERE l.commitment_id = {row}.id"
-        ),
-        _add(
-            f"SELECT 'agency', CAST(p.agency_id AS TEXT), {counted} FROM {PARTICIPATIONS} p "
-            f"WHERE p.commitment_id = {row}.id"
-        ),
-        _add(
-            f"SELECT DISTINCT 'country', p.country, {counted} FROM {PARTICIPATIONS} p "
-            f"WHERE p.commitment_id = {row}.id"
-        ),
+        f"SELECT {counted(repr('all'), repr(''))} WHERE 1 = 1",
+        f"SELECT {counted(repr('reason'), f'{row}.slip_reason')} WHERE {row}.slip_reason <> ''",
+        f"SELECT {counted(repr('theme'), 'CAST(l.theme_id AS TEXT)')} FROM {THEME_LINKS} l "
+        f"WHERE l.commitment_id = {row}.id",
+        f"SELECT {counted(repr('agency'), 'CAST(p.agency_id AS TEXT)')} FROM {PARTICIPATIONS} p "
+        f"WHERE p.commitment_id = {row}.id",
+        f"SELECT DISTINCT {counted(repr('country'), 'p.country')} FROM {PARTICIPATIONS} p "
+        f"WHERE p.commitment_id = {row}.id",
     ]
 
 
 @_each_grain
 def _theme_link_contribution(row: str, sign: int, dialogue: str | None) -> list[str]:
-    return [
-        _add(
-            f"SELECT 'theme', CAST({row}.theme_id AS TEXT), {dialogue or 'c.dialogue_id'}, c.status, {sign}, "
-            f"{sign} * c.progress FROM tracker_commitment c WHERE c.id = {row}.commitment_id"
-        )
-    ]
+    counted = _columns(
+        "'theme'",
+        f"CAST({row}.theme_id AS TEXT)",
+        dialogue or "c.dialogue_id",
+        "c.status",
+        sign,
+        "c.progress",
+    )
+    return [f"SELECT {counted} FROM tracker_commitment c WHERE c.id = {row}.commitment_id"]
 
 
 @_each_grain
 def _participation_contribution(row: str, sign: int, dialogue: str | None) -> list[str]:
     """The agency's share, and the country's when no other participation of the commitment has it."""
-    counted = (
-        f"{dialogue or 'c.dialogue_id'}, c.status, {sign}, {sign} * c.progress FROM tracker_commitment c"
-    )
+
+    def counted(dimension, code):
+        return _columns(dimension, code, dialogue or "c.dialogue_id", "c.status", sign, "c.progress")
+
     return [
-        _add(f"SELECT 'agency', CAST({row}.agency_id AS TEXT), {counted} WHERE c.id = {row}.commitment_id"),
+        f"SELECT {counted(repr('agency'), f'CAST({row}.agency_id AS TEXT)')} FROM tracker_commitment c "
+        f"WHERE c.id = {row}.commitment_id",
+        f"SELECT {counted(repr('country'), f'{row}.country')} FROM tracker_commitment c "
+        f"WHERE c.id = {row}.commitment_id AND NOT EXISTS "
+        f"(SELECT 1 FROM {PARTICIPATIONS} o WHERE o.commitment_id = {row}.commitment_id "
+        f"AND o.country = {row}.country AND o.id <> {row}.id)",
+    ]
+
+
+def _added(contribution, row: str, sign: int) -> list[str]:
+    return [_add(select) for select in contribution(row, sign)]
+
+
+def _moved(contribution) -> list[str]:
+    """An update: the old row's contribution taken away and the new one's added, in one statement per
+    part, in the order of the counts' key. Two writers then lock the count rows in the same order
+    (two separate statements could deadlock on PostgreSQL: one moving a commitment from on track to
+    at risk, the other from at risk to on track); what does not change is not written."""
+    key = "dimension, code, dialogue_id, status"
+    return [
         _add(
-            f"SELECT 'country', {row}.country, {counted} WHERE c.id = {row}.commitment_id AND NOT EXISTS "
-            f"(SELECT 1 FROM {PARTICIPATIONS} o WHERE o.commitment_id = {row}.commitment_id "
-            f"AND o.country = {row}.country AND o.id <> {row}.id)"
-        ),
+            f"SELECT {key}, SUM(n) AS n, SUM(progress) AS progress FROM ({old} UNION ALL {new}) moved "
+            f"WHERE 1 = 1 GROUP BY {key} HAVING SUM(n) <> 0 OR SUM(progress) <> 0 ORDER BY {key}"
+        )
+        for old, new in zip(contribution("old", -1), contribution("new", 1), strict=True)
     ]
 
 
@@ -297,10 +327,10 @@ def _sqlite_triggers(table, contribution, columns) -> list[str]:
         return "BEGIN " + " ".join(f"{statement};" for statement in statements) + " END"
 
     return [
-        f"CREATE TRIGGER {name}_ai AFTER INSERT ON {table} {body(*contribution('new', 1))}",
-        f"CREATE TRIGGER {name}_ad AFTER DELETE ON {table} {body(*contribution('old', -1))}",
+        f"CREATE TRIGGER {name}_ai AFTER INSERT ON {table} {body(*_added(contribution, 'new', 1))}",
+        f"CREATE TRIGGER {name}_ad AFTER DELETE ON {table} {body(*_added(contribution, 'old', -1))}",
         f"CREATE TRIGGER {name}_au AFTER UPDATE OF {', '.join(columns)} ON {table} WHEN {_changed(columns)} "
-        f"{body(*contribution('old', -1), *contribution('new', 1))}",
+        f"{body(*_moved(contribution))}",
     ]
 
 
@@ -312,12 +342,15 @@ def _postgresql_triggers(table, contribution, columns) -> list[str]:
     when = "BEFORE" if before else "AFTER"
     # A BEFORE trigger returns the row to write (OLD lets a delete go ahead); an AFTER one, nothing.
     returned = "IF TG_OP = 'DELETE' THEN RETURN OLD; END IF; RETURN NEW;" if before else "RETURN NULL;"
-    remove = " ".join(f"{statement};" for statement in contribution("OLD", -1))
-    add = " ".join(f"{statement};" for statement in contribution("NEW", 1))
+
+    def block(statements):
+        return " ".join(f"{statement};" for statement in statements)
+
     return [
         f"CREATE FUNCTION {name}() RETURNS trigger AS $$ BEGIN "
-        f"IF TG_OP IN ('UPDATE', 'DELETE') THEN {remove} END IF; "
-        f"IF TG_OP IN ('UPDATE', 'INSERT') THEN {add} END IF; "
+        f"IF TG_OP = 'UPDATE' THEN {block(_moved(contribution))} END IF; "
+        f"IF TG_OP = 'DELETE' THEN {block(_added(contribution, 'old', -1))} END IF; "
+        f"IF TG_OP = 'INSERT' THEN {block(_added(contribution, 'new', 1))} END IF; "
         f"{returned} END $$ LANGUAGE plpgsql",
         f"CREATE TRIGGER {name} {when} INSERT OR DELETE ON {table} FOR EACH ROW EXECUTE FUNCTION {name}()",
         f"CREATE TRIGGER {name}_update {when} UPDATE OF {', '.join(columns)} ON {table} FOR EACH ROW "
