@@ -44,9 +44,11 @@ triggers: a migration that does that to tracker_commitment, its theme links or t
 must call `install` again (tests/test_counts.py fails otherwise: it checks the triggers are there).
 """
 
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import IntegerField, Sum, Value
+from django.db.models.signals import post_migrate
 
-from .models import ANY_DIALOGUE, CommitmentCount, CountDimension
+from .models import ANY_DIALOGUE, Commitment, CommitmentCount, CountDimension
 
 TABLE = "tracker_commitmentcount"
 THEME_LINKS = "tracker_commitment_themes"
@@ -127,6 +129,25 @@ def theme_status_counts(dialogue_id: int | None = None):
         .order_by()
         .values_list("code", "status", "commitments", "progress")
     )
+
+
+# --- an emptied database
+
+
+def connect_signals() -> None:
+    post_migrate.connect(forget_the_counts_of_an_empty_database, dispatch_uid="tracker_counts_emptied")
+
+
+def forget_the_counts_of_an_empty_database(sender, using=DEFAULT_DB_ALIAS, **kwargs) -> None:
+    """After `flush` (and so after every transactional test) no commitment is left, but on SQLite the
+    tables are emptied one by one in no set order: a commitment's delete trigger may write into counts
+    already emptied. No commitments, no counts."""
+    if sender.name != "tracker":
+        return
+    connection = connections[using]
+    tables = connection.introspection.table_names()
+    if TABLE in tables and "tracker_commitment" in tables and not Commitment.objects.using(using).exists():
+        CommitmentCount.objects.using(using).all().delete()
 
 
 # --- the schema (called by migrations)
