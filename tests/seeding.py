@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from tracker import caching
 from tracker.loader import DEFAULT_DIALOGUE_FILE, dialogue_load, read_dialogue_file
-from tracker.models import DataStamp
+from tracker.models import CommitmentCount, DataStamp
 
 
 @dataclass
@@ -35,11 +35,12 @@ _snapshot: Snapshot | None = None
 
 
 def _copied_models():
-    """Every table a load can write to, except the data stamp, which is refreshed instead."""
+    """Every table a load can write to, except the data stamp, which is refreshed instead, and the
+    maintained counts, which the database's triggers make from the copied rows (tracker/counts.py)."""
     return [
         model
         for model in apps.get_models(include_auto_created=True)
-        if model._meta.managed and not model._meta.proxy and model is not DataStamp
+        if model._meta.managed and not model._meta.proxy and model not in (DataStamp, CommitmentCount)
     ]
 
 

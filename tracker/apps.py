@@ -7,9 +7,10 @@ class TrackerConfig(AppConfig):
     verbose_name = "Dialogue commitments"
 
     def ready(self):
-        from . import caching, language
+        from . import caching, counts, language
 
         caching.connect_signals()
+        counts.connect_signals()
         language.connect_signals()
 
 

@@ -13,7 +13,8 @@ compared without case or accents ("Économie" finds "economie", "observ" finds "
 Neither is a model field: the migration that creates them (0018) calls `install` below. Django
 remakes a table on SQLite for some later changes (altering a column, some constraints), which drops
 its triggers: a migration that does that to tracker_commitment must call `install` again (the
-search tests fail otherwise: an edited title is no longer found).
+search tests fail otherwise: an edited title is no longer found), and `counts.install` too, for the
+maintained counts' triggers (tracker/counts.py; tests/test_counts.py fails otherwise).
 """
 
 import re

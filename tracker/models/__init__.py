@@ -43,6 +43,7 @@ from .commitment import (
     state_expressions,
 )
 from .content import Localized, TranslatedContent, localized, localized_text
+from .counts import ANY_DIALOGUE, CommitmentCount, CountDimension
 from .dialogue import (
     Dialogue,
     Round,
@@ -80,11 +81,14 @@ __all__ = [
     "STATE_PROGRESS",
     "STATE_REASON",
     "STATE_STATUS",
+    "ANY_DIALOGUE",
     "Agency",
     "Assessment",
     "Commitment",
+    "CommitmentCount",
     "CommitmentQuerySet",
     "CommitmentStateIterable",
+    "CountDimension",
     "DataStamp",
     "DigestSent",
     "DigestStatus",

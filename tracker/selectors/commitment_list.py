@@ -10,6 +10,7 @@ from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from .. import caching
+from ..counts import facet_counts
 from ..filters import ActiveFilter, CommitmentFilter
 from ..models import (
     Agency,
@@ -104,12 +105,18 @@ class CommitmentBrowser(caching.CachedPage):
         )
 
     def _count_facets(self) -> list[Facet]:
-        """Six facets in three queries: option labels (one UNION), status and dialogue counts (one
-        GROUP BY, split below), theme, agency, country and reason counts (four GROUP BYs in one UNION)."""
+        """Six facets in two or three queries: option labels (one UNION), then either every count from
+        the maintained counts (one query, see tracker/counts.py) or, when they cannot answer, status
+        and dialogue counts (one GROUP BY, split below) and theme, agency, country and reason counts
+        (four GROUP BYs in one UNION)."""
         labels = facet_labels()
         ids = {kind: {row.slug: row.pk for row in labels[kind]} for kind in ("dialogue", "theme", "agency")}
-        status_counts, dialogue_counts = self._status_and_dialogue_counts(ids["dialogue"])
-        links = self._link_counts()
+        if self._maintained_counts_answer():
+            links = self._maintained_counts(ids["dialogue"])
+            status_counts, dialogue_counts = links["status"], links["dialogue"]
+        else:
+            status_counts, dialogue_counts = self._status_and_dialogue_counts(ids["dialogue"])
+            links = self._link_counts()
         country_counts = dict(sorted(links["country"].items()))
 
         def by_slug(kind, counts_by_id):
@@ -127,6 +134,18 @@ class CommitmentBrowser(caching.CachedPage):
             self._facet("agency", _("Agency"), *by_slug("agency", links["agency"])),
             self._facet("reason", _("Reason for slippage"), SlipReason.choices, links["reason"]),
         ]
+
+    def _maintained_counts_answer(self) -> bool:
+        """Whether the maintained counts hold this request's facets: today's state, narrowed (if at
+        all) only by status and dialogue, which every maintained count is kept by."""
+        return not is_past(self.day) and not self.filterset.active(skip=("status", "dialogue"))
+
+    def _maintained_counts(self, dialogue_ids: dict[str, int]) -> dict[str, dict]:
+        """All six facets' counts from the maintained counts (1 query); chosen dialogues unknown by
+        that name match nothing, as the filter does."""
+        chosen = self._chosen("dialogue")
+        ids = [dialogue_ids[slug] for slug in chosen if slug in dialogue_ids] if chosen else None
+        return facet_counts(self._chosen("status"), ids)
 
     def _facet(self, name, label, choices, counts: dict) -> Facet:
         """Options from (value, label) pairs with their counts, marked when chosen; chosen values that

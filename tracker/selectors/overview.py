@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from .. import caching, charts, formatting, links, rules
+from ..counts import theme_status_counts
 from ..models import (
     Commitment,
     Dialogue,
@@ -285,10 +286,16 @@ def theme_links_as_of(day: datetime.date | None, dialogue_id: int | None = None)
 def theme_counts(day: datetime.date | None = None, dialogue_id: int | None = None) -> tuple[Counter, Counter]:
     """Commitments counted by (theme id, status), and their summed progress by theme id (1 query).
 
-    Counted from the theme links grouped by (theme, status), which reads far fewer rows than
-    joining every commitment to every theme and aggregating per theme.
+    Today, read from the maintained counts (tracker/counts.py). For a past day, counted from the
+    theme links grouped by (theme, status), which reads far fewer rows than joining every
+    commitment to every theme and aggregating per theme.
     """
     counts, progress = Counter(), Counter()
+    if not is_past(day):
+        for theme_id, status, n, summed in theme_status_counts(dialogue_id):
+            counts[(int(theme_id), status)] += n
+            progress[int(theme_id)] += summed
+        return counts, progress
     rows = (
         theme_links_as_of(day, dialogue_id)
         .values("theme_id", STATE_STATUS)

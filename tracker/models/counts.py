@@ -1,0 +1,44 @@
+"""The commitments counted by dialogue and status, overall and per theme, agency, country and reason
+for slippage: a small table kept in step by database triggers (see tracker/counts.py)."""
+
+from django.db import models
+
+# The dialogue of the rows that count every dialogue's commitments together: an unfiltered list or
+# overview then reads a few rows per theme or agency, not one per dialogue as well.
+ANY_DIALOGUE = 0
+
+
+class CountDimension(models.TextChoices):
+    ALL = "all", "all"
+    THEME = "theme", "theme"
+    AGENCY = "agency", "agency"
+    COUNTRY = "country", "country"
+    REASON = "reason", "reason"
+
+
+class CommitmentCount(models.Model):
+    """How many commitments of one dialogue in one status fall under one theme, agency, country or
+    reason (`code`: the theme or agency id, the country or reason code; "" for all), and the sum of
+    their progress; each count is kept twice, under its dialogue and under ANY_DIALOGUE. Written only
+    by the triggers tracker/counts.py installs: never save one."""
+
+    dimension = models.CharField(max_length=10, choices=CountDimension.choices)
+    code = models.CharField(max_length=20, blank=True)
+    # Plain numbers, not foreign keys: the rows follow the commitments' writes and must not take part
+    # in Django's deletion of a dialogue.
+    dialogue_id = models.BigIntegerField()
+    status = models.CharField(max_length=20)
+    n = models.IntegerField(default=0)
+    progress_sum = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["dimension", "code", "dialogue_id", "status"], name="commitmentcount_unique"
+            ),
+        ]
+        # What the facets read: one dialogue's rows (or ANY_DIALOGUE's), in the statuses chosen.
+        indexes = [models.Index(fields=["dialogue_id", "status"], name="commitmentcount_dialogue")]
+
+    def __str__(self):
+        return f"{self.dimension} {self.code} · dialogue {self.dialogue_id} · {self.status}: {self.n}"
