@@ -35,6 +35,7 @@ from ..models import (
     state_expressions,
 )
 from ..models.content import Localized, active_language, localized_text
+from ..models.content import localized as localized_value
 from ..rules import STATE_PROGRESS, STATE_STATUS
 from .assessments import latest_assessments
 from .charts import MonthMix
@@ -105,10 +106,9 @@ class Words:
     def agency(self, agency: Agency) -> str:
         return self._once(("agency", agency.pk), lambda: str(agency))
 
-
-def person_name(user) -> str:
-    """Who wrote an update or made an assessment: the full name, else the login."""
-    return user.get_full_name() or user.get_username()
+    def person(self, user) -> str:
+        """Who wrote an update or made an assessment: the full name, else the login."""
+        return self._once(("person", user.pk), lambda: user.get_full_name() or user.get_username())
 
 
 def commitment_path_pattern() -> tuple[str, str]:
@@ -284,7 +284,7 @@ class Item:
         sides = []
         for (_code, name), cell in zip(self.parties, self.cells, strict=True):
             a = cell.assessment
-            byline = f"{person_name(a.assessor)}, {self.words.day(a.assessed_on)}" if a else ""
+            byline = f"{self.words.person(a.assessor)}, {self.words.day(a.assessed_on)}" if a else ""
             sides.append(Side(name, cell, self.words.colon(name), byline))
         return sides
 
@@ -297,7 +297,7 @@ class Item:
         return [
             UpdateLine(
                 self.words.day(u.reported_on),
-                person_name(u.author),
+                self.words.person(u.author),
                 self.words.choice(Status, u.status),
                 self.words.percent(u.progress),
                 u.text,
@@ -387,6 +387,15 @@ class Passage:
 class SourcePassages:
     source: SourceDocument
     passages: list[Passage]
+
+
+@dataclass(frozen=True)
+class Option:
+    """A choice of the briefing's form: its value, its words, and whether the request chose it."""
+
+    value: str
+    label: str
+    selected: bool
 
 
 class FilterProblem(ValueError):
@@ -510,6 +519,26 @@ class Briefing:
     @cached_property
     def chosen(self) -> dict[str, list[str]]:
         return {name: self.query_dict.getlist(name) for name in FILTER_NAMES}
+
+    def _options(self, name: str, choices) -> list[Option]:
+        chosen = set(self.chosen[name])
+        return [Option(value, label, value in chosen) for value, label in choices]
+
+    @property
+    def theme_options(self) -> list[Option]:
+        return self._options("theme", ((t.slug, localized_value(t, "name").text) for t in self.themes))
+
+    @property
+    def agency_options(self) -> list[Option]:
+        """The dialogue's agencies, each with its country's name (a few dozen to a few hundred)."""
+        countries = dict(self.countries)
+        return self._options(
+            "agency", ((a.slug, f"{self.words.agency(a)} · {countries[a.country]}") for a in self.agencies)
+        )
+
+    @property
+    def country_options(self) -> list[Option]:
+        return self._options("country", self.countries)
 
     @cached_property
     def problems(self) -> list[str]:
