@@ -211,6 +211,15 @@ def test_summary_counts_statuses_then_and_now_and_each_sides_average(viewer_clie
     assert "1 no evidence, 1 not assessed" in summary
 
 
+def test_summary_writes_a_fall_with_the_minus_sign_as_scores_are(viewer_client, beta):
+    _response, html = page(viewer_client, beta)
+    summary = section(html, "briefing-summary")
+    # Not started: 2 at round 2, 1 now.
+    row = re.search(r'status-not_started">[^<]+</span>\s*</th>(.*?)</tr>', summary).group(1)
+    assert row.endswith('<td class="num">\u22121</td>'), row
+    assert not re.search(r">-\d", summary)
+
+
 def test_summary_lists_what_slipped_what_falls_due_and_what_is_blocked(viewer_client, beta):
     _response, html = page(viewer_client, beta)
     slipped = section(html, "briefing-slipped")

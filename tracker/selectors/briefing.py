@@ -16,7 +16,7 @@ from django.http import QueryDict
 from django.urls import reverse
 from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop as N_
+from django.utils.translation import gettext_noop
 
 from .. import charts, rules
 from ..filters import CommitmentFilter
@@ -61,11 +61,22 @@ LONG_DATE = "j F Y"  # the briefing's long dates (a due date, the cover's period
 SHORT_DATE = "SHORT_DATE_FORMAT"  # and its short ones, in lists and bylines (config/formats/<language>)
 
 
+# What an item's facts say, translated once per briefing (Words.term, Words.label).
+NEW_IN_PERIOD = gettext_noop("(announced in the period)")
+NO_DUE_DATE = gettext_noop("No due date")
+LEAD = gettext_noop("lead")
+PARTNERS = gettext_noop("partners")
+PROGRESS = gettext_noop("Progress")
+REASON = gettext_noop("Reason for slippage")
+DUE = gettext_noop("Due")
+AGENCIES = gettext_noop("Agencies")
+
+
 class Words:
     """Words of the reader's language, each written once per briefing: its hundreds of items share a
     few dozen days (the round's, the due dates), 101 percentages, six statuses and a few labels, and
-    translating or formatting one costs more than looking it up. `term` and `label` take a message
-    marked with gettext_noop (N_), so that makemessages finds it."""
+    translating or formatting one costs more than looking it up. `term` and `label` take one of the
+    messages below, marked with gettext_noop so that makemessages finds them."""
 
     def __init__(self):
         self._written: dict[tuple, str] = {}
@@ -76,11 +87,11 @@ class Words:
         return self._written[key]
 
     def term(self, message: str) -> str:
-        """`message` (marked with N_) in the reader's language."""
+        """`message` in the reader's language."""
         return self._once(("term", message), lambda: _(message))
 
     def label(self, message: str) -> str:
-        """`message` (marked with N_) translated, with its colon: "Due:", "Échéance :"."""
+        """`message` translated, with its colon: "Due:", "Échéance :"."""
         return self._once(("label", message), lambda: colon(_(message)))
 
     def colon(self, text: str) -> str:
@@ -240,7 +251,7 @@ class Item:
         """The status then and now: "On track → At risk", or "(announced in the period) On track"."""
         if self.then:
             return f"{self.then_status_label} → {self.status_label}"
-        return f"{self.words.term(N_('(announced in the period)'))} {self.status_label}"
+        return f"{self.words.term(NEW_IN_PERIOD)} {self.status_label}"
 
     @cached_property
     def progress_words(self) -> str:
@@ -250,7 +261,7 @@ class Item:
     @cached_property
     def due_words(self) -> str:
         due_on = self.commitment.due_on
-        return self.words.day(due_on, LONG_DATE) if due_on else self.words.term(N_("No due date"))
+        return self.words.day(due_on, LONG_DATE) if due_on else self.words.term(NO_DUE_DATE)
 
     @cached_property
     def due_short(self) -> str:
@@ -261,9 +272,9 @@ class Item:
         """The lead and partner agencies: "NASA (lead); CNES, ESA (partners)"; "" for none."""
         parts = []
         if self.leads:
-            parts.append(f"{self.lead_names} ({self.words.term(N_('lead'))})")
+            parts.append(f"{self.lead_names} ({self.words.term(LEAD)})")
         if self.partners:
-            parts.append(f"{self.partner_names} ({self.words.term(N_('partners'))})")
+            parts.append(f"{self.partner_names} ({self.words.term(PARTNERS)})")
         return self.words.join(parts)
 
     @cached_property
@@ -271,12 +282,12 @@ class Item:
         """The facts after the status, one "Label: value" pair after another: progress, reason for
         slippage, due date, agencies (the page shows what blocks it and its address after them)."""
         label = self.words.label
-        pairs = [f"{label(N_('Progress'))} {self.progress_words}"]
+        pairs = [f"{label(PROGRESS)} {self.progress_words}"]
         if self.slip_reason_label:
-            pairs.append(f"{label(N_('Reason for slippage'))} {self.slip_reason_label}")
-        pairs.append(f"{label(N_('Due'))} {self.due_words}")
+            pairs.append(f"{label(REASON)} {self.slip_reason_label}")
+        pairs.append(f"{label(DUE)} {self.due_words}")
         if self.agencies_words:
-            pairs.append(f"{label(N_('Agencies'))} {self.agencies_words}")
+            pairs.append(f"{label(AGENCIES)} {self.agencies_words}")
         return self.words.join(pairs)
 
     @cached_property
