@@ -37,7 +37,7 @@ from ..models import (
 from ..models.content import Localized, active_language, localized_text
 from ..models.content import localized as localized_value
 from ..rules import STATE_PROGRESS, STATE_STATUS
-from .assessments import latest_assessments
+from .assessments import latest_assessment_facts
 from .charts import MonthMix
 from .common import DayState, states_on
 from .scorecard import (
@@ -82,9 +82,10 @@ class Words:
         self._written: dict[tuple, str] = {}
 
     def _once(self, key: tuple, write) -> str:
-        if key not in self._written:
-            self._written[key] = write()
-        return self._written[key]
+        written = self._written.get(key)
+        if written is None:
+            written = self._written[key] = write()
+        return written
 
     def term(self, message: str) -> str:
         """`message` in the reader's language."""
@@ -295,7 +296,7 @@ class Item:
         sides = []
         for (_code, name), cell in zip(self.parties, self.cells, strict=True):
             a = cell.assessment
-            byline = f"{self.words.person(a.assessor)}, {self.words.day(a.assessed_on)}" if a else ""
+            byline = f"{a.assessor}, {self.words.day(a.assessed_on)}" if a else ""
             sides.append(Side(name, cell, self.words.colon(name), byline))
         return sides
 
@@ -650,16 +651,16 @@ class Briefing:
         faces = cell_faces()
         latest_round = self.period.latest_round
         latest = (
-            latest_assessments(rounds=[latest_round], commitments=self._ids, day=self.period.as_of)
+            latest_assessment_facts(rounds=[latest_round], commitments=self._ids, day=self.period.as_of)
             if latest_round
             else {}
         )
         round_id = latest_round.pk if latest_round else None
         for item in items:
             for party, _name in self.parties:
-                assessment = latest.get((item.commitment.pk, party, round_id))
-                value = rules.UNASSESSED if assessment is None else assessment.cell
-                item.cells.append(Cell(party, value, faces[value], assessment))
+                facts = latest.get((item.commitment.pk, party, round_id))
+                value = rules.UNASSESSED if facts is None else facts.cell
+                item.cells.append(Cell(party, value, faces[value], facts))
 
     def _add_blockers(self, by_pk: dict[int, Item]) -> None:
         """What each commitment is blocked by, as those stood on the period's end (1 query)."""

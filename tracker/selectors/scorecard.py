@@ -35,7 +35,7 @@ from ..models import (
     country_name,
     score_display,
 )
-from .assessments import latest_assessments
+from .assessments import AssessmentFacts, latest_assessments
 from .commitment_list import agency_label
 
 # The filters a scorecard accepts, with the commitment list's meaning (tracker/filters.py).
@@ -149,7 +149,7 @@ class Cell:
     party: str
     value: object  # +1, 0, −1, rules.NO_EVIDENCE or rules.UNASSESSED
     face: Face
-    assessment: Assessment | None = None
+    assessment: Assessment | AssessmentFacts | None = None  # facts only, in the briefing
 
 
 @dataclass(frozen=True)
