@@ -246,6 +246,16 @@ def test_one_section_per_objective_in_the_dialogues_order_with_each_commitment(v
     assert "Eda Editor" in climate
 
 
+def test_each_commitment_says_its_status_then_and_now_in_words(viewer_client, beta):
+    _response, html = page(viewer_client, beta)
+    climate = section(html, "objective-beta-climate")
+    share = climate[climate.index(">Share data</h3>") :]
+    # On track at round 2, at risk now; the reason for slippage and the agencies in the same line.
+    assert "<strong>Status: On track → At risk</strong>" in share
+    assert "Reason for slippage: Funding" in share and "NASA · US (lead)" in share
+    assert "United States: +1 Full compliance — Archive opened." in share
+
+
 def test_since_an_earlier_round_takes_in_the_updates_since_then(viewer_client, beta):
     _response, html = page(viewer_client, beta, since="1")
     assert "Since round 1 (1 March 2024)" in html

@@ -551,9 +551,9 @@ def blocker_words(blocker) -> str:
 
 
 def add_facts(document, item, site) -> None:
-    """The commitment's facts, a label and its value a line (the page's <dl>). Paragraphs, not a
-    table: Word reads them the same, and python-docx builds a table row by row so slowly that a
-    500-commitment briefing took most of its time in them."""
+    """The commitment's facts, a label and its value a line, in the words the page sets in one line
+    (selectors.briefing.Item). Paragraphs, not a table: Word reads them the same, and python-docx
+    builds a table row by row so slowly that a 500-commitment briefing took most of its time in them."""
     c = item.commitment
     add_cover_fact(document, _("Status"), item.status_words)
     add_cover_fact(document, _("Progress"), item.progress_words)
@@ -569,7 +569,7 @@ def add_facts(document, item, site) -> None:
 
 
 def add_assessments(document, item) -> None:
-    """Each side's score and rationale, a bullet each (the page's list)."""
+    """Each side's score and rationale, a bullet each (a line of the page)."""
     add_minor_heading(document, _("Assessments"))
     for side in item.sides:
         paragraph = styled_paragraph(document, "List Bullet")
