@@ -211,6 +211,15 @@ def test_summary_counts_statuses_then_and_now_and_each_sides_average(viewer_clie
     assert "1 no evidence, 1 not assessed" in summary
 
 
+def test_summary_writes_a_fall_with_the_minus_sign_as_scores_are(viewer_client, beta):
+    _response, html = page(viewer_client, beta)
+    summary = section(html, "briefing-summary")
+    # Not started: 2 at round 2, 1 now.
+    row = re.search(r'status-not_started">[^<]+</span>\s*</th>(.*?)</tr>', summary).group(1)
+    assert row.endswith('<td class="num">\u22121</td>'), row
+    assert not re.search(r">-\d", summary)
+
+
 def test_summary_lists_what_slipped_what_falls_due_and_what_is_blocked(viewer_client, beta):
     _response, html = page(viewer_client, beta)
     slipped = section(html, "briefing-slipped")
@@ -235,6 +244,16 @@ def test_one_section_per_objective_in_the_dialogues_order_with_each_commitment(v
     assert "Budget frozen." in climate  # an update in the period
     assert "Half the archive shared." not in climate  # reported before round 2
     assert "Eda Editor" in climate
+
+
+def test_each_commitment_says_its_status_then_and_now_in_words(viewer_client, beta):
+    _response, html = page(viewer_client, beta)
+    climate = section(html, "objective-beta-climate")
+    share = climate[climate.index(">Share data</h3>") :]
+    # On track at round 2, at risk now; the reason for slippage and the agencies in the same line.
+    assert "<strong>Status: On track → At risk</strong>" in share
+    assert "Reason for slippage: Funding" in share and "NASA · US (lead)" in share
+    assert "United States: +1 Full compliance — Archive opened." in share
 
 
 def test_since_an_earlier_round_takes_in_the_updates_since_then(viewer_client, beta):

@@ -43,6 +43,18 @@ def percent(value, decimals=0) -> str:
     )
 
 
+def signed(value: float, decimals: int = 0) -> str:
+    """A number with its sign, as scores and changes are written: +0.50, 0.00, −0.33, +2, −8. The
+    minus is the minus sign (U+2212), not a hyphen, wherever a signed number is shown."""
+    # Rounded first: number_format cuts a float's decimals off (2/3 would read 0.66).
+    text = number_format(round(abs(value), decimals), decimals)
+    if round(value, decimals) > 0:
+        return f"+{text}"
+    if round(value, decimals) < 0:
+        return f"\u2212{text}"
+    return text
+
+
 def colon(label) -> str:
     """A label and the colon its language puts after it: "Status:", "Statut :" (no-break space)."""
     # Translators: a label followed by its value ("Status: On track"); French puts a no-break space before the colon.

@@ -296,6 +296,12 @@ def attention_urgency(status: str, due_on, day: datetime.date) -> int:
 # A scorecard cell is a score (+1, 0, −1), or one of these two answers, which no average counts.
 NO_EVIDENCE, UNASSESSED = "no_evidence", "unassessed"
 
+
+def score_cell(score: int | None):
+    """An assessment's score as a scorecard cell: the score, or NO_EVIDENCE for "no evidence available"."""
+    return NO_EVIDENCE if score is None else score
+
+
 PERCENTAGE_RULE = _(
     "Averages are on the scale −1 to +1. As a percentage, (average + 1) / 2: −1 is 0 %, 0 is 50 % and "
     "+1 is 100 %. “No evidence available” and cells not assessed are left out of every average and "

@@ -35,11 +35,10 @@ from docx.oxml.ns import qn
 from docx.shared import Cm, Mm, Pt, RGBColor
 from docx.text.paragraph import Paragraph
 
-from ..formatting import colon, local_date, percent, semicolon_join
+from ..formatting import local_date, semicolon_join
 from ..models.content import Localized, active_language, localized
+from ..selectors.briefing import LONG_DATE, SHORT_DATE
 
-LONG_DATE = "j F Y"  # the page's long dates ({{ day|date:"j F Y" }})
-SHORT_DATE = "SHORT_DATE_FORMAT"  # and its short ones, in tables and lists (config/formats/<language>)
 MUTED = RGBColor(0x55, 0x55, 0x55)
 HEADER_FILL = "E7ECF2"
 TABLE_STYLE = "Table Grid"
@@ -71,15 +70,6 @@ def long_date(day) -> str:
 
 def short_date(day) -> str:
     return local_date(day, SHORT_DATE)
-
-
-def signed_change(n: int) -> str:
-    """A change in a count, as the page writes it: +2, 0, -1."""
-    return f"+{n}" if n > 0 else str(n)
-
-
-def person(user) -> str:
-    return user.get_full_name() or user.get_username()
 
 
 def add_text(paragraph, text, *, bold=False, italic=False, muted=False, language=None):
@@ -467,8 +457,8 @@ def add_status_table(document, briefing) -> None:
         numeric=numeric,
     )
     for row in briefing.status_changes:
-        add_row(table, [row.label, row.then, row.now, signed_change(row.change)], numeric=numeric)
-    total = [_("All"), briefing.total_then, briefing.total_now, signed_change(briefing.total_change)]
+        add_row(table, [row.label, row.then, row.now, row.change_words], numeric=numeric)
+    total = [_("All"), briefing.total_then, briefing.total_now, briefing.total_change_words]
     add_row(table, total, numeric=numeric, bold=True)
     finish_table(table)
 
@@ -553,26 +543,6 @@ def add_quote(document, text, source=None):
     return paragraph
 
 
-def status_words(item) -> str:
-    if item.then:
-        return f"{item.then_status_label} → {item.status_label}"
-    return f"{_('(announced in the period)')} {item.status_label}"
-
-
-def progress_words(item) -> str:
-    c = item.commitment
-    return f"{percent(item.then.progress)} → {percent(c.progress)}" if item.then else percent(c.progress)
-
-
-def agencies_words(item) -> str:
-    parts = []
-    if item.leads:
-        parts.append(f"{item.lead_names} ({_('lead')})")
-    if item.partners:
-        parts.append(f"{item.partner_names} ({_('partners')})")
-    return semicolon_join(parts)
-
-
 def blocker_words(blocker) -> str:
     words = f"{'⊘ ' if blocker.troubling else ''}{localized(blocker, 'title').text} — {blocker.status_label}"
     if blocker.due_on:
@@ -581,34 +551,33 @@ def blocker_words(blocker) -> str:
 
 
 def add_facts(document, item, site) -> None:
-    """The commitment's facts, a label and its value a line (the page's <dl>). Paragraphs, not a
-    table: Word reads them the same, and python-docx builds a table row by row so slowly that a
-    500-commitment briefing took most of its time in them."""
+    """The commitment's facts, a label and its value a line, in the words the page sets in one line
+    (selectors.briefing.Item). Paragraphs, not a table: Word reads them the same, and python-docx
+    builds a table row by row so slowly that a 500-commitment briefing took most of its time in them."""
     c = item.commitment
-    add_cover_fact(document, _("Status"), status_words(item))
-    add_cover_fact(document, _("Progress"), progress_words(item))
+    add_cover_fact(document, _("Status"), item.status_words)
+    add_cover_fact(document, _("Progress"), item.progress_words)
     if c.slip_reason:
         add_cover_fact(document, _("Reason for slippage"), item.slip_reason_label)
-    add_cover_fact(document, _("Due"), long_date(c.due_on) if c.due_on else _("No due date"))
-    if item.leads or item.partners:
-        add_cover_fact(document, _("Agencies"), agencies_words(item))
+    add_cover_fact(document, _("Due"), item.due_words)
+    if item.agencies_words:
+        add_cover_fact(document, _("Agencies"), item.agencies_words)
     if item.blockers:
         add_cover_fact(document, _("Blocked by"), semicolon_join(blocker_words(b) for b in item.blockers))
-    address = f"{site}{c.get_absolute_url()}"
+    address = f"{site}{item.path}"
     add_link(add_cover_fact(document, _("Online")), address, url=address)
 
 
 def add_assessments(document, item) -> None:
-    """Each side's score and rationale, a bullet each (the page's list)."""
+    """Each side's score and rationale, a bullet each (a line of the page)."""
     add_minor_heading(document, _("Assessments"))
     for side in item.sides:
         paragraph = styled_paragraph(document, "List Bullet")
-        add_text(paragraph, colon(side.name), bold=True)
+        add_text(paragraph, side.label, bold=True)
         add_text(paragraph, f" {side.cell.face}")
-        a = side.cell.assessment
-        if a:
-            add_text(paragraph, f" — {a.rationale}")
-            add_text(paragraph, f" ({person(a.assessor)}, {short_date(a.assessed_on)})", muted=True)
+        if side.byline:
+            add_text(paragraph, f" — {side.rationale}")
+            add_text(paragraph, f" ({side.byline})", muted=True)
 
 
 def add_updates(document, item) -> None:
@@ -617,10 +586,10 @@ def add_updates(document, item) -> None:
     if not item.updates:
         add_text(new_paragraph(document), _("No update in the period."), muted=True)
         return
-    for update in item.updates:
+    for update in item.update_lines:
         paragraph = styled_paragraph(document, "List Bullet")
-        add_text(paragraph, f"{short_date(update.reported_on)} · {person(update.author)} · ")
-        add_text(paragraph, f"{update.get_status_display()} {percent(update.progress)}", bold=True)
+        add_text(paragraph, f"{update.day} · {update.author} · ")
+        add_text(paragraph, f"{update.status} {update.progress}", bold=True)
         add_text(paragraph, f" — {update.text}")
 
 

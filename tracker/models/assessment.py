@@ -158,4 +158,4 @@ class Assessment(models.Model):
     @property
     def cell(self):
         """This assessment as a scorecard cell (rules.summarize_scores): its score, or NO_EVIDENCE."""
-        return rules.NO_EVIDENCE if self.score is None else self.score
+        return rules.score_cell(self.score)

@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from .. import rules
+from ..formatting import signed
 from ..models import (
     Agency,
     Assessment,
@@ -213,7 +214,7 @@ class CountryScores:
     def mean_text(self) -> str:
         """The average with its sign, as score tables print it: "+0.50", "−0.25"."""
         mean = self.summary.mean
-        return "" if mean is None else f"{mean:+.2f}".replace("-", "−")
+        return "" if mean is None else signed(mean, 2)
 
 
 def country_scores(agency, preview: int, day: datetime.date | None = None) -> CountryScores:

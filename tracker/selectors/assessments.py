@@ -5,7 +5,9 @@ through here, so "the latest recorded counts" is decided once.
 """
 
 import datetime
+from dataclasses import dataclass
 
+from .. import rules
 from ..models import Assessment, Round, is_past
 
 AssessmentKey = tuple[int, str, int]  # (commitment id, party, round id)
@@ -19,22 +21,70 @@ def rounds_held(dialogue_id: int, day: datetime.date | None = None) -> list[Roun
     return list(rounds)
 
 
+def _assessments(rounds, commitments, day):
+    """The assessments of `rounds` on `commitments` made by `day`, the one that counts for each
+    (commitment, party, round) first (None when no round is given)."""
+    round_ids = [getattr(r, "pk", r) for r in rounds]
+    if not round_ids:
+        return None
+    assessments = Assessment.objects.filter(round_id__in=round_ids)
+    if commitments is not None:
+        ids = commitments.values("pk") if hasattr(commitments, "values") else list(commitments)
+        assessments = assessments.filter(commitment_id__in=ids)
+    if is_past(day):
+        assessments = assessments.filter(assessed_on__lte=day)
+    return assessments.latest_first()
+
+
 def latest_assessments(
     *, rounds, commitments=None, day: datetime.date | None = None
 ) -> dict[AssessmentKey, Assessment]:
     """The assessment that counts for each (commitment, party, round) among `rounds` (ids or Round
     objects) and `commitments` (a queryset or ids; None: all): the latest recorded. For a past `day`,
     only those made by then. One query; the assessor is loaded with each."""
-    round_ids = [getattr(r, "pk", r) for r in rounds]
-    if not round_ids:
+    assessments = _assessments(rounds, commitments, day)
+    if assessments is None:
         return {}
-    assessments = Assessment.objects.filter(round_id__in=round_ids).select_related("assessor")
-    if commitments is not None:
-        ids = commitments.values("pk") if hasattr(commitments, "values") else list(commitments)
-        assessments = assessments.filter(commitment_id__in=ids)
-    if is_past(day):
-        assessments = assessments.filter(assessed_on__lte=day)
     latest: dict[AssessmentKey, Assessment] = {}
-    for assessment in assessments.latest_first():
+    for assessment in assessments.select_related("assessor"):
         latest.setdefault((assessment.commitment_id, assessment.party, assessment.round_id), assessment)
+    return latest
+
+
+@dataclass(frozen=True)
+class AssessmentFacts:
+    """What a report shows of an assessment: its cell (score or "no evidence"), rationale, who made
+    it and when. Read as values, not models: the briefing reads one per commitment and party, and
+    building a thousand Assessment and User objects cost it more than its query."""
+
+    cell: object
+    rationale: str
+    assessor: str  # the full name, else the login (as User.get_full_name() or get_username())
+    assessed_on: datetime.date
+
+
+def latest_assessment_facts(
+    *, rounds, commitments=None, day: datetime.date | None = None
+) -> dict[AssessmentKey, AssessmentFacts]:
+    """latest_assessments' choice (the same rule, the same query but for its columns), as facts."""
+    assessments = _assessments(rounds, commitments, day)
+    if assessments is None:
+        return {}
+    rows = assessments.values_list(
+        "commitment_id",
+        "party",
+        "round_id",
+        "score",
+        "rationale",
+        "assessed_on",
+        "assessor__first_name",
+        "assessor__last_name",
+        "assessor__username",
+    )
+    latest: dict[AssessmentKey, AssessmentFacts] = {}
+    for commitment_id, party, round_id, score, rationale, assessed_on, first, last, username in rows:
+        key = (commitment_id, party, round_id)
+        if key not in latest:
+            name = f"{first} {last}".strip() or username
+            latest[key] = AssessmentFacts(rules.score_cell(score), rationale, name, assessed_on)
     return latest

@@ -13,11 +13,14 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.http import QueryDict
+from django.urls import reverse
 from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from .. import charts, rules
 from ..filters import CommitmentFilter
+from ..formatting import colon, local_date, percent, signed
 from ..models import (
     Agency,
     Commitment,
@@ -32,8 +35,9 @@ from ..models import (
     state_expressions,
 )
 from ..models.content import Localized, active_language, localized_text
+from ..models.content import localized as localized_value
 from ..rules import STATE_PROGRESS, STATE_STATUS
-from .assessments import latest_assessments
+from .assessments import latest_assessment_facts
 from .charts import MonthMix
 from .common import DayState, states_on
 from .scorecard import (
@@ -53,6 +57,76 @@ from .scorecard import (
 FILTER_NAMES = ("theme", "agency", "country")
 DUE_AHEAD_DAYS = 90  # "due next": the summary lists what falls due within this many days
 CHART_MONTHS = 12  # the status chart shows at most the last 12 months of a long period, as the time pages do
+LONG_DATE = "j F Y"  # the briefing's long dates (a due date, the cover's period): "30 June 2022"
+SHORT_DATE = "SHORT_DATE_FORMAT"  # and its short ones, in lists and bylines (config/formats/<language>)
+
+
+# What an item's facts say, translated once per briefing (Words.term, Words.label).
+NEW_IN_PERIOD = gettext_noop("(announced in the period)")
+NO_DUE_DATE = gettext_noop("No due date")
+LEAD = gettext_noop("lead")
+PARTNERS = gettext_noop("partners")
+PROGRESS = gettext_noop("Progress")
+REASON = gettext_noop("Reason for slippage")
+DUE = gettext_noop("Due")
+AGENCIES = gettext_noop("Agencies")
+
+
+class Words:
+    """Words of the reader's language, each written once per briefing: its hundreds of items share a
+    few dozen days (the round's, the due dates), 101 percentages, six statuses and a few labels, and
+    translating or formatting one costs more than looking it up. `term` and `label` take one of the
+    messages below, marked with gettext_noop so that makemessages finds them."""
+
+    def __init__(self):
+        self._written: dict[tuple, str] = {}
+
+    def _once(self, key: tuple, write) -> str:
+        written = self._written.get(key)
+        if written is None:
+            written = self._written[key] = write()
+        return written
+
+    def term(self, message: str) -> str:
+        """`message` in the reader's language."""
+        return self._once(("term", message), lambda: _(message))
+
+    def label(self, message: str) -> str:
+        """`message` translated, with its colon: "Due:", "Échéance :"."""
+        return self._once(("label", message), lambda: colon(_(message)))
+
+    def colon(self, text: str) -> str:
+        """A name (already in the reader's language) with its colon: "France :"."""
+        return self._once(("colon", text), lambda: colon(text))
+
+    def join(self, parts) -> str:
+        """Parts that hold commas themselves, joined: "a; b", "a ; b"."""
+        return self._once(("join",), lambda: _("; ")).join(parts)
+
+    def choice(self, choices, value: str) -> str:
+        """A value of TextChoices (a status, a reason for slippage) in words."""
+        return self._once(("choice", choices.__name__, value), lambda: str(choices(value).label))
+
+    def day(self, day: datetime.date | None, name: str = SHORT_DATE) -> str:
+        if day is None:
+            return ""
+        return self._once(("day", day, name), lambda: local_date(day, name))
+
+    def percent(self, value: int) -> str:
+        return self._once(("percent", value), lambda: percent(value))
+
+    def agency(self, agency: Agency) -> str:
+        return self._once(("agency", agency.pk), lambda: str(agency))
+
+    def person(self, user) -> str:
+        """Who wrote an update or made an assessment: the full name, else the login."""
+        return self._once(("person", user.pk), lambda: user.get_full_name() or user.get_username())
+
+
+def commitment_path_pattern() -> tuple[str, str]:
+    """A commitment page's path around its id, reversed once for the hundreds a briefing links to."""
+    before, after = reverse("tracker:commitment_detail", args=[0]).rsplit("0", 1)
+    return before, after
 
 
 @dataclass(frozen=True)
@@ -90,10 +164,42 @@ class Blocker:
 
 @dataclass(frozen=True)
 class Side:
-    """A party's cell for one commitment, with the party's name."""
+    """A party's cell for one commitment, with the party's name, in words once for every format."""
 
     name: str
     cell: Cell
+    label: str = ""  # the name with its colon: "United States:"
+    byline: str = ""  # who assessed it and when: "Ann Lee, 1 Sep 2024" ("" when not assessed)
+
+    @property
+    def verdict(self) -> str:
+        """The party and its score: "United States: +1 Full compliance"."""
+        return f"{self.label} {self.cell.face}"
+
+    @property
+    def rationale(self) -> str:
+        return self.cell.assessment.rationale if self.cell.assessment else ""
+
+    @property
+    def words(self) -> str:
+        """The whole side in a line: "United States: +1 Full compliance — Archive opened. (Ann Lee, 1 Sep 2024)"."""
+        return f"{self.verdict} — {self.rationale} ({self.byline})" if self.byline else self.verdict
+
+
+@dataclass(frozen=True)
+class UpdateLine:
+    """An update of the period in words: the day, who reported it, the status and progress, the text."""
+
+    day: str
+    author: str
+    status: str
+    progress: str
+    text: str
+
+    @property
+    def words(self) -> str:
+        """The whole update in a line: "1 Jun 2024 · Ann Lee · On track 50% — Half shared."."""
+        return f"{self.day} · {self.author} · {self.status} {self.progress} — {self.text}"
 
 
 @dataclass
@@ -109,18 +215,107 @@ class Item:
     leads: list[Agency] = field(default_factory=list)
     partners: list[Agency] = field(default_factory=list)
     parties: list[tuple[str, str]] = field(default_factory=list)  # (code, name), the dialogue's
+    path: str = ""  # the commitment's page, without the site's address
+    words: Words = field(default_factory=Words)  # shared by the briefing's items
+
+    # What every format shows of the item, in words, worked out once here: the page renders
+    # hundreds of items, and each lookup a template makes costs more than the Python behind it.
+
+    @property
+    def pk(self) -> int:
+        return self.commitment.pk
+
+    @cached_property
+    def title(self) -> Localized:
+        return self.commitment.localized("title")
+
+    @property
+    def quote(self) -> str:
+        return self.commitment.quote
+
+    @property
+    def quote_language(self) -> str:
+        """The language of the quote: its source's (quotes are never translated)."""
+        source = self.commitment.source
+        return source.language if source else ""
 
     @property
     def lead_names(self) -> str:
-        return ", ".join(str(agency) for agency in self.leads)
+        return ", ".join(self.words.agency(agency) for agency in self.leads)
 
     @property
     def partner_names(self) -> str:
-        return ", ".join(str(agency) for agency in self.partners)
+        return ", ".join(self.words.agency(agency) for agency in self.partners)
 
-    @property
+    @cached_property
+    def status_words(self) -> str:
+        """The status then and now: "On track → At risk", or "(announced in the period) On track"."""
+        if self.then:
+            return f"{self.then_status_label} → {self.status_label}"
+        return f"{self.words.term(NEW_IN_PERIOD)} {self.status_label}"
+
+    @cached_property
+    def progress_words(self) -> str:
+        now = self.words.percent(self.commitment.progress)
+        return f"{self.words.percent(self.then.progress)} → {now}" if self.then else now
+
+    @cached_property
+    def due_words(self) -> str:
+        due_on = self.commitment.due_on
+        return self.words.day(due_on, LONG_DATE) if due_on else self.words.term(NO_DUE_DATE)
+
+    @cached_property
+    def due_short(self) -> str:
+        return self.words.day(self.commitment.due_on)
+
+    @cached_property
+    def agencies_words(self) -> str:
+        """The lead and partner agencies: "NASA (lead); CNES, ESA (partners)"; "" for none."""
+        parts = []
+        if self.leads:
+            parts.append(f"{self.lead_names} ({self.words.term(LEAD)})")
+        if self.partners:
+            parts.append(f"{self.partner_names} ({self.words.term(PARTNERS)})")
+        return self.words.join(parts)
+
+    @cached_property
+    def facts_words(self) -> str:
+        """The facts after the status, one "Label: value" pair after another: progress, reason for
+        slippage, due date, agencies (the page shows what blocks it and its address after them)."""
+        label = self.words.label
+        pairs = [f"{label(PROGRESS)} {self.progress_words}"]
+        if self.slip_reason_label:
+            pairs.append(f"{label(REASON)} {self.slip_reason_label}")
+        pairs.append(f"{label(DUE)} {self.due_words}")
+        if self.agencies_words:
+            pairs.append(f"{label(AGENCIES)} {self.agencies_words}")
+        return self.words.join(pairs)
+
+    @cached_property
     def sides(self) -> list[Side]:
-        return [Side(name, cell) for (_code, name), cell in zip(self.parties, self.cells, strict=True)]
+        sides = []
+        for (_code, name), cell in zip(self.parties, self.cells, strict=True):
+            a = cell.assessment
+            byline = f"{a.assessor}, {self.words.day(a.assessed_on)}" if a else ""
+            sides.append(Side(name, cell, self.words.colon(name), byline))
+        return sides
+
+    @cached_property
+    def assessments_words(self) -> str:
+        return self.words.join(side.words for side in self.sides)
+
+    @cached_property
+    def update_lines(self) -> list[UpdateLine]:
+        return [
+            UpdateLine(
+                self.words.day(u.reported_on),
+                self.words.person(u.author),
+                self.words.choice(Status, u.status),
+                self.words.percent(u.progress),
+                u.text,
+            )
+            for u in self.updates
+        ]
 
     @property
     def troubling_blockers(self) -> list[Blocker]:
@@ -135,11 +330,11 @@ class Item:
     def status_label(self) -> str:
         """The status now in words (Status.label: get_status_display rebuilds the field's choices on
         every call, which a 500-commitment briefing felt)."""
-        return Status(self.commitment.status).label
+        return self.words.choice(Status, self.commitment.status)
 
     @property
     def then_status_label(self) -> str:
-        return Status(self.then.status).label if self.then else ""
+        return self.words.choice(Status, self.then.status) if self.then else ""
 
     @property
     def movement(self) -> str:
@@ -155,7 +350,7 @@ class Item:
     @property
     def slip_reason_label(self) -> str:
         reason = self.commitment.slip_reason
-        return rules.SlipReason(reason).label if reason else ""
+        return self.words.choice(rules.SlipReason, reason) if reason else ""
 
 
 @dataclass
@@ -168,6 +363,11 @@ class StatusChange:
     @property
     def change(self) -> int:
         return self.now - self.then
+
+    @property
+    def change_words(self) -> str:
+        """The change with its sign, as scores are written: "+2", "0", "−8"."""
+        return signed(self.change)
 
 
 @dataclass
@@ -199,6 +399,15 @@ class Passage:
 class SourcePassages:
     source: SourceDocument
     passages: list[Passage]
+
+
+@dataclass(frozen=True)
+class Option:
+    """A choice of the briefing's form: its value, its words, and whether the request chose it."""
+
+    value: str
+    label: str
+    selected: bool
 
 
 class FilterProblem(ValueError):
@@ -264,6 +473,7 @@ class Briefing:
             day=day,
         )
         self.valid = self.filterset.is_valid()
+        self.words = Words()
 
     # --- the filters --------------------------------------------------------------------------
 
@@ -321,6 +531,26 @@ class Briefing:
     @cached_property
     def chosen(self) -> dict[str, list[str]]:
         return {name: self.query_dict.getlist(name) for name in FILTER_NAMES}
+
+    def _options(self, name: str, choices) -> list[Option]:
+        chosen = set(self.chosen[name])
+        return [Option(value, label, value in chosen) for value, label in choices]
+
+    @property
+    def theme_options(self) -> list[Option]:
+        return self._options("theme", ((t.slug, localized_value(t, "name").text) for t in self.themes))
+
+    @property
+    def agency_options(self) -> list[Option]:
+        """The dialogue's agencies, each with its country's name (a few dozen to a few hundred)."""
+        countries = dict(self.countries)
+        return self._options(
+            "agency", ((a.slug, f"{self.words.agency(a)} · {countries[a.country]}") for a in self.agencies)
+        )
+
+    @property
+    def country_options(self) -> list[Option]:
+        return self._options("country", self.countries)
 
     @cached_property
     def problems(self) -> list[str]:
@@ -383,7 +613,11 @@ class Briefing:
         if not commitments:
             return []
         then = states_on(self.period.start, Commitment.objects.filter(pk__in=self._ids))
-        items = [Item(c, then.get(c.pk), parties=self.parties) for c in commitments]
+        before, after = commitment_path_pattern()
+        items = [
+            Item(c, then.get(c.pk), parties=self.parties, path=f"{before}{c.pk}{after}", words=self.words)
+            for c in commitments
+        ]
         by_pk = {item.commitment.pk: item for item in items}
         self._add_agencies(by_pk)
         self._add_updates(by_pk)
@@ -417,16 +651,16 @@ class Briefing:
         faces = cell_faces()
         latest_round = self.period.latest_round
         latest = (
-            latest_assessments(rounds=[latest_round], commitments=self._ids, day=self.period.as_of)
+            latest_assessment_facts(rounds=[latest_round], commitments=self._ids, day=self.period.as_of)
             if latest_round
             else {}
         )
         round_id = latest_round.pk if latest_round else None
         for item in items:
             for party, _name in self.parties:
-                assessment = latest.get((item.commitment.pk, party, round_id))
-                value = rules.UNASSESSED if assessment is None else assessment.cell
-                item.cells.append(Cell(party, value, faces[value], assessment))
+                facts = latest.get((item.commitment.pk, party, round_id))
+                value = rules.UNASSESSED if facts is None else facts.cell
+                item.cells.append(Cell(party, value, faces[value], facts))
 
     def _add_blockers(self, by_pk: dict[int, Item]) -> None:
         """What each commitment is blocked by, as those stood on the period's end (1 query)."""
@@ -474,6 +708,10 @@ class Briefing:
     @property
     def total_change(self) -> int:
         return self.total_now - self.total_then
+
+    @property
+    def total_change_words(self) -> str:
+        return signed(self.total_change)
 
     @cached_property
     def columns(self) -> list[Column]:

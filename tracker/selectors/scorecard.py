@@ -17,13 +17,12 @@ from dataclasses import dataclass, field
 from django.http import QueryDict
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.formats import number_format
 from django.utils.functional import cached_property
 from django.utils.translation import gettext
 
 from .. import caching, rules
 from ..filters import ActiveFilter, CommitmentFilter
-from ..formatting import percent
+from ..formatting import percent, signed
 from ..models import (
     Agency,
     Assessment,
@@ -36,7 +35,7 @@ from ..models import (
     country_name,
     score_display,
 )
-from .assessments import latest_assessments
+from .assessments import AssessmentFacts, latest_assessments
 from .commitment_list import agency_label
 
 # The filters a scorecard accepts, with the commitment list's meaning (tracker/filters.py).
@@ -150,18 +149,7 @@ class Cell:
     party: str
     value: object  # +1, 0, −1, rules.NO_EVIDENCE or rules.UNASSESSED
     face: Face
-    assessment: Assessment | None = None
-
-
-def signed(value: float, decimals: int) -> str:
-    """A number with its sign, as scores are written: +0.50, 0.00, −0.33."""
-    # Rounded first: number_format cuts a float's decimals off (2/3 would read 0.66).
-    text = number_format(round(abs(value), decimals), decimals)
-    if round(value, decimals) > 0:
-        return f"+{text}"
-    if round(value, decimals) < 0:
-        return f"−{text}"
-    return text
+    assessment: Assessment | AssessmentFacts | None = None  # facts only, in the briefing
 
 
 @dataclass(frozen=True)
