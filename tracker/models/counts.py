@@ -2,6 +2,7 @@
 for slippage: a small table kept in step by database triggers (see tracker/counts.py)."""
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 # The dialogue of the rows that count every dialogue's commitments together: an unfiltered list or
 # overview then reads a few rows per theme or agency, not one per dialogue as well.
@@ -9,11 +10,11 @@ ANY_DIALOGUE = 0
 
 
 class CountDimension(models.TextChoices):
-    ALL = "all", "all"
-    THEME = "theme", "theme"
-    AGENCY = "agency", "agency"
-    COUNTRY = "country", "country"
-    REASON = "reason", "reason"
+    ALL = "all", _("all")
+    THEME = "theme", _("theme")
+    AGENCY = "agency", _("agency")
+    COUNTRY = "country", _("country")
+    REASON = "reason", _("reason")
 
 
 class CommitmentCount(models.Model):
