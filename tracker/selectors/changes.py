@@ -91,18 +91,29 @@ class ChangeRow:
         return self.end.progress - (self.start.progress if self.start else 0)
 
 
-def classify(
-    announced_on, due_on, start: State | None, end: State, reported: bool, window: Window
-) -> list[str]:
+class Days(NamedTuple):
+    """The window's two days and the stale cutoff of each, worked out once for every commitment."""
+
+    start: datetime.date
+    end: datetime.date
+    start_cutoff: datetime.date
+    end_cutoff: datetime.date
+
+    @classmethod
+    def of(cls, window: Window) -> "Days":
+        return cls(window.start, window.end, rules.stale_cutoff(window.start), rules.stale_cutoff(window.end))
+
+
+def classify(announced_on, due_on, start: State | None, end: State, reported: bool, days: Days) -> list[str]:
     """A commitment's kinds: first its main kind (new, or how it moved), then any of became overdue,
     became stale and silent that apply."""
     kinds = [NEW if start is None else rules.movement(start.status, start.progress, end.status, end.progress)]
-    if rules.is_overdue(end.status, due_on, window.end) and not (
-        start and rules.is_overdue(start.status, due_on, window.start)
+    if rules.is_overdue(end.status, due_on, days.end) and not (
+        start and rules.is_overdue(start.status, due_on, days.start)
     ):
         kinds.append("became_overdue")
-    if rules.is_stale(end.status, end.last_update_on, announced_on, window.end) and not (
-        start and rules.is_stale(start.status, start.last_update_on, announced_on, window.start)
+    if rules.is_stale_before(end.status, end.last_update_on, announced_on, days.end_cutoff) and not (
+        start and rules.is_stale_before(start.status, start.last_update_on, announced_on, days.start_cutoff)
     ):
         kinds.append("became_stale")
     if end.status not in rules.CLOSED_STATUSES and not reported:
@@ -110,19 +121,14 @@ def classify(
     return kinds
 
 
-def change_between(window: Window, announced_on, due_on, at_start: State, at_end: State) -> Change:
+def change_between(days: Days, announced_on, due_on, at_start: State, at_end: State) -> Change:
     """A commitment's Change from its states on the window's two days. With nothing reported inside
     the window it ends as it started (or, announced inside it, as not yet reported on)."""
-    start = at_start if announced_on <= window.start else None
-    reported = at_end.last_update_on is not None and at_end.last_update_on > window.start
+    start = at_start if announced_on <= days.start else None
+    reported = at_end.last_update_on is not None and at_end.last_update_on > days.start
     end = at_end if reported else (start or NOT_YET_REPORTED)
     return Change(
-        announced_on,
-        due_on,
-        start,
-        end,
-        reported,
-        classify(announced_on, due_on, start, end, reported, window),
+        announced_on, due_on, start, end, reported, classify(announced_on, due_on, start, end, reported, days)
     )
 
 
@@ -188,10 +194,11 @@ class Changes(caching.CachedPage):
                 "at_end",
             )
         )
+        days = Days.of(self.window)
         changes = {}
         for pk, announced_on, due_on, *stored, at_start, at_end in read:
             changes[pk] = change_between(
-                self.window,
+                days,
                 announced_on,
                 due_on,
                 State(*state_on(start, *stored, at_start)[:3]),
