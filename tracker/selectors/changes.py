@@ -1,14 +1,16 @@
 """What changed between two days: each commitment's state at the start and at the end of a window,
 classified once (rules.movement), grouped by objective.
 
-Built for thousands of commitments: the states come from states_on (one query), the updates in the
-window as plain tuples (one query); titles and the updates' full text are read only for the rows a
-page shows (or the CSV writes).
+Built for thousands of commitments: both ends' states come from one query (common.state_then, as
+states_on reads a day) and every commitment is classified from plain tuples; a ChangeRow is made
+only for the rows of the objectives a page shows, and titles and the updates' full text are read
+only for the rows it lists (or the CSV writes).
 """
 
 import datetime
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from django.core.paginator import Paginator
 from django.utils.functional import cached_property
@@ -20,7 +22,7 @@ from ..models import Commitment, Status, StatusUpdate
 from ..rules import FORWARD, SLIPPED, UNCHANGED
 from ..timeframe import Window
 from .commitment_list import facet_labels
-from .common import states_on
+from .common import state_on, state_then
 
 NEW = "new"
 # The kinds of change, in the order the page lists them, with their headings.
@@ -36,8 +38,9 @@ KINDS = {
 NO_OBJECTIVE = _("No objective")
 
 
-@dataclass
-class State:
+class State(NamedTuple):
+    """A commitment's state at one end of the window (a tuple: ten thousand are made per page)."""
+
     status: str
     progress: int
     last_update_on: datetime.date | None
@@ -47,10 +50,24 @@ class State:
         return Status(self.status).label
 
 
+NOT_YET_REPORTED = State(Status.NOT_STARTED, 0, None)
+
+
+class Change(NamedTuple):
+    """One commitment over the window, classified: all a page needs to count and order it."""
+
+    announced_on: datetime.date
+    due_on: datetime.date | None
+    start: State | None  # None: not yet announced at the start
+    end: State
+    reported: bool  # whether any update was reported inside the window
+    kinds: list[str]
+
+
 @dataclass
 class ChangeRow:
     """One commitment over the window: where it stood at each end, how it moved, what was reported.
-    `title`, `dialogue` and `updates` are filled in only for the rows that are shown."""
+    `title`, `dialogue`, `updates` and `n_updates` are filled in only for the rows that are shown."""
 
     pk: int
     announced_on: datetime.date
@@ -74,22 +91,45 @@ class ChangeRow:
         return self.end.progress - (self.start.progress if self.start else 0)
 
 
-def classify(row: ChangeRow, window: Window) -> list[str]:
-    """The row's kinds: first its main kind (new, or how it moved), then any of became overdue,
+class Days(NamedTuple):
+    """The window's two days and the stale cutoff of each, worked out once for every commitment."""
+
+    start: datetime.date
+    end: datetime.date
+    start_cutoff: datetime.date
+    end_cutoff: datetime.date
+
+    @classmethod
+    def of(cls, window: Window) -> "Days":
+        return cls(window.start, window.end, rules.stale_cutoff(window.start), rules.stale_cutoff(window.end))
+
+
+def classify(announced_on, due_on, start: State | None, end: State, reported: bool, days: Days) -> list[str]:
+    """A commitment's kinds: first its main kind (new, or how it moved), then any of became overdue,
     became stale and silent that apply."""
-    start, end = row.start, row.end
     kinds = [NEW if start is None else rules.movement(start.status, start.progress, end.status, end.progress)]
-    if rules.is_overdue(end.status, row.due_on, window.end) and not (
-        start and rules.is_overdue(start.status, row.due_on, window.start)
+    if rules.is_overdue(end.status, due_on, days.end) and not (
+        start and rules.is_overdue(start.status, due_on, days.start)
     ):
         kinds.append("became_overdue")
-    if rules.is_stale(end.status, end.last_update_on, row.announced_on, window.end) and not (
-        start and rules.is_stale(start.status, start.last_update_on, row.announced_on, window.start)
+    if rules.is_stale_before(end.status, end.last_update_on, announced_on, days.end_cutoff) and not (
+        start and rules.is_stale_before(start.status, start.last_update_on, announced_on, days.start_cutoff)
     ):
         kinds.append("became_stale")
-    if end.status not in rules.CLOSED_STATUSES and not row.n_updates:
+    if end.status not in rules.CLOSED_STATUSES and not reported:
         kinds.append("silent")
     return kinds
+
+
+def change_between(days: Days, announced_on, due_on, at_start: State, at_end: State) -> Change:
+    """A commitment's Change from its states on the window's two days. With nothing reported inside
+    the window it ends as it started (or, announced inside it, as not yet reported on)."""
+    start = at_start if announced_on <= days.start else None
+    reported = at_end.last_update_on is not None and at_end.last_update_on > days.start
+    end = at_end if reported else (start or NOT_YET_REPORTED)
+    return Change(
+        announced_on, due_on, start, end, reported, classify(announced_on, due_on, start, end, reported, days)
+    )
 
 
 @dataclass
@@ -132,42 +172,65 @@ class Changes(caching.CachedPage):
         return self.filterset.qs.order_by().values("pk")
 
     @cached_property
-    def rows(self) -> list[ChangeRow]:
-        """Every matching commitment announced by the window's end, classified (2 queries)."""
+    def _changes(self) -> dict[int, Change]:
+        """Every matching commitment announced by the window's end, classified, by id (1 query):
+        both ends' states read at once, as states_on reads one day."""
         if not self.valid:
-            return []
+            return {}
         start, end = self.window.start, self.window.end
-        states = states_on(start, Commitment.objects.filter(pk__in=self._matching), announced_by=end)
-        moves: dict[int, list] = defaultdict(list)
-        for commitment_id, status, progress, reported_on in (
-            StatusUpdate.objects.counting()
-            .filter(commitment__in=self._matching, reported_on__gt=start, reported_on__lte=end)
-            .order_by("reported_on", "created_at", "id")
-            .values_list("commitment_id", "status", "progress", "reported_on")
-        ):
-            moves[commitment_id].append((status, progress, reported_on))
-        rows = []
-        for pk, state in states.items():
-            before = State(state.status, state.progress, state.last_update_on)
-            reported = moves.get(pk, ())
-            if reported:
-                after = State(*reported[-1])
-            else:
-                after = before if state.announced_on <= start else State(Status.NOT_STARTED, 0, None)
-            row = ChangeRow(
-                pk, state.announced_on, state.due_on, before if state.announced_on <= start else None, after
+        read = (
+            Commitment.objects.filter(pk__in=self._matching, announced_on__lte=end)
+            .annotate(at_start=state_then(start), at_end=state_then(end))
+            .order_by()
+            .values_list(
+                "pk",
+                "announced_on",
+                "due_on",
+                "status",
+                "progress",
+                "last_update_on",
+                "slip_reason",
+                "at_start",
+                "at_end",
             )
-            row.n_updates = len(reported)
-            row.kinds = classify(row, self.window)
-            rows.append(row)
-        return rows
+        )
+        days = Days.of(self.window)
+        changes = {}
+        for pk, announced_on, due_on, *stored, at_start, at_end in read:
+            changes[pk] = change_between(
+                days,
+                announced_on,
+                due_on,
+                State(*state_on(start, *stored, at_start)[:3]),
+                State(*state_on(end, *stored, at_end)[:3]),
+            )
+        return changes
+
+    def _row(self, pk: int) -> "ChangeRow":
+        """The ChangeRow of commitment `pk`, made once: the page's groups and `rows` share it."""
+        row = self._row_objects.get(pk)
+        if row is None:
+            change = self._changes[pk]
+            row = self._row_objects[pk] = ChangeRow(
+                pk, change.announced_on, change.due_on, change.start, change.end, kinds=change.kinds
+            )
+        return row
+
+    @cached_property
+    def _row_objects(self) -> dict[int, "ChangeRow"]:
+        return {}
+
+    @property
+    def rows(self) -> list[ChangeRow]:
+        """Every matching commitment announced by the window's end, as a ChangeRow."""
+        return [self._row(pk) for pk in self._changes]
 
     @cached_property
     def counts(self) -> list[tuple[str, str, int]]:
         """(kind, heading, how many commitments) for every kind, in page order."""
         tally = defaultdict(int)
-        for row in self.rows:
-            for kind in row.kinds:
+        for change in self._changes.values():
+            for kind in change.kinds:
                 tally[kind] += 1
         return [(kind, label, tally[kind]) for kind, label in KINDS.items()]
 
@@ -189,31 +252,33 @@ class Changes(caching.CachedPage):
         )
 
     @cached_property
-    def _by_objective(self) -> list[tuple[str, str, list[ChangeRow]]]:
-        """(name, slug, rows) for each objective the rows belong to, in the objectives' order (2
-        queries). A commitment under two objectives is under both; one under none, in a last group."""
-        by_pk = {row.pk: row for row in self.rows}
-        links: dict[int, list[ChangeRow]] = defaultdict(list)
+    def _by_objective(self) -> list[tuple[str, str, list[int]]]:
+        """(name, slug, commitment ids) for each objective the rows belong to, in the objectives'
+        order (1 query). A commitment under two objectives is under both; one under none, in a last
+        group."""
+        changes = self._changes
+        links: dict[int, list[int]] = defaultdict(list)
         linked = set()
         for commitment_id, theme_id in Commitment.themes.through.objects.filter(
             commitment__in=self._matching
         ).values_list("commitment_id", "theme_id"):
-            if commitment_id in by_pk:
-                links[theme_id].append(by_pk[commitment_id])
+            if commitment_id in changes:
+                links[theme_id].append(commitment_id)
                 linked.add(commitment_id)
         objectives = [(t.label, t.slug, links[t.pk]) for t in self._labels["theme"] if t.pk in links]
-        unlinked = [row for row in self.rows if row.pk not in linked]
+        unlinked = [pk for pk in changes if pk not in linked]
         if unlinked:
             objectives.append((str(NO_OBJECTIVE), "", unlinked))
         return objectives
 
     def _groups(self, objectives, limit: int | None) -> list[ObjectiveGroup]:
-        """Each of `objectives`' rows ordered by kind; the first `limit` of each (all when None) are
-        described and ordered by kind, then title."""
+        """Each of `objectives`' commitments as rows ordered by kind; the first `limit` of each (all
+        when None) are described and ordered by kind, then title."""
         order = {kind: i for i, kind in enumerate(KINDS)}
+        changes = self._changes
         groups = []
-        for name, slug, rows in objectives:
-            rows = sorted(rows, key=lambda r: (order[r.main_kind], r.pk))
+        for name, slug, pks in objectives:
+            rows = [self._row(pk) for pk in sorted(pks, key=lambda pk: (order[changes[pk].kinds[0]], pk))]
             groups.append(ObjectiveGroup(name, slug, rows, rows if limit is None else rows[:limit]))
         # Every row: name them by the filters' subquery, not by a list of thousands of ids.
         self._describe({row.pk: row for group in groups for row in group.shown}, everyone=limit is None)
@@ -222,8 +287,11 @@ class Changes(caching.CachedPage):
         return groups
 
     def _describe(self, rows: dict[int, ChangeRow], everyone: bool = False) -> None:
-        """Titles, dialogues and the updates in the window, for `rows` only (2 queries)."""
+        """Titles, dialogues and the updates in the window (and how many), for `rows` only (2
+        queries)."""
         ids = self._matching if everyone else list(rows)
+        for row in rows.values():
+            row.updates = []
         described = Commitment.objects.filter(pk__in=ids).values_list(
             "pk", "title", "title_fr", "dialogue__name", "dialogue__name_fr"
         )
@@ -245,6 +313,8 @@ class Changes(caching.CachedPage):
         for update in updates:
             if update.commitment_id in rows:
                 rows[update.commitment_id].updates.append(update)
+        for row in rows.values():
+            row.n_updates = len(row.updates)
 
     @cached_property
     def objective_page(self):

@@ -63,17 +63,13 @@ class DayState:
 SEPARATOR = "|"
 
 
-def states_on(day: datetime.date, commitments=None, announced_by=None) -> dict[int, DayState]:
-    """Each of `commitments` (default: all) announced by `announced_by` (default: `day`), keyed by
-    id, in the state it stood in on `day`, read in one query, for pages that judge thousands of
-    commitments in Python.
-
-    The same rule as state_expressions, read more cheaply: a commitment whose latest update of all
-    (its stored columns) is no later than `day` stood then as it stands now, and needs no look at
-    its trail; for the others one subquery brings status, progress and date packed in one string,
-    where state_expressions would look the trail up three times. A reason for slippage never holds
-    the separator: it is one of rules.SlipReason's values.
-    """
+def state_then(day: datetime.date) -> Case:
+    """A commitment's state on `day` packed in one string (status, progress, date and reason), or
+    None where its stored columns already say it: its latest update of all is no later than `day`,
+    so it stood then as it stands now and needs no look at its trail. For the others one subquery
+    brings the four packed in one string, where state_expressions would look the trail up three
+    times. A reason for slippage never holds the separator: it is one of rules.SlipReason's values.
+    Read it back with `state_on`."""
     latest = (
         StatusUpdate.objects.counting()
         .filter(commitment_id=OuterRef("pk"), reported_on__lte=day)
@@ -93,14 +89,29 @@ def states_on(day: datetime.date, commitments=None, announced_by=None) -> dict[i
         .values("packed")[:1]
     )
     settled = Q(last_update_on__isnull=True) | Q(last_update_on__lte=day)
+    # CASE runs the subquery only where the stored state is not already the answer.
+    return Case(When(settled, then=Value(None)), default=Subquery(latest), output_field=CharField())
+
+
+def state_on(day: datetime.date, status, progress, last_update_on, reason, then) -> tuple:
+    """(status, progress, last update's date, reason) on `day`, from a commitment's stored columns
+    and its `state_then(day)`."""
+    if then is not None:
+        status, progress, reported_on, reason = then.split(SEPARATOR)
+        return status, int(progress), datetime.date.fromisoformat(reported_on), reason
+    if last_update_on is not None and last_update_on > day:
+        return Status.NOT_STARTED, 0, None, ""  # nothing reported by then
+    return status, progress, last_update_on, reason
+
+
+def states_on(day: datetime.date, commitments=None, announced_by=None) -> dict[int, DayState]:
+    """Each of `commitments` (default: all) announced by `announced_by` (default: `day`), keyed by
+    id, in the state it stood in on `day`, read in one query (state_then), for pages that judge
+    thousands of commitments in Python."""
     rows = (
         (commitments if commitments is not None else Commitment.objects.all())
         .filter(announced_on__lte=announced_by or day)
-        # CASE runs the subquery only where the stored state is not already the answer.
-        .annotate(
-            then=Case(When(settled, then=Value(None)), default=Subquery(latest), output_field=CharField()),
-            cadence=rules.review_cadence_expression(),
-        )
+        .annotate(then=state_then(day), cadence=rules.review_cadence_expression())
         .order_by()
         .values_list(
             "pk",
@@ -128,12 +139,9 @@ def states_on(day: datetime.date, commitments=None, announced_by=None) -> dict[i
         then,
         cadence,
     ) in rows:
-        if then is not None:
-            status, progress, reported_on, reason = then.split(SEPARATOR)
-            progress, last_update_on = int(progress), datetime.date.fromisoformat(reported_on)
-        elif last_update_on is not None and last_update_on > day:
-            # Nothing reported by then.
-            status, progress, last_update_on, reason = Status.NOT_STARTED, 0, None, ""
+        status, progress, last_update_on, reason = state_on(
+            day, status, progress, last_update_on, reason, then
+        )
         states[pk] = DayState(
             status, progress, last_update_on, due_on, announced_on, reason, dialogue_id, cadence
         )

@@ -62,6 +62,13 @@ def score_of(assessment) -> ScoreDisplay:
 
 
 @register.filter
+def status_label(value: str) -> str:
+    """A status value in words: `{{ update.status|status_label }}`, one translation where
+    get_status_display() makes one per status, on every call (a page of changes lists a thousand)."""
+    return Status(value).label
+
+
+@register.filter
 def percent(value, decimals=0) -> str:
     """A percentage in the reader's language: "12.5%" in English, "12,5 %" in French (the sign's
     spacing is PERCENT_FORMAT in config/formats/<language>/formats.py); a dash for none."""
