@@ -1,6 +1,7 @@
 """The filtered list and its facet counts."""
 
 import datetime
+import functools
 from dataclasses import dataclass, field
 
 from django.core.paginator import Paginator
@@ -278,9 +279,10 @@ class FacetLabel:
 
 def agency_label(name: str, acronym: str, country: str) -> str:
     """How a filter names an agency: "National Aeronautics and Space Administration (NASA) · United
-    States", so two countries' ministries of the same name, or an unfamiliar acronym, are told apart."""
+    States", so two countries' ministries of the same name, or an unfamiliar acronym, are told apart.
+    `country` is the country's name, in the reader's language."""
     named = f"{name} ({acronym})" if acronym else name
-    return f"{named} · {country_name(country)}"
+    return f"{named} · {country}"
 
 
 def facet_labels() -> dict[str, list]:
@@ -302,12 +304,16 @@ def facet_labels() -> dict[str, list]:
         "agency": lambda row: (row[6], row[3]),  # by country, then name
     }
     rows = list(dialogues.union(themes, agencies, all=True))
+    # Hundreds of agencies share a few countries: each country's name is looked up once.
+    countries = functools.cache(country_name)
 
     def label(row) -> FacetLabel:
         kind, pk, slug, name, _day, _rank, country, acronym, name_fr = row
         # In the reader's language (the cache keys carry it); options and the filters' line are plain text.
         shown = localized_text(name, name_fr).text
-        return FacetLabel(pk, slug, agency_label(shown, acronym, country) if kind == "agency" else shown)
+        if kind != "agency":
+            return FacetLabel(pk, slug, shown)
+        return FacetLabel(pk, slug, agency_label(shown, acronym, countries(country)))
 
     labels = {
         kind: [label(row) for row in sorted((r for r in rows if r[0] == kind), key=key)]

@@ -313,7 +313,9 @@ class Scorecard(caching.CachedPage):
         """The filters in force, in words, named from the themes and agencies the form offers."""
         names = {
             "theme": {t.slug: t.name for t in self.themes},
-            "agency": {a.slug: agency_label(a.name, a.acronym, a.country) for a in self.agencies},
+            "agency": {
+                a.slug: agency_label(a.name, a.acronym, country_name(a.country)) for a in self.agencies
+            },
         }
         return self.filterset.described(names, labels={"theme": gettext("Objective")})
 
