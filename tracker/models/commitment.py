@@ -145,19 +145,31 @@ class CommitmentQuerySet(models.QuerySet):
         return self.annotate(is_blocked=blocked_expression(day))
 
     def blocked(self, day: datetime.date | None):
-        return self.filter(blocked_expression(day))
+        return self.filter(blocked_q(day))
+
+
+def troubling_blocker_links(day: datetime.date | None):
+    """The "blocked by" links whose blocker was off track, at risk or overdue on `day`
+    (rules.is_troubling_blocker), each blocker read as it stood on that day."""
+    judged = day or timezone.localdate()
+    return (
+        Commitment.blocked_by.through.objects.annotate(**state_expressions(day, commitment="to_commitment"))
+        .filter(rules.troubling_blocker_q(judged, due_on="to_commitment__due_on"))
+        .order_by()
+    )
 
 
 def blocked_expression(day: datetime.date | None) -> Exists:
-    """Whether a commitment is blocked on `day`: one of the commitments it is blocked by was off
-    track, at risk or overdue then (rules.is_troubling_blocker), read as that blocker stood on that day."""
-    judged = day or timezone.localdate()
-    blockers = (
-        Commitment.blocked_by.through.objects.filter(from_commitment_id=OuterRef("pk"))
-        .annotate(**state_expressions(day, commitment="to_commitment"))
-        .filter(rules.troubling_blocker_q(judged, due_on="to_commitment__due_on"))
-    )
-    return Exists(blockers)
+    """Whether a commitment is blocked on `day`: one of the commitments it is blocked by was in
+    trouble then. Asked of each row: for a page of rows (`with_blocked`)."""
+    return Exists(troubling_blocker_links(day).filter(from_commitment_id=OuterRef("pk")))
+
+
+def blocked_q(day: datetime.date | None) -> Q:
+    """The same question for counting or filtering thousands of commitments: the blocked ids are read
+    once, not looked up per row. Per row, PostgreSQL scanned the few hundred links 7,590 times for
+    the overview (76 ms of its 105 ms query)."""
+    return Q(pk__in=troubling_blocker_links(day).values("from_commitment_id"))
 
 
 class Commitment(TranslatedContent, models.Model):

@@ -20,7 +20,7 @@ from ..models import (
     Role,
     Round,
     Status,
-    blocked_expression,
+    blocked_q,
     country_name,
     is_past,
     state_expressions,
@@ -94,7 +94,7 @@ def _grouped_counts(commitments, kind: str, column: str, day: datetime.date):
             partner=Count("pk", distinct=distinct, filter=Q(**{participation: Role.PARTNER})),
             overdue=Count("pk", distinct=distinct, filter=rules.overdue_q(day)),
             stale=Count("pk", distinct=distinct, filter=rules.stale_q(day)),
-            blocked=Count("pk", distinct=distinct, filter=Q(blocked_expression(day))),
+            blocked=Count("pk", distinct=distinct, filter=blocked_q(day)),
         )
         .values_list("kind", "key", STATE_STATUS, *FIGURES)
         .order_by()

@@ -24,7 +24,7 @@ from ..models import (
     Status,
     StatusUpdate,
     Theme,
-    blocked_expression,
+    blocked_q,
     is_past,
     localized,
     state_expressions,
@@ -384,7 +384,7 @@ def attention_summary(day: datetime.date | None = None, dialogue_id: int | None 
         off_track=Count("pk", filter=Q(**{STATE_STATUS: Status.OFF_TRACK})),
         stale=Count("pk", filter=rules.stale_q(judged_on)),
         due_soon=Count("pk", filter=rules.due_soon_q(judged_on)),
-        blocked=Count("pk", filter=Q(blocked_expression(day))),
+        blocked=Count("pk", filter=blocked_q(day)),
         **by_reason,
     )
 
