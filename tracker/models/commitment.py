@@ -13,7 +13,9 @@ from django.db.models.query import ModelIterable
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from simple_history import utils
 from simple_history.models import HistoricalRecords
+from simple_history.signals import post_create_historical_m2m_records, pre_create_historical_m2m_records
 
 from .. import rules
 from ..quotes import quote_not_verbatim
@@ -160,6 +162,51 @@ def blocked_expression(day: datetime.date | None) -> Exists:
     return Exists(blockers)
 
 
+class LinkedHistoricalRecords(HistoricalRecords):
+    """History whose rows also keep the record's many-to-many links (m2m_fields), copied cheaply.
+
+    The library copies the links of every history row by loading each link with both records it
+    joins (a join and two model instances per link). Here the links are read as their ids alone,
+    which is all a history link row holds; and a writer that has just made the links itself (an
+    import creating a commitment) hands them over in `instance._history_links` (field name -> the
+    link rows' values), so the copy costs no query at all."""
+
+    def create_historical_record_m2ms(self, history_instance, instance):
+        given = getattr(instance, "_history_links", {})
+        for field in history_instance._history_m2m_fields:
+            m2m_history_model = self.m2m_models[field]
+            through = getattr(type(instance), field.name).through
+            columns = [f.attname for f in through._meta.fields]
+            rows = given.get(field.name)
+            if rows is None:
+                own_side = utils.get_m2m_field_name(field)
+                rows = through.objects.filter(**{own_side: instance}).values(*columns)
+            insert_rows = [
+                m2m_history_model(history=history_instance, **{column: row[column] for column in columns})
+                for row in rows
+            ]
+            pre_create_historical_m2m_records.send(
+                sender=m2m_history_model,
+                rows=insert_rows,
+                history_instance=history_instance,
+                instance=instance,
+                field=field,
+            )
+            created_rows = m2m_history_model.objects.bulk_create(insert_rows)
+            post_create_historical_m2m_records.send(
+                sender=m2m_history_model,
+                created_rows=created_rows,
+                history_instance=history_instance,
+                instance=instance,
+                field=field,
+            )
+
+
+# The commitment's history, kept at hand: an import records a new commitment once, with its links
+# (record_created_with_links), instead of once for the row and once more for its themes.
+COMMITMENT_HISTORY = LinkedHistoricalRecords(m2m_fields=["themes", "blocked_by"])
+
+
 class Commitment(TranslatedContent, models.Model):
     dialogue = models.ForeignKey(Dialogue, on_delete=models.PROTECT, related_name="commitments")
     slug = models.SlugField(max_length=100, blank=True, help_text=TITLE_SLUG_HELP)
@@ -234,7 +281,7 @@ class Commitment(TranslatedContent, models.Model):
     version = models.PositiveIntegerField(default=0, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     # The theme links are part of a commitment's record: their changes are kept too.
-    history = HistoricalRecords(m2m_fields=[themes, blocked_by])
+    history = COMMITMENT_HISTORY
 
     objects = CommitmentQuerySet.as_manager()
 
