@@ -13,9 +13,6 @@ from django.db.models.query import ModelIterable
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from simple_history import utils
-from simple_history.models import HistoricalRecords
-from simple_history.signals import post_create_historical_m2m_records, pre_create_historical_m2m_records
 
 from .. import rules
 from ..quotes import quote_not_verbatim
@@ -32,6 +29,7 @@ from ..slugs import TITLE_SLUG_HELP, fill_blank_slug
 from .agency import Agency
 from .content import TranslatedContent, french_description_field, french_name_field
 from .dialogue import Dialogue, Round, SourceDocument, Theme
+from .history import LinkedHistoricalRecords, QuickHistoricalRecords
 
 
 class Role(models.TextChoices):
@@ -160,46 +158,6 @@ def blocked_expression(day: datetime.date | None) -> Exists:
         .filter(rules.troubling_blocker_q(judged, due_on="to_commitment__due_on"))
     )
     return Exists(blockers)
-
-
-class LinkedHistoricalRecords(HistoricalRecords):
-    """History whose rows also keep the record's many-to-many links (m2m_fields), copied cheaply.
-
-    The library copies the links of every history row by loading each link with both records it
-    joins (a join and two model instances per link). Here the links are read as their ids alone,
-    which is all a history link row holds; and a writer that has just made the links itself (an
-    import creating a commitment) hands them over in `instance._history_links` (field name -> the
-    link rows' values), so the copy costs no query at all."""
-
-    def create_historical_record_m2ms(self, history_instance, instance):
-        given = getattr(instance, "_history_links", {})
-        for field in history_instance._history_m2m_fields:
-            m2m_history_model = self.m2m_models[field]
-            through = getattr(type(instance), field.name).through
-            columns = [f.attname for f in through._meta.fields]
-            rows = given.get(field.name)
-            if rows is None:
-                own_side = utils.get_m2m_field_name(field)
-                rows = through.objects.filter(**{own_side: instance}).values(*columns)
-            insert_rows = [
-                m2m_history_model(history=history_instance, **{column: row[column] for column in columns})
-                for row in rows
-            ]
-            pre_create_historical_m2m_records.send(
-                sender=m2m_history_model,
-                rows=insert_rows,
-                history_instance=history_instance,
-                instance=instance,
-                field=field,
-            )
-            created_rows = m2m_history_model.objects.bulk_create(insert_rows)
-            post_create_historical_m2m_records.send(
-                sender=m2m_history_model,
-                created_rows=created_rows,
-                history_instance=history_instance,
-                instance=instance,
-                field=field,
-            )
 
 
 # The commitment's history, kept at hand: an import records a new commitment once, with its links
@@ -385,7 +343,7 @@ class Participation(models.Model):
     # A copy of agency.country, kept in step by save() here and by Agency.save(): counting the
     # commitments per country then needs no join, which is what makes the country facet fast.
     country = models.CharField(max_length=2, editable=False)
-    history = HistoricalRecords()
+    history = QuickHistoricalRecords()
 
     class Meta:
         ordering = ["role", "agency__country", "agency__name"]
@@ -464,7 +422,7 @@ class StatusUpdate(models.Model):
     )
     withdrawal_reason = models.TextField(blank=True, editable=False)
     # A withdrawal or a restoration keeps its reason in the history too, whatever its length.
-    history = HistoricalRecords(history_change_reason_field=models.TextField(null=True))
+    history = QuickHistoricalRecords(history_change_reason_field=models.TextField(null=True))
 
     objects = StatusUpdateQuerySet.as_manager()
 
