@@ -13,6 +13,7 @@ from django.contrib.auth.models import Group
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import override_settings
 from django.urls import reverse
+from django.utils import timezone
 
 from tests.conftest import _user
 from tracker.models import (
@@ -262,6 +263,15 @@ def test_every_imported_change_names_the_importing_user(editor_client, editor, w
     assert {h.history_user for h in Participation.history.filter(commitment_id=mission.pk)} == {editor}
 
 
+def test_an_imported_commitment_has_one_history_row_with_its_themes(editor_client, editor, world):
+    import_file(editor_client, Commitment, xlsx_file(three_commitments()))
+    mission = Commitment.objects.get(slug="joint-mission")
+    (created,) = mission.history.all()
+    assert (created.history_type, created.history_user) == ("+", editor)
+    assert {link.theme for link in created.themes.all()} == {world.climate, world.science}
+    assert mission.history.as_of(timezone.now()).themes.count() == 2
+
+
 # --- status updates
 
 
@@ -303,6 +313,10 @@ def test_imported_updates_move_the_commitment_and_name_the_importer(editor_clien
     assert {u.author for u in mission.updates.all()} == {editor}
     assert mission.history.first().history_user == editor
     assert {h.history_user for h in StatusUpdate.history.all()} == {editor}
+    # Each update's row in the commitment's history keeps its state and its themes.
+    latest, earlier = mission.history.all()[:2]
+    assert (latest.status, earlier.status) == (Status.AT_RISK, Status.ON_TRACK)
+    assert {link.theme for link in latest.themes.all()} == {world.climate, world.science}
 
 
 def test_reimporting_updates_adds_nothing(editor_client, world):

@@ -60,3 +60,14 @@ def test_deleting_the_latest_update_restores_the_previous_state(commitment, edit
 def test_an_update_is_in_its_own_history_with_its_author(commitment, editor):
     update = post(commitment, editor, Status.ON_TRACK, 10, 5)
     assert update.history.first().history_user == editor
+
+
+def test_an_update_is_in_its_commitments_history_with_its_author_themes_and_blockers(commitment, editor):
+    blocker = Commitment.objects.exclude(pk=commitment.pk).first()
+    services.commitment_set_blockers(commitment=commitment, blockers=[blocker], by=editor)
+    post(commitment, editor, Status.ON_TRACK, 10, 5)
+    record = commitment.history.first()
+    assert (record.history_user, record.status, record.progress) == (editor, Status.ON_TRACK, 10)
+    assert {link.theme for link in record.themes.all()} == set(commitment.themes.all())
+    assert commitment.themes.exists()
+    assert [link.to_commitment for link in record.blocked_by.all()] == [blocker]

@@ -34,6 +34,7 @@ from simple_history.utils import bulk_create_with_history
 
 from .. import caching, rules
 from ..models import Agency, Commitment, Dialogue, Participation, Role, SourceDocument, StatusUpdate, Theme
+from ..models.commitment import COMMITMENT_HISTORY
 from ..models.dialogue import ThemeKind
 from ..quotes import quote_not_verbatim
 from ..services import status_update_create
@@ -1012,6 +1013,10 @@ class CommitmentResource(SpreadsheetResource):
             if is_create:
                 self.fields["parent"].widget.planned[(instance.dialogue.slug, instance.slug)] = instance
             return
+        if is_create:
+            # Its history row is written once its links are made (save_m2m): one row with the final
+            # links, rather than one for the commitment and another for its themes.
+            instance.skip_history_when_saving = True
         super().save_instance(instance, is_create, row, **kwargs)
 
     def save_m2m(self, instance, row, **kwargs):
@@ -1020,15 +1025,37 @@ class CommitmentResource(SpreadsheetResource):
         wanted = getattr(instance, "_import_links", {})
         new = getattr(instance, "_import_was_new", False)
         user = kwargs.get("user")
-        if new and wanted.get("themes"):
-            instance.themes.add(*wanted["themes"])
-        elif not new and "themes" in wanted and wanted["themes"] != self.stored_links(instance)["themes"]:
-            instance.themes.set(wanted["themes"])
         roles = {role: ids for role, ids in wanted.items() if role != "themes"}
+        if new:
+            self._save_new_links(instance, wanted.get("themes", set()), roles, user)
+            return
+        if "themes" in wanted and wanted["themes"] != self.stored_links(instance)["themes"]:
+            instance.themes.set(wanted["themes"])
         if roles:
             self._save_participations(instance, roles, user, new)
         # The prefetched links are out of date now; the row's own links stand in for them.
         getattr(instance, "_prefetched_objects_cache", {}).clear()
+
+    def _save_new_links(self, instance, themes: set, roles: dict, user) -> None:
+        """A new commitment's themes and agencies, then its one history row ("created", by `user`)
+        holding those themes: imports come by the thousand, and each history row copies the links."""
+        theme_links = Commitment.themes.through.objects.bulk_create(
+            [Commitment.themes.through(commitment=instance, theme_id=pk) for pk in sorted(themes)]
+        )
+        if theme_links:
+            # A bulk insert sends no m2m_changed signal; within the file's one change this only notes it.
+            caching.data_changed()
+        if roles:
+            self._save_participations(instance, roles, user, new=True)
+        instance.__dict__.pop("skip_history_when_saving", None)
+        instance._history_links = {
+            "themes": [
+                {"id": link.pk, "commitment_id": instance.pk, "theme_id": link.theme_id}
+                for link in theme_links
+            ],
+            "blocked_by": [],
+        }
+        COMMITMENT_HISTORY.create_historical_record(instance, "+")
 
     def _save_participations(self, instance, roles: dict, user, new: bool) -> None:
         wanted = {agency_id: role for role, ids in roles.items() for agency_id in ids}

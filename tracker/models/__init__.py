@@ -12,6 +12,7 @@
 - stamp: DataStamp (what retires cached pages)
 - profile: Profile (a person's preferences: the interface language)
 - api_token: APIToken (personal API tokens) and IdempotencyKey (replayable API posts)
+- history: the history records imports write by the thousand, at a lower cost (links as ids)
 """
 
 from ..rules import (

@@ -13,7 +13,6 @@ from django.db.models.query import ModelIterable
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from simple_history.models import HistoricalRecords
 
 from .. import rules
 from ..quotes import quote_not_verbatim
@@ -30,6 +29,7 @@ from ..slugs import TITLE_SLUG_HELP, fill_blank_slug
 from .agency import Agency
 from .content import TranslatedContent, french_description_field, french_name_field
 from .dialogue import Dialogue, Round, SourceDocument, Theme
+from .history import LinkedHistoricalRecords, QuickHistoricalRecords
 
 
 class Role(models.TextChoices):
@@ -172,6 +172,11 @@ def blocked_q(day: datetime.date | None) -> Q:
     return Q(pk__in=troubling_blocker_links(day).values("from_commitment_id"))
 
 
+# The commitment's history, kept at hand: an import records a new commitment once, with its links
+# (record_created_with_links), instead of once for the row and once more for its themes.
+COMMITMENT_HISTORY = LinkedHistoricalRecords(m2m_fields=["themes", "blocked_by"])
+
+
 class Commitment(TranslatedContent, models.Model):
     dialogue = models.ForeignKey(Dialogue, on_delete=models.PROTECT, related_name="commitments")
     slug = models.SlugField(max_length=100, blank=True, help_text=TITLE_SLUG_HELP)
@@ -246,7 +251,7 @@ class Commitment(TranslatedContent, models.Model):
     version = models.PositiveIntegerField(default=0, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     # The theme links are part of a commitment's record: their changes are kept too.
-    history = HistoricalRecords(m2m_fields=[themes, blocked_by])
+    history = COMMITMENT_HISTORY
 
     objects = CommitmentQuerySet.as_manager()
 
@@ -350,7 +355,7 @@ class Participation(models.Model):
     # A copy of agency.country, kept in step by save() here and by Agency.save(): counting the
     # commitments per country then needs no join, which is what makes the country facet fast.
     country = models.CharField(max_length=2, editable=False)
-    history = HistoricalRecords()
+    history = QuickHistoricalRecords()
 
     class Meta:
         ordering = ["role", "agency__country", "agency__name"]
@@ -429,7 +434,7 @@ class StatusUpdate(models.Model):
     )
     withdrawal_reason = models.TextField(blank=True, editable=False)
     # A withdrawal or a restoration keeps its reason in the history too, whatever its length.
-    history = HistoricalRecords(history_change_reason_field=models.TextField(null=True))
+    history = QuickHistoricalRecords(history_change_reason_field=models.TextField(null=True))
 
     objects = StatusUpdateQuerySet.as_manager()
 
