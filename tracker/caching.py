@@ -17,11 +17,12 @@ and most reads are of today's state (the list):
 - `state_token` is replaced by every write except those to the trail alone (`trail_changed`). Pages
   that show only today's state file under it (CachedPage.reads_trail False: today's list and its
   fragment). Why that is safe: today's state of a commitment is its stored columns (status,
-  progress, last_update_on, slip_reason), and the one writer of those,
-  services.status_updates.commitment_sync_current_status, calls `data_changed()` whenever a write
-  to the trail moves them (a new latest update, a withdrawal or restoration of the latest, a
-  deletion); a write to the trail that leaves them as they were (an update dated before the
-  latest, evidence added, an older update withdrawn) changes nothing such a page shows.
+  progress, last_update_on, slip_reason), and every write of those replaces both tokens: a save of
+  the commitment through its signal, and services.status_updates.commitment_sync_current_status
+  (its UPDATE) by calling `data_changed()` whenever a write to the trail moves them (a new latest
+  update, a withdrawal or restoration of the latest, a deletion). A write to the trail that leaves
+  them as they were (an update dated before the latest, evidence added, an older update withdrawn)
+  changes nothing such a page shows.
   tests/test_caching_state.py holds both halves: those pages' SQL reads no trail table, and
   after each kind of write every page shows it at once.
 
