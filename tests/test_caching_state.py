@@ -71,6 +71,18 @@ def body(response) -> str:
     return html[html.index("<main") : html.index("</main>")]
 
 
+def latest_updates_shown(response) -> str:
+    html = body(response)
+    section = html[html.index('aria-labelledby="latest-heading"') :]
+    return section[: section.index("</section>")]
+
+
+def overview_state_key() -> str:
+    """Where the overview's parts that show only the state are filed (see todays_list_key)."""
+    with translation.override("en"):
+        return selectors.Overview().state_cache_key
+
+
 def todays_list_key(query: str = "") -> str:
     """Where today's list is filed in the cache (the key holds the language: one, whatever ran before)."""
     with translation.override("en"):
@@ -122,8 +134,28 @@ def test_a_past_days_list_reads_the_trail_and_keys_on_every_write(viewer_client,
     with CaptureQueriesContext(connection) as queries:
         viewer_client.get(f"/commitments/?as_of={day(20).isoformat()}")
     assert trail_reads(queries)
-    assert selectors.CommitmentBrowser(QueryDict(""), 50, day(20)).reads_trail
-    assert not selectors.CommitmentBrowser(QueryDict(""), 50).reads_trail
+    token, state_token = caching.data_tokens()
+    assert selectors.CommitmentBrowser(QueryDict(""), 50, day(20)).token == token
+    assert selectors.CommitmentBrowser(QueryDict(""), 50).token == state_token
+
+
+def test_the_overview_but_its_latest_updates_reads_no_table_of_the_trail(
+    viewer_client, commitment, monkeypatch
+):
+    """What makes filing the rest of the overview under the state token safe (the latest updates
+    are cached apart, under the token every write replaces)."""
+    commitment.blocked_by.add(Commitment.objects.exclude(pk=commitment.pk).first())
+    for url in ["/", f"/?dialogue={commitment.dialogue.slug}"]:
+        with CaptureQueriesContext(connection) as queries:
+            viewer_client.get(url)
+        assert trail_reads(queries), "the latest updates are read from the trail"
+        cache.clear()
+        monkeypatch.setattr(selectors.Overview, "latest_updates", [])
+        with CaptureQueriesContext(connection) as queries:
+            assert viewer_client.get(url).status_code == 200
+        assert trail_reads(queries) == [], url
+        monkeypatch.undo()
+        cache.clear()
 
 
 # --- which token each kind of write replaces ----------------------------------------------------
@@ -209,8 +241,9 @@ def test_an_update_dated_before_the_latest_shows_at_once_wherever_the_trail_is_r
     past_list = f"/commitments/?as_of={day(20).isoformat()}&status=off_track"
     pages = ["/commitments/", commitment.get_absolute_url(), "/", past_list]
     before = {url: editor_client.get(url) for url in pages}
+    assert "15%" not in latest_updates_shown(before["/"])
     assert "Written late." not in body(before[commitment.get_absolute_url()])
-    key = todays_list_key()
+    keys = todays_list_key(), overview_state_key()
     response = editor_client.post(
         update_url(commitment),
         {
@@ -224,12 +257,24 @@ def test_an_update_dated_before_the_latest_shows_at_once_wherever_the_trail_is_r
     )
     assert response.status_code == 200
     assert "Written late." in editor_client.get(commitment.get_absolute_url()).content.decode()
-    assert editor_client.get("/").context["overview"].latest_updates[0].text == "Written late."
+    assert "15%" in latest_updates_shown(editor_client.get("/"))
     assert editor_client.get(past_list).context["browser"].total == 1
-    assert todays_list_key() == key
+    assert (todays_list_key(), overview_state_key()) == keys
     assert body(editor_client.get("/commitments/")) == body(before["/commitments/"])
     commitment.refresh_from_db()
     assert commitment.status == Status.AT_RISK  # still its state today
+
+
+def test_the_overviews_charts_show_an_update_dated_before_the_latest_at_once(
+    editor_client, editor, commitment
+):
+    """The charts (status over the last 12 months) are read from the trail: any write to it retires them."""
+    charts = reverse("tracker:overview_charts")
+    before = editor_client.get(charts, **HTMX).content
+    # The end of a month before its first update: a month the charts show, whose state this changes.
+    month_end = day(30).replace(day=1) - datetime.timedelta(days=1)
+    write(commitment, editor, Status.OFF_TRACK, (timezone.localdate() - month_end).days, "Written late.")
+    assert editor_client.get(charts, **HTMX).content != before
 
 
 def test_an_update_of_today_posted_on_the_page_moves_the_list_at_once(editor_client, commitment):

@@ -12,11 +12,11 @@ Readers read the tokens first (one small query) and file what they compute under
 Two tokens, because most writes in use are to the trail (status updates and their evidence files)
 and most reads are of today's state (the list):
 
-- `token` is replaced by every write. Pages that read the trail file under it: a commitment's page,
-  the overview (its latest updates), what changed, every page as of a past day.
-- `state_token` is replaced by every write except those to the trail alone (`trail_changed`). Pages
-  that show only today's state file under it (CachedPage.reads_trail False: today's list and its
-  fragment). Why that is safe: today's state of a commitment is its stored columns (status,
+- `token` is replaced by every write. What reads the trail files under it: a commitment's page,
+  the overview's latest updates and its charts, what changed, every page as of a past day.
+- `state_token` is replaced by every write except those to the trail alone (`trail_changed`). What
+  shows only today's state files under it: today's list and its fragment (CachedPage.reads_trail
+  False), and the overview but its latest updates (CachedPage.state_cache_key). Why that is safe: today's state of a commitment is its stored columns (status,
   progress, last_update_on, slip_reason), and every write of those replaces both tokens: a save of
   the commitment through its signal, and services.status_updates.commitment_sync_current_status
   (its UPDATE) by calling `data_changed()` whenever a write to the trail moves them (a new latest
@@ -57,6 +57,7 @@ from .models import (
     SourceDocument,
     StatusUpdate,
     Theme,
+    is_past,
 )
 
 # Rounds and assessments too: the dialogue page and the scorecard show them; evidence files are
@@ -195,9 +196,10 @@ class CachedPage:
     token query; `cache_parts()` names whatever else, besides the data, today and the day the page
     is about (`day`, None for today), the body shows.
 
-    `reads_trail` says whether the page reads any of TRAIL_MODELS (directly, or through a past day's
-    state, which is derived from the trail). A page that does not keys on the state token and so
-    survives writes to the trail alone; tests/test_caching_state.py checks each such page's SQL.
+    `reads_trail` says whether the page reads any of TRAIL_MODELS besides the commitments' state. A
+    page that does not is filed under `state_token` and so survives writes to the trail alone; a page
+    that does may still file its parts that show only the state under `state_cache_key`.
+    tests/test_caching_state.py checks the SQL of each page or part filed so.
     """
 
     cache_seconds = settings.TRACKER_CACHE_SECONDS
@@ -205,9 +207,23 @@ class CachedPage:
     reads_trail = True
 
     @cached_property
+    def _tokens(self) -> tuple[str, str]:
+        return data_tokens()
+
+    @cached_property
     def token(self) -> str:
-        token, state_token = data_tokens()
-        return token if self.reads_trail else state_token
+        return self._tokens[0] if self.reads_trail else self.state_token
+
+    @cached_property
+    def state_token(self) -> str:
+        """The token for what shows only the commitments' state: the state token today; on a past
+        day, whose state is read from the trail, the token every write replaces."""
+        return self._tokens[0] if is_past(self.day) else self._tokens[1]
+
+    @cached_property
+    def state_cache_key(self) -> str:
+        """The key of the page's parts that show only the commitments' state (see state_token)."""
+        return versioned_key(self.state_token, ("state", self.day, self.cache_parts()))
 
     def cache_parts(self) -> tuple:
         return ()

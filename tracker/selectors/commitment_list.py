@@ -93,11 +93,9 @@ class CommitmentBrowser(caching.CachedPage):
             return []
         return caching.remember(self.token, "facets", (self.day, self._filter_values()), self._count_facets)
 
-    @property
-    def reads_trail(self) -> bool:
-        """Today's list reads only the commitments' stored state (caching.CachedPage.reads_trail), so
-        writes to the trail alone leave it cached; a past day's state is read from the trail."""
-        return is_past(self.day)
+    # Nothing of the trail but the commitments' state (caching.CachedPage.reads_trail): today's list
+    # survives writes to the trail alone.
+    reads_trail = False
 
     def cache_parts(self) -> tuple:
         # The rendered list shows the filters, the sort and the page: all of the query string.
