@@ -232,7 +232,7 @@ def trail_entries(updates, controls=None):
         if update.evidence_url:
             yield EVIDENCE, (words["evidence"], update.evidence_url)
         # Prefetched with the trail (selectors.commitment.trail_updates): no query per update.
-        files = update.evidence_files.all()
+        files = update.attached_files
         if files:
             yield EVIDENCE_FILES_START, (words["files"],)
             for evidence in files:
