@@ -8,7 +8,7 @@ from django.db.models import Exists, OuterRef, Prefetch, Q
 from django.utils import timezone
 from django.utils.functional import cached_property
 
-from .. import caching, charts, rules
+from .. import caching, charts, formatting, rules
 from ..models import (
     Assessment,
     Commitment,
@@ -244,10 +244,14 @@ def assessment_board(
     held = [r for r in rounds if r.held_on <= judged]  # rounds_held for today includes planned ones
     rounds_by_id = {r.pk: r for r in rounds}
     by_key: dict[tuple[int, str], list[Assessment]] = {}
+    write_day = formatting.date_writer("j F Y")
     for assessment in commitment_assessments(commitment.pk, day):
         if assessment.round_id not in rounds_by_id:
             continue  # a round not held by a past day: it was not there to assess yet
         assessment.round = rounds_by_id[assessment.round_id]  # shown with it; no query each
+        # Written once here, so that components/_assessment.html only prints them.
+        assessment.assessor_name = assessment.assessor.get_full_name() or assessment.assessor.get_username()
+        assessment.assessed_label = write_day(assessment.assessed_on)
         found = by_key.setdefault((assessment.round_id, assessment.party), [])
         assessment.superseded = bool(found)  # the first of each key counts
         found.append(assessment)
