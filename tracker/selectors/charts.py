@@ -10,6 +10,7 @@ per month; instead every commitment's state at the end of the first month comes 
 
 import calendar
 import datetime
+import functools
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 
@@ -224,6 +225,7 @@ def progress_points(updates) -> list[ProgressPoint]:
     }
     yes, no = gettext("yes"), gettext("no")
     write_day = formatting.date_writer("SHORT_DATE_FORMAT")
+    write_percent = functools.cache(formatting.percent)  # progress repeats along a trail
     points, before = [], Status.NOT_STARTED
     for update in counting:
         changed = update.status != before
@@ -236,7 +238,7 @@ def progress_points(updates) -> list[ProgressPoint]:
                 update.progress,
                 changed,
                 day_label,
-                formatting.percent(update.progress),
+                write_percent(update.progress),
                 formatting.colon(day_label),
                 changes.get(update.status, "") if changed else "",
                 yes if changed else no,

@@ -3,6 +3,7 @@ list renders hundreds of them, and an include costs a template lookup and a cont
 format_html escapes every value."""
 
 import datetime
+import functools
 from html import escape
 
 from django import template
@@ -202,11 +203,10 @@ def trail_entries(updates, controls=None):
         ),
         "restore": (gettext("Restore…"), gettext("Why restore it?"), gettext("Restore this update")),
     }
-    # Each date format read once per trail, not once per date.
-    write_reported, write_recorded = (
-        formatting.date_writer("j F Y"),
-        formatting.date_writer("LONG_DATETIME_FORMAT"),
-    )
+    # Each date format read once per trail, not once per date; each progress written once (they repeat).
+    write_reported = formatting.date_writer("j F Y")
+    write_recorded = formatting.date_writer("LONG_DATETIME_FORMAT")
+    write_percent = functools.cache(percent)
     updates = list(
         updates
     )  # read once (a trail's queryset is usually read already, by the template's {% if %})
@@ -240,7 +240,7 @@ def trail_entries(updates, controls=None):
             ),
         )
         yield STATUS_BADGE, (update.status, labels.get(update.status, update.status))
-        yield TRAIL_PROGRESS, (percent(update.progress), update.text)
+        yield TRAIL_PROGRESS, (write_percent(update.progress), update.text)
         if update.reason:
             reason = reasons.get(update.reason, update.reason)
             if update.reason_note:
