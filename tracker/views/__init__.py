@@ -21,7 +21,7 @@ from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
-from django.utils.functional import Promise
+from django.utils.functional import Promise, cached_property
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -212,7 +212,12 @@ class TrailControls:
     reason: str = ""
 
     def allows(self, update) -> bool:
-        return update.may_be_withdrawn_by(self.user)
+        return self.withdrawable(update)
+
+    @cached_property
+    def withdrawable(self):
+        # The user's rights read once for the whole trail, not once per update.
+        return StatusUpdate.withdrawable_by(self.user)
 
 
 def may_mend_trail(user) -> bool:
