@@ -18,6 +18,7 @@ from django.utils.http import RFC3986_SUBDELIMS
 # reverser is quoted the same way, so both give the same link.
 SAFE_IN_PATH = RFC3986_SUBDELIMS + "/~:@"
 ARGUMENT = "reversed-once"
+ID_PLACEHOLDER = 987654321  # a number no other part of a URL holds
 
 
 def as_of_params(day: datetime.date | None) -> dict[str, str]:
@@ -38,8 +39,9 @@ def with_query(url: str, params: dict) -> str:
     return f"{url}?{urlencode(query)}" if query else url
 
 
-def reverser(view_name: str) -> Callable[[str], str]:
+def reverser(view_name: str, placeholder: str | int = ARGUMENT) -> Callable[[str], str]:
     """A function giving `reverse(view_name, args=[argument])` for any slug argument, the pattern
-    reversed once (in the request that uses it: the script prefix is the request's)."""
-    before, _, after = reverse(view_name, args=[ARGUMENT]).rpartition(ARGUMENT)
+    reversed once (in the request that uses it: the script prefix is the request's). A pattern of
+    numbers (a commitment's page) is reversed with a number as `placeholder`: ID_PLACEHOLDER."""
+    before, _, after = reverse(view_name, args=[placeholder]).rpartition(str(placeholder))
     return lambda argument: f"{before}{quote(str(argument), safe=SAFE_IN_PATH)}{after}"
