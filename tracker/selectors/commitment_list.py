@@ -303,14 +303,14 @@ class CommitmentBrowser(caching.CachedPage):
     @cached_property
     def page(self):
         """The page of commitments. Without the prefetches the API's items need: the table reads only
-        names, in two small queries of its own (see `rows`)."""
+        names, in one small query of its own (see `rows`)."""
         queryset = self.filterset.qs.prefetch_related(None) if self.valid else Commitment.objects.none()
         paginator = KnownCountPaginator(queryset, self.page_size, self.total)
         return paginator.get_page(self.query_dict.get("page"))
 
     @cached_property
     def rows(self) -> list[CommitmentRow]:
-        """The page's rows as the table shows them (3 queries: the rows, their themes, their leads)."""
+        """The page's rows as the table shows them (2 queries: the rows, then their themes and leads)."""
         return commitment_rows(self.page.object_list, self.day, themes=True, leads=True)
 
     @property

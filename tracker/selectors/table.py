@@ -9,12 +9,14 @@ pattern, the labels, the page's language) looked up once, and the template only 
 import datetime
 from dataclasses import dataclass, field
 
+from django.db.models import Value
 from django.utils import dateformat, timezone
 from django.utils.formats import get_format
 from django.utils.translation import gettext
 
 from .. import formatting, links
 from ..models import Commitment, Participation, Role, Status, localized_text
+from ..models.agency import name_language
 from ..models.content import active_language
 from ..rules import CLOSED_STATUSES
 
@@ -54,7 +56,7 @@ def commitment_rows(
 ) -> list[CommitmentRow]:
     """Rows for `commitments` (read with `Commitment.objects.as_of(day)`, their dialogue joined, and
     `.with_blocked(day)` for the blocked flag), with each one's themes and lead agencies when asked
-    (a query each, however many rows)."""
+    (one query for both, however many rows)."""
     commitments = list(commitments)
     ids = [c.pk for c in commitments]
     page_language = active_language()
@@ -62,16 +64,22 @@ def commitment_rows(
     def shown(value) -> Shown:
         return Shown(value.text, value.lang if value.text and value.lang != page_language else "")
 
-    themes_of = _themes_of(ids, shown, page_language) if themes and ids else {}
-    leads_of = _leads_of(ids, shown, page_language) if leads and ids else {}
+    names = _names_of(ids, themes, leads, shown, page_language) if ids and (themes or leads) else {}
     link = links.reverser("tracker:commitment_detail", links.ID_PLACEHOLDER)
     status_labels = {value: str(label) for value, label in Status.choices}
     today = timezone.localdate()
     short_date = get_format("SHORT_DATE_FORMAT")  # the reader's language's, looked up once
     progress_of = gettext("Progress of %(title)s")
 
+    percents: dict[int, str] = {}  # rows share a few percentages: each written once
+
     def dated(day: datetime.date | None) -> str:
         return dateformat.format(day, short_date) if day else ""
+
+    def percent(progress: int) -> str:
+        if progress not in percents:
+            percents[progress] = formatting.percent(progress)
+        return percents[progress]
 
     def row(c: Commitment) -> CommitmentRow:
         title = shown(c.localized("title", page_language))
@@ -89,44 +97,62 @@ def commitment_rows(
             stale=c.is_stale,
             blocked=getattr(c, "is_blocked", False),
             progress=c.progress,
-            progress_shown=formatting.percent(c.progress),
+            progress_shown=percent(c.progress),
             due=dated(c.due_on),
             next_review=dated(review),
             review_late=review is not None and review < judged_on,
             last_update=dated(c.last_update_on),
-            themes=themes_of.get(c.pk, []),
-            leads=leads_of.get(c.pk, []),
+            themes=names.get(("theme", c.pk), []),
+            leads=names.get(("lead", c.pk), []),
         )
 
     return [row(c) for c in commitments]
 
 
-def _themes_of(ids: list[int], shown, language: str) -> dict[int, list[Shown]]:
-    """Each commitment's themes' names, in the themes' display order (1 query)."""
-    rows = (
-        Commitment.themes.through.objects.filter(commitment_id__in=ids)
-        .order_by("theme__order", "theme__name")
-        .values_list("commitment_id", "theme__name", "theme__name_fr")
-    )
-    names: dict[int, list[Shown]] = {}
-    for pk, name, name_fr in rows:
-        names.setdefault(pk, []).append(shown(localized_text(name, name_fr, language=language)))
-    return names
-
-
-def _leads_of(ids: list[int], shown, language: str) -> dict[int, list[Shown]]:
-    """Each commitment's lead agencies, by country and name: the acronym, or the name in the reader's
-    language (an agency decides which language its name is in: Agency.content_language) (1 query)."""
-    participations = (
-        Participation.objects.filter(commitment_id__in=ids, role=Role.LEAD)
-        .select_related("agency")
-        .only("commitment_id", "agency__acronym", "agency__name", "agency__name_fr", "agency__country")
-        .order_by("agency__country", "agency__name")
-    )
-    names: dict[int, list[Shown]] = {}
-    for p in participations:
-        agency = p.agency
-        names.setdefault(p.commitment_id, []).append(
-            Shown(agency.acronym, "") if agency.acronym else shown(agency.localized("name", language))
+def _names_of(ids: list[int], themes: bool, leads: bool, shown, language: str) -> dict[tuple, list[Shown]]:
+    """Each commitment's themes' names, in the themes' display order, and its lead agencies, by
+    country and name (the acronym, or the name in the reader's language), keyed by ("theme" or
+    "lead", commitment id): 1 query."""
+    no_text = Value("")
+    parts = []
+    if themes:
+        parts.append(
+            Commitment.themes.through.objects.filter(commitment_id__in=ids).values_list(
+                Value("theme"),
+                "commitment_id",
+                "theme__order",
+                "theme__name",
+                "theme__name_fr",
+                no_text,
+                no_text,
+            )
         )
+    if leads:
+        parts.append(
+            Participation.objects.filter(commitment_id__in=ids, role=Role.LEAD).values_list(
+                Value("lead"),
+                "commitment_id",
+                Value(0),
+                "agency__name",
+                "agency__name_fr",
+                "agency__acronym",
+                "agency__country",
+            )
+        )
+    rows = parts[0].order_by().union(*(part.order_by() for part in parts[1:]), all=True)
+    # Themes by their order, then name; agencies by country, then name.
+    ordered = sorted(rows, key=lambda row: (row[2], row[6], row[3]))
+    names: dict[tuple, list[Shown]] = {}
+    for kind, pk, _order, name, name_fr, acronym, country in ordered:
+        if kind == "lead":
+            text = (
+                Shown(acronym, "")
+                if acronym
+                else shown(
+                    localized_text(name, name_fr, base_language=name_language(country), language=language)
+                )
+            )
+        else:
+            text = shown(localized_text(name, name_fr, language=language))
+        names.setdefault((kind, pk), []).append(text)
     return names
