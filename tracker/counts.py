@@ -127,6 +127,16 @@ def facet_counts(statuses: list[str], dialogue_ids: list[int] | None) -> dict[st
     return counts
 
 
+def maintained_counts(dimension: str, statuses: list[str], dialogue_ids: list[int] | None):
+    """Today's count rows of one dimension (theme, agency, country or reason) in the chosen statuses
+    (none: all) and dialogues (None: all), to be summed by code: one part of the list's facet query
+    when a filter other than status and dialogue is in force, but not one that narrows this facet."""
+    rows = CommitmentCount.objects.filter(
+        dimension=dimension, dialogue_id__in=[ANY_DIALOGUE] if dialogue_ids is None else dialogue_ids
+    )
+    return rows.filter(status__in=statuses) if statuses else rows
+
+
 def theme_status_counts(dialogue_id: int | None = None):
     """Today's (theme id, status, commitments, summed progress) rows, of one dialogue's commitments
     when given (1 query, a few rows per theme)."""

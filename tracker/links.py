@@ -19,8 +19,9 @@ from django.utils.http import RFC3986_SUBDELIMS
 # reverser is quoted the same way, so both give the same link.
 SAFE_IN_PATH = RFC3986_SUBDELIMS + "/~:@"
 ARGUMENT = "reversed-once"
-# An id reversed in place of a row's (an int converter takes only digits), then replaced by each one.
-ID_ARGUMENT = 918273645546372819
+# An id reversed in place of a row's (an int converter takes only digits), then replaced by each
+# one: a number no other part of a URL holds.
+ID_PLACEHOLDER = 918273645546372819
 
 
 def as_of_params(day: datetime.date | None) -> dict[str, str]:
@@ -43,7 +44,8 @@ def with_query(url: str, params: dict) -> str:
 
 def reverser(view_name: str) -> Callable[[str], str]:
     """A function giving `reverse(view_name, args=[argument])` for any slug argument, the pattern
-    reversed once (in the request that uses it: the script prefix is the request's)."""
+    reversed once (in the request that uses it: the script prefix is the request's). For ids:
+    id_reverser."""
     before, _, after = reverse(view_name, args=[ARGUMENT]).rpartition(ARGUMENT)
     return lambda argument: f"{before}{quote(str(argument), safe=SAFE_IN_PATH)}{after}"
 
@@ -51,5 +53,5 @@ def reverser(view_name: str) -> Callable[[str], str]:
 def id_reverser(view_name: str, *args) -> Callable[[int], str]:
     """A function giving `reverse(view_name, args=[*args, pk])` for any id `pk`, the pattern
     reversed once (in the request that uses it)."""
-    before, _, after = reverse(view_name, args=[*args, ID_ARGUMENT]).rpartition(str(ID_ARGUMENT))
+    before, _, after = reverse(view_name, args=[*args, ID_PLACEHOLDER]).rpartition(str(ID_PLACEHOLDER))
     return lambda pk: f"{before}{int(pk)}{after}"
