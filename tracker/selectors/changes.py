@@ -8,11 +8,14 @@ only for the rows it lists (or the CSV writes).
 """
 
 import datetime
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from django.core.paginator import Paginator
+from django.db import connection
+from django.db.models import Case, Count, OuterRef, Q, Subquery, Value, When
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
@@ -132,12 +135,162 @@ def change_between(days: Days, announced_on, due_on, at_start: State, at_end: St
     )
 
 
+# --- the same classification in SQL ------------------------------------------------------------
+# The page counts every kind over every matching commitment and lists the first rows of a few
+# objectives: at 100,000 commitments, reading each into Python to classify it costs seconds, so the
+# database classifies them by the rules `classify` applies (tests/test_changes.py holds the two to the
+# same answers) and only counts, and the rows a page shows, come back. Every value written into the
+# SQL below is a date or one of the tracker's own words, never what a reader typed: the filters
+# reach it through the ORM's parameters.
+
+
+def update_then(day: datetime.date) -> Case:
+    """The id of a commitment's latest counting update on `day`, or None where its stored columns
+    already say its state then (as state_then): one index seek per commitment whose trail moved
+    after `day`."""
+    latest = (
+        StatusUpdate.objects.counting()
+        .filter(commitment_id=OuterRef("pk"), reported_on__lte=day)
+        .order_by("-reported_on", "-created_at", "-id")
+        .values("id")[:1]
+    )
+    settled = Q(last_update_on__isnull=True) | Q(last_update_on__lte=day)
+    return Case(When(settled, then=Value(None)), default=Subquery(latest))
+
+
+def _literal(value) -> str:
+    """A date or one of the tracker's words as an SQL literal (see above: never a reader's text)."""
+    text = value.isoformat() if isinstance(value, datetime.date) else str(value)
+    if not re.fullmatch(r"[a-z_]+|\d{4}-\d{2}-\d{2}", text):
+        raise ValueError(f"not a word or a date: {text!r}")
+    return f"'{text}'"
+
+
+def _in_sql(values) -> str:
+    return f"({', '.join(_literal(v) for v in values)})"
+
+
+def _state_sql(day: datetime.date, update: str, column: str, stored: str, missing: str) -> str:
+    """One column of a commitment's state on `day`, as state_on reads it: the stored column when
+    nothing was reported after `day`, else the update found by update_then (`missing` when none)."""
+    return (
+        f"CASE WHEN c.last_update_on IS NULL OR c.last_update_on <= {_literal(day)} THEN c.{stored} "
+        f"WHEN {update}.id IS NULL THEN {missing} ELSE {update}.{column} END"
+    )
+
+
+def _rank_sql(status: str) -> str:
+    """rules.STATUS_RANK of the status in column `status`."""
+    ranks = " ".join(f"WHEN {_literal(s)} THEN {rank}" for s, rank in rules.STATUS_RANK.items())
+    return f"CASE {status} {ranks} END"
+
+
+def classified_sql(commitments, days: Days) -> tuple[str, list]:
+    """SQL (and its parameters) giving each of `commitments` (a queryset) as CLASSIFIED's columns:
+    `kind` the place of its main kind in KINDS; `overdue`, `stale` and `silent` 1 where it became
+    overdue, became stale or fell silent; the state at each end. `change_between` and `classify`, in
+    the database."""
+    inner = (
+        commitments.annotate(start_update=update_then(days.start), end_update=update_then(days.end))
+        .order_by()
+        .values(
+            "pk",
+            "announced_on",
+            "due_on",
+            "status",
+            "progress",
+            "last_update_on",
+            "start_update",
+            "end_update",
+        )
+    )
+    sql, params = inner.query.sql_with_params()
+    table = StatusUpdate._meta.db_table
+    start, end = _literal(days.start), _literal(days.end)
+    not_started = _literal(Status.NOT_STARTED)
+    closed = _in_sql(rules.CLOSED_STATUSES)
+    order = {kind: i for i, kind in enumerate(KINDS)}
+    at_ends = f"""
+        SELECT c.pk, c.announced_on, c.due_on,
+            CASE WHEN c.announced_on > {start} THEN 1 ELSE 0 END AS is_new,
+            {_state_sql(days.start, "su", "status", "status", not_started)} AS s_status,
+            {_state_sql(days.start, "su", "progress", "progress", "0")} AS s_progress,
+            {_state_sql(days.start, "su", "reported_on", "last_update_on", "NULL")} AS s_last,
+            {_state_sql(days.end, "eu", "status", "status", not_started)} AS a_status,
+            {_state_sql(days.end, "eu", "progress", "progress", "0")} AS a_progress,
+            {_state_sql(days.end, "eu", "reported_on", "last_update_on", "NULL")} AS a_last
+        FROM ({sql}) c
+        LEFT JOIN {table} su ON su.id = c.start_update
+        LEFT JOIN {table} eu ON eu.id = c.end_update"""  # noqa: S608 - dates and words only
+    # The end as change_between takes it: the state at the end if anything was reported inside the
+    # window, else the start's (or, announced inside it, not yet reported on).
+    ends = f"""
+        SELECT pk, announced_on, due_on, is_new, s_status, s_progress, s_last, reported,
+            CASE WHEN reported = 1 THEN a_status WHEN is_new = 0 THEN s_status ELSE {not_started} END AS e_status,
+            CASE WHEN reported = 1 THEN a_progress WHEN is_new = 0 THEN s_progress ELSE 0 END AS e_progress,
+            CASE WHEN reported = 1 THEN a_last WHEN is_new = 0 THEN s_last ELSE NULL END AS e_last
+        FROM (
+            SELECT at_ends.*, CASE WHEN a_last IS NOT NULL AND a_last > {start} THEN 1 ELSE 0 END AS reported
+            FROM ({at_ends}) at_ends
+        ) reported"""  # noqa: S608 - dates and words only
+    rank_s, rank_e = _rank_sql("s_status"), _rank_sql("e_status")
+    kind = f"""CASE WHEN is_new = 1 THEN {order[NEW]}
+        WHEN {rank_e} > {rank_s} THEN {order[FORWARD]} WHEN {rank_e} < {rank_s} THEN {order[SLIPPED]}
+        WHEN e_progress > s_progress THEN {order[FORWARD]} WHEN e_progress < s_progress THEN {order[SLIPPED]}
+        ELSE {order[UNCHANGED]} END"""
+    overdue = f"""CASE WHEN e_status NOT IN {closed} AND due_on IS NOT NULL AND due_on < {end}
+        AND NOT (is_new = 0 AND s_status NOT IN {closed} AND due_on < {start}) THEN 1 ELSE 0 END"""
+    stale = f"""CASE WHEN e_status NOT IN {closed} AND COALESCE(e_last, announced_on) < {_literal(days.end_cutoff)}
+        AND NOT (is_new = 0 AND s_status NOT IN {closed}
+                 AND COALESCE(s_last, announced_on) < {_literal(days.start_cutoff)}) THEN 1 ELSE 0 END"""
+    silent = f"CASE WHEN e_status NOT IN {closed} AND reported = 0 THEN 1 ELSE 0 END"
+    return (
+        f"SELECT pk, {kind} AS kind, {overdue} AS overdue, {stale} AS stale, {silent} AS silent, "  # noqa: S608
+        f"is_new, announced_on, due_on, s_status, s_progress, s_last, e_status, e_progress, e_last "
+        f"FROM ({ends}) ends",
+        list(params),
+    )
+
+
+CLASSIFIED = (
+    "pk kind overdue stale silent is_new announced_on due_on "
+    "s_status s_progress s_last e_status e_progress e_last"
+).split()
+
+
+def _date(value) -> datetime.date | None:
+    """A date read by raw SQL: SQLite gives its text, PostgreSQL a date."""
+    return datetime.date.fromisoformat(value) if isinstance(value, str) else value
+
+
+def change_row(classified: tuple) -> ChangeRow:
+    """A ChangeRow from one row of classified_sql."""
+    row = dict(zip(CLASSIFIED, classified, strict=False))
+    flags = [("became_overdue", row["overdue"]), ("became_stale", row["stale"]), ("silent", row["silent"])]
+    start = None if row["is_new"] else State(row["s_status"], row["s_progress"], _date(row["s_last"]))
+    return ChangeRow(
+        row["pk"],
+        _date(row["announced_on"]),
+        _date(row["due_on"]),
+        start,
+        State(row["e_status"], row["e_progress"], _date(row["e_last"])),
+        kinds=[list(KINDS)[row["kind"]], *(kind for kind, flag in flags if flag)],
+    )
+
+
+def _query(sql: str, params) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
 @dataclass
 class ObjectiveGroup:
     name: str
     slug: str
     rows: list[ChangeRow]
     shown: list[ChangeRow]
+    size: int = 0  # how many rows it has in all (`rows` may hold only those shown)
 
 
 class Changes(caching.CachedPage):
@@ -226,12 +379,26 @@ class Changes(caching.CachedPage):
         return [self._row(pk) for pk in self._changes]
 
     @cached_property
+    def _announced(self):
+        """The matching commitments announced by the window's end."""
+        return Commitment.objects.filter(pk__in=self._matching, announced_on__lte=self.window.end)
+
+    @cached_property
     def counts(self) -> list[tuple[str, str, int]]:
-        """(kind, heading, how many commitments) for every kind, in page order."""
+        """(kind, heading, how many commitments) for every kind, in page order: counted by the
+        database (1 query, whatever the number of commitments)."""
         tally = defaultdict(int)
-        for change in self._changes.values():
-            for kind in change.kinds:
-                tally[kind] += 1
+        if self.valid:
+            sql, params = classified_sql(self._announced, Days.of(self.window))
+            counted = (
+                f"SELECT kind, COUNT(*), SUM(overdue), SUM(stale), SUM(silent) FROM ({sql}) k GROUP BY kind"  # noqa: S608
+            )
+            names = list(KINDS)
+            for kind, n, overdue, stale, silent in _query(counted, params):
+                tally[names[kind]] += n
+                tally["became_overdue"] += overdue
+                tally["became_stale"] += stale
+                tally["silent"] += silent
         return [(kind, label, tally[kind]) for kind, label in KINDS.items()]
 
     @cached_property
@@ -279,7 +446,9 @@ class Changes(caching.CachedPage):
         groups = []
         for name, slug, pks in objectives:
             rows = [self._row(pk) for pk in sorted(pks, key=lambda pk: (order[changes[pk].kinds[0]], pk))]
-            groups.append(ObjectiveGroup(name, slug, rows, rows if limit is None else rows[:limit]))
+            groups.append(
+                ObjectiveGroup(name, slug, rows, rows if limit is None else rows[:limit], len(rows))
+            )
         # Every row: name them by the filters' subquery, not by a list of thousands of ids.
         self._describe({row.pk: row for group in groups for row in group.shown}, everyone=limit is None)
         for group in groups:
@@ -317,16 +486,71 @@ class Changes(caching.CachedPage):
             row.n_updates = len(row.updates)
 
     @cached_property
+    def _objectives(self) -> list[tuple[str, str, int | None, int]]:
+        """(name, slug, theme id, how many rows) of each objective the rows belong to, in the
+        objectives' order, the commitments under none last (theme id None): counted by the database
+        (1 query)."""
+        if not self.valid:
+            return []
+        sizes = dict(self._announced.order_by().values_list("themes").annotate(n=Count("pk")))
+        objectives = [(t.label, t.slug, t.pk, sizes[t.pk]) for t in self._labels["theme"] if t.pk in sizes]
+        if None in sizes:
+            objectives.append((str(NO_OBJECTIVE), "", None, sizes[None]))
+        return objectives
+
+    @cached_property
     def objective_page(self):
         """The page of objectives asked for (`page`; the last one when past the end)."""
-        return Paginator(self._by_objective, self.OBJECTIVES_PER_PAGE).get_page(self.query_dict.get("page"))
+        return Paginator(self._objectives, self.OBJECTIVES_PER_PAGE).get_page(self.query_dict.get("page"))
+
+    def _first_rows(self, themes: list[int | None], limit: int) -> dict[int | None, list[ChangeRow]]:
+        """The first `limit` rows of each of `themes` (None: the commitments under no objective) in
+        the page's order of kinds, then by id: only their commitments are classified (1 query)."""
+        through = Commitment.themes.through
+        linked = [theme for theme in themes if theme is not None]
+        wanted = Q(pk__in=through.objects.filter(theme_id__in=linked).values("commitment_id"))
+        where = [f"theme_id IN ({', '.join(str(int(theme)) for theme in linked)})"] if linked else []
+        if None in themes:
+            wanted |= ~Q(pk__in=through.objects.values("commitment_id"))
+            where.append("theme_id IS NULL")
+        sql, params = classified_sql(self._announced.filter(wanted), Days.of(self.window))
+        placed = f"""
+            SELECT {", ".join(CLASSIFIED)}, theme_id FROM (
+                SELECT k.*, l.theme_id,
+                    ROW_NUMBER() OVER (PARTITION BY l.theme_id ORDER BY k.kind, k.pk) AS place
+                FROM ({sql}) k LEFT JOIN {through._meta.db_table} l ON l.commitment_id = k.pk
+            ) placed
+            WHERE place <= {int(limit)} AND ({" OR ".join(where)})
+            ORDER BY kind, pk"""  # noqa: S608 - ids and words only
+        rows = defaultdict(list)
+        for *classified, theme in _query(placed, params):
+            pk = classified[0]
+            if pk not in self._row_objects:
+                self._row_objects[pk] = change_row(classified)
+            rows[theme].append(self._row_objects[pk])
+        return rows
 
     @cached_property
     def groups(self) -> list[ObjectiveGroup]:
-        """The groups of this page of objectives as the page shows them (4 queries)."""
-        several = len(self._by_objective) > 1
+        """The groups of this page of objectives as the page shows them: their first rows, read,
+        classified and described alone (3 queries); the counts cover all of them."""
+        several = len(self._objectives) > 1
         objectives = self.objective_page.object_list
-        return self._groups(objectives, self.ROWS_PER_GROUP if several else self.ROWS_ONE_GROUP)
+        if not objectives:
+            return []
+        rows = self._first_rows(
+            [theme for _name, _slug, theme, _size in objectives],
+            self.ROWS_PER_GROUP if several else self.ROWS_ONE_GROUP,
+        )
+        groups = [
+            ObjectiveGroup(name, slug, rows[theme], rows[theme], size)
+            for name, slug, theme, size in objectives
+        ]
+        self._describe({row.pk: row for group in groups for row in group.shown})
+        order = {kind: i for i, kind in enumerate(KINDS)}
+        for group in groups:
+            group.shown.sort(key=lambda r: (order[r.main_kind], r.title, r.pk))
+        return groups
 
     def all_groups(self) -> list[ObjectiveGroup]:
         """Every row of every group, described: for the CSV (4 queries)."""
