@@ -233,21 +233,26 @@ def classified_sql(commitments, days: Days) -> tuple[str, list]:
             SELECT at_ends.*, CASE WHEN a_last IS NOT NULL AND a_last > {start} THEN 1 ELSE 0 END AS reported
             FROM ({at_ends}) at_ends
         ) reported"""  # noqa: S608 - dates and words only
-    rank_s, rank_e = _rank_sql("s_status"), _rank_sql("e_status")
+    judged = f"""
+        SELECT ends.*, {_rank_sql("s_status")} AS s_rank, {_rank_sql("e_status")} AS e_rank,
+            CASE WHEN s_status IN {closed} THEN 0 ELSE 1 END AS s_open,
+            CASE WHEN e_status IN {closed} THEN 0 ELSE 1 END AS e_open
+        FROM ({ends}) ends"""  # noqa: S608 - words only
+    # rules.movement: the status's rank decides, then progress (0 to 100).
     kind = f"""CASE WHEN is_new = 1 THEN {order[NEW]}
-        WHEN {rank_e} > {rank_s} THEN {order[FORWARD]} WHEN {rank_e} < {rank_s} THEN {order[SLIPPED]}
-        WHEN e_progress > s_progress THEN {order[FORWARD]} WHEN e_progress < s_progress THEN {order[SLIPPED]}
+        WHEN e_rank * 1000 + e_progress > s_rank * 1000 + s_progress THEN {order[FORWARD]}
+        WHEN e_rank * 1000 + e_progress < s_rank * 1000 + s_progress THEN {order[SLIPPED]}
         ELSE {order[UNCHANGED]} END"""
-    overdue = f"""CASE WHEN e_status NOT IN {closed} AND due_on IS NOT NULL AND due_on < {end}
-        AND NOT (is_new = 0 AND s_status NOT IN {closed} AND due_on < {start}) THEN 1 ELSE 0 END"""
-    stale = f"""CASE WHEN e_status NOT IN {closed} AND COALESCE(e_last, announced_on) < {_literal(days.end_cutoff)}
-        AND NOT (is_new = 0 AND s_status NOT IN {closed}
-                 AND COALESCE(s_last, announced_on) < {_literal(days.start_cutoff)}) THEN 1 ELSE 0 END"""
-    silent = f"CASE WHEN e_status NOT IN {closed} AND reported = 0 THEN 1 ELSE 0 END"
+    overdue = f"""CASE WHEN e_open = 1 AND due_on < {end}
+        AND NOT (is_new = 0 AND s_open = 1 AND due_on < {start}) THEN 1 ELSE 0 END"""
+    stale = f"""CASE WHEN e_open = 1 AND COALESCE(e_last, announced_on) < {_literal(days.end_cutoff)}
+        AND NOT (is_new = 0 AND s_open = 1 AND COALESCE(s_last, announced_on) < {_literal(days.start_cutoff)})
+        THEN 1 ELSE 0 END"""
+    silent = "CASE WHEN e_open = 1 AND reported = 0 THEN 1 ELSE 0 END"
     return (
         f"SELECT pk, {kind} AS kind, {overdue} AS overdue, {stale} AS stale, {silent} AS silent, "  # noqa: S608
         f"is_new, announced_on, due_on, s_status, s_progress, s_last, e_status, e_progress, e_last "
-        f"FROM ({ends}) ends",
+        f"FROM ({judged}) judged",
         list(params),
     )
 
