@@ -234,3 +234,14 @@ def test_the_database_classifies_every_commitment_as_python_does(viewer_client, 
         assert {kind: n for kind, _label, n in changes.counts} == tally, query
         shown = {row.pk: row.kinds for group in changes.groups for row in group.shown}
         assert shown == {pk: by_python[pk] for pk in shown}, query
+
+
+def test_a_row_lists_its_latest_updates_in_the_window_and_counts_them_all(viewer_client, commit):
+    trail = [(D(2022, 4, day), Status.ON_TRACK, 10 * day) for day in (2, 3, 4, 5, 6)]
+    commit("Busy", trail)
+    response = viewer_client.get(f"/changes/?{WINDOW}")
+    [row] = [row for group in response.context["changes"].groups for row in group.shown]
+    assert [u.reported_on for u in row.updates] == [D(2022, 4, 4), D(2022, 4, 5), D(2022, 4, 6)]
+    assert "and 2 earlier updates" in response.content.decode()
+    exported = viewer_client.get(f"/changes/export.csv?{WINDOW}").content.decode("utf-8-sig")
+    assert next(csv.DictReader(io.StringIO(exported)))["updates in the window"] == "5"

@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from django.core.paginator import Paginator
-from django.db import connection
-from django.db.models import Case, Count, OuterRef, Q, Subquery, Value, When
+from django.db import connection, models
+from django.db.models import Case, Count, F, OuterRef, Q, Subquery, Value, When
+from django.db.models.functions import RowNumber
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
@@ -88,6 +89,11 @@ class ChangeRow:
     @property
     def main_kind(self) -> str:
         return self.kinds[0]
+
+    @property
+    def earlier_updates(self) -> int:
+        """How many updates in the window are not listed (the row lists the latest few)."""
+        return self.n_updates - len(self.updates)
 
     @property
     def progress_delta(self) -> int:
@@ -308,6 +314,9 @@ class Changes(caching.CachedPage):
     # themes); every dialogue at once (120 objectives at 10,000 commitments) would be 3,000 rows,
     # seconds to draw and more than anyone reads. The counts above the groups cover every page.
     OBJECTIVES_PER_PAGE = 6
+    # Updates listed per row, the latest in the window (the count says how many there were): over two
+    # years a commitment has ten or more, and a page of 150 rows would list over a thousand.
+    UPDATES_PER_ROW = 3
 
     def __init__(self, query_dict, window: Window):
         self.query_dict = query_dict
@@ -461,8 +470,8 @@ class Changes(caching.CachedPage):
         return groups
 
     def _describe(self, rows: dict[int, ChangeRow], everyone: bool = False) -> None:
-        """Titles, dialogues and the updates in the window (and how many), for `rows` only (2
-        queries)."""
+        """Titles, dialogues, the latest UPDATES_PER_ROW updates in the window and how many there
+        were, for `rows` only (2 queries)."""
         ids = self._matching if everyone else list(rows)
         for row in rows.values():
             row.updates = []
@@ -478,17 +487,23 @@ class Changes(caching.CachedPage):
                     dialogue,
                     dialogue_fr,
                 )
+        latest_first = [F("reported_on").desc(), F("created_at").desc(), F("id").desc()]
         updates = (
             StatusUpdate.objects.counting()
             .filter(commitment__in=ids, reported_on__gt=self.window.start, reported_on__lte=self.window.end)
+            .annotate(
+                place=models.Window(RowNumber(), partition_by=F("commitment_id"), order_by=latest_first),
+                in_window=models.Window(Count("id"), partition_by=F("commitment_id")),
+            )
+            .filter(place__lte=self.UPDATES_PER_ROW)
             .select_related("author")
             .order_by("reported_on", "created_at", "id")
         )
         for update in updates:
             if update.commitment_id in rows:
-                rows[update.commitment_id].updates.append(update)
-        for row in rows.values():
-            row.n_updates = len(row.updates)
+                row = rows[update.commitment_id]
+                row.updates.append(update)
+                row.n_updates = update.in_window
 
     @cached_property
     def _objectives(self) -> list[tuple[str, str, int | None, int]]:
