@@ -226,7 +226,10 @@ def test_the_database_classifies_every_commitment_as_python_does(viewer_client, 
     for query in windows:
         exported = viewer_client.get(f"/changes/export.csv?{query}").content.decode("utf-8-sig")
         by_python = {
-            int(row["id"]): [labels[row["change"]], *(kind for column, kind in flags.items() if row[column] == "yes")]
+            int(row["id"]): [
+                labels[row["change"]],
+                *(kind for column, kind in flags.items() if row[column] == "yes"),
+            ]
             for row in csv.DictReader(io.StringIO(exported))
         }
         changes = viewer_client.get(f"/changes/?{query}").context["changes"]
