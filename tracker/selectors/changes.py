@@ -1,10 +1,11 @@
 """What changed between two days: each commitment's state at the start and at the end of a window,
 classified once (rules.movement), grouped by objective.
 
-Built for thousands of commitments: both ends' states come from one query (common.state_then, as
-states_on reads a day) and every commitment is classified from plain tuples; a ChangeRow is made
-only for the rows of the objectives a page shows, and titles and the updates' full text are read
-only for the rows it lists (or the CSV writes).
+Built for 100,000 commitments: the page has the database classify and count them (classified_sql,
+the rules of `classify` in SQL) and reads back only the counts, each objective's size and the first
+rows of the objectives it shows, with their titles and latest updates. The CSV and the API, which
+have every row, read both ends' states in one query (common.state_then, as states_on reads a day)
+and classify each commitment in Python from plain tuples.
 """
 
 import datetime
@@ -297,11 +298,13 @@ def _query(sql: str, params) -> list[tuple]:
 
 @dataclass
 class ObjectiveGroup:
+    """An objective's rows: on the page only those it shows (`rows` is `shown`); in the CSV all."""
+
     name: str
     slug: str
     rows: list[ChangeRow]
     shown: list[ChangeRow]
-    size: int = 0  # how many rows it has in all (`rows` may hold only those shown)
+    size: int  # how many rows it has in all
 
 
 class Changes(caching.CachedPage):
@@ -452,19 +455,16 @@ class Changes(caching.CachedPage):
             objectives.append((str(NO_OBJECTIVE), "", unlinked))
         return objectives
 
-    def _groups(self, objectives, limit: int | None) -> list[ObjectiveGroup]:
-        """Each of `objectives`' commitments as rows ordered by kind; the first `limit` of each (all
-        when None) are described and ordered by kind, then title."""
+    def all_groups(self) -> list[ObjectiveGroup]:
+        """Every row of every objective, classified in Python (classify) and described, ordered by
+        kind, then title: for the CSV and the API (4 queries)."""
         order = {kind: i for i, kind in enumerate(KINDS)}
-        changes = self._changes
         groups = []
-        for name, slug, pks in objectives:
-            rows = [self._row(pk) for pk in sorted(pks, key=lambda pk: (order[changes[pk].kinds[0]], pk))]
-            groups.append(
-                ObjectiveGroup(name, slug, rows, rows if limit is None else rows[:limit], len(rows))
-            )
+        for name, slug, pks in self._by_objective:
+            rows = [self._row(pk) for pk in pks]
+            groups.append(ObjectiveGroup(name, slug, rows, rows, len(rows)))
         # Every row: name them by the filters' subquery, not by a list of thousands of ids.
-        self._describe({row.pk: row for group in groups for row in group.shown}, everyone=limit is None)
+        self._describe({row.pk: row for group in groups for row in group.shown}, everyone=True)
         for group in groups:
             group.shown.sort(key=lambda r: (order[r.main_kind], r.title, r.pk))
         return groups
@@ -571,10 +571,6 @@ class Changes(caching.CachedPage):
         for group in groups:
             group.shown.sort(key=lambda r: (order[r.main_kind], r.title, r.pk))
         return groups
-
-    def all_groups(self) -> list[ObjectiveGroup]:
-        """Every row of every group, described: for the CSV (4 queries)."""
-        return self._groups(self._by_objective, None)
 
 
 CHANGES_CSV_COLUMNS = [
