@@ -391,11 +391,12 @@ PAST_PAGES = {
         12 + FOLLOW_BUTTON,
         SERVED_FROM_CACHE + FOLLOW_BUTTON,
     ),
-    # Computed: the states at both ends (one query), theme links, themes, then titles and updates
-    # of the rows shown; the filter form's options (1) are read outside the cached part.
-    "changes": (lambda p: f"/changes/?from={FROM}&to={TO}", {}, 9, SERVED_FROM_CACHE + 1),
-    "changes fragment": (lambda p: f"/changes/?from={FROM}&to={TO}&theme=t0", HTMX, 8, SERVED_FROM_CACHE),
-    "changes due soon": (lambda p: f"/changes/?from={FROM}&to={TO}&due=soon", HTMX, 8, SERVED_FROM_CACHE),
+    # Computed: the kinds counted by the database (one query), the objectives' sizes, the shown
+    # rows of this page's objectives classified alone, themes, then titles and updates of the rows
+    # shown; the filter form's options (1) are read outside the cached part.
+    "changes": (lambda p: f"/changes/?from={FROM}&to={TO}", {}, 10, SERVED_FROM_CACHE + 1),
+    "changes fragment": (lambda p: f"/changes/?from={FROM}&to={TO}&theme=t0", HTMX, 9, SERVED_FROM_CACHE),
+    "changes due soon": (lambda p: f"/changes/?from={FROM}&to={TO}&due=soon", HTMX, 9, SERVED_FROM_CACHE),
     "changes csv": (lambda p: f"/changes/export.csv?from={FROM}&to={TO}", {}, 7, 7),
 }
 
