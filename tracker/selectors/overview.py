@@ -5,6 +5,7 @@ import datetime
 import functools
 from collections import Counter
 from dataclasses import dataclass
+from typing import NamedTuple
 from urllib.parse import urlencode
 
 from django.core.paginator import Page, Paginator
@@ -64,6 +65,31 @@ class ReasonCount:
     url: str
 
 
+class ThemeRow(NamedTuple):
+    """A theme as read for the overview: a model instance is made only for the cards shown
+    (theme_of), not for every theme (making 1,200 of them took longer than the page's budget)."""
+
+    order: int
+    name: str
+    pk: int
+    name_fr: str
+    slug: str
+    kind: str
+    dialogue_id: int | None
+
+
+def theme_of(row: ThemeRow) -> Theme:
+    return Theme(
+        pk=row.pk,
+        name=row.name,
+        name_fr=row.name_fr,
+        slug=row.slug,
+        order=row.order,
+        kind=row.kind,
+        dialogue_id=row.dialogue_id,
+    )
+
+
 # How many dialogues' cards the overview of every dialogue shows at a time, newest first: about 30
 # cards. Drawing every card made the page's work grow with the number of dialogues (1,200 cards,
 # half a second, at 200 dialogues), and nobody reads a page that long; the switch reaches any one.
@@ -99,7 +125,7 @@ class Overview(caching.CachedPage):
     # of a trail lookup repeated in every clause of every query.
 
     @cached_property
-    def _dialogues_and_themes(self) -> tuple[list[Dialogue], list[Theme]]:
+    def _dialogues_and_themes(self) -> tuple[list[Dialogue], list[ThemeRow]]:
         return dialogues_and_themes()
 
     @property
@@ -160,11 +186,12 @@ class Overview(caching.CachedPage):
     @cached_property
     def shown_themes(self) -> list[Theme]:
         """The themes whose cards are shown: the dialogue's, or those of the page's dialogues."""
-        themes = self._dialogues_and_themes[1]
+        rows = self._dialogues_and_themes[1]
         if self.dialogue:
-            return [theme for theme in themes if theme.dialogue_id == self.dialogue.pk]
-        shown = set(self.dialogue_page.object_list) if self.dialogue_page else set()
-        return [theme for theme in themes if theme.dialogue_id in shown]
+            shown = {self.dialogue.pk}
+        else:
+            shown = set(self.dialogue_page.object_list) if self.dialogue_page else set()
+        return [theme_of(row) for row in rows if row.dialogue_id in shown]
 
     @cached_property
     def dialogue_page(self) -> Page | None:
@@ -172,7 +199,7 @@ class Overview(caching.CachedPage):
         dialogue, last), when every dialogue is asked for; None for one dialogue."""
         if self.dialogue:
             return None
-        with_themes = {theme.dialogue_id for theme in self._dialogues_and_themes[1]}
+        with_themes = {row.dialogue_id for row in self._dialogues_and_themes[1]}
         sections = [dialogue.pk for dialogue in self.dialogues if dialogue.pk in with_themes]
         if None in with_themes:
             sections.append(None)
@@ -261,9 +288,10 @@ def section(dialogue, themes: list[Theme]) -> DialogueSection:
     )
 
 
-def dialogues_and_themes() -> tuple[list[Dialogue], list[Theme]]:
+def dialogues_and_themes() -> tuple[list[Dialogue], list[ThemeRow]]:
     """Every dialogue (newest first) and every theme (in display order), from one UNION query: the
-    switch needs all dialogues, the cards all themes, and each card its dialogue."""
+    switch needs all dialogues, the pages of cards which dialogues have themes, and each card its
+    dialogue."""
     no_date, no_number, no_text = Value(None, DateField()), Value(None, IntegerField()), Value("")
     dialogues = Dialogue.objects.order_by().values_list(
         Value("dialogue"), "pk", "name", "slug", Value(0), no_text, no_number, "announced_on", "name_fr"
@@ -280,19 +308,9 @@ def dialogues_and_themes() -> tuple[list[Dialogue], list[Theme]]:
                 Dialogue(pk=pk, name=name, name_fr=name_fr, slug=slug, announced_on=announced_on)
             )
         else:
-            found_themes.append(
-                Theme(
-                    pk=pk,
-                    name=name,
-                    name_fr=name_fr,
-                    slug=slug,
-                    order=order,
-                    kind=theme_kind,
-                    dialogue_id=dialogue_id,
-                )
-            )
+            found_themes.append(ThemeRow(order, name, pk, name_fr, slug, theme_kind, dialogue_id))
     found_dialogues.sort(key=lambda d: (-d.announced_on.toordinal(), d.name))
-    found_themes.sort(key=lambda t: (t.order, t.name, t.pk))
+    found_themes.sort()  # by order, name, then id: its first fields
     return found_dialogues, found_themes
 
 
