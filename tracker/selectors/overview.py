@@ -321,7 +321,7 @@ def section(dialogue, themes: list[Theme]) -> DialogueSection:
     )
 
 
-def dialogues_and_themes() -> tuple[list[Dialogue], list[ThemeRow]]:
+def dialogues_and_themes() -> tuple[list[DialogueRow], list[ThemeRow]]:
     """Every dialogue (newest first) and every theme (in display order), from one UNION query: the
     switch needs all dialogues, the pages of cards which dialogues have themes, and each card its
     dialogue."""
