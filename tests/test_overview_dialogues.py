@@ -247,6 +247,8 @@ def test_a_page_of_dialogues_keeps_the_as_of_day_and_its_charts_follow_it(viewer
     assert "/overview/charts/?page=2&amp;as_of=2024-01-01" in page
     charts = viewer_client.get("/overview/charts/?page=2").context["overview"]
     assert [t.slug for t in charts.chart_themes] == ["d0-climate"]
+    fragment = viewer_client.get("/overview/charts/?page=2", HTTP_HX_REQUEST="true").content.decode()
+    assert 'href="/overview/charts/?page=2"' in fragment  # its link to the charts' own page
 
 
 def test_a_page_of_dialogues_that_is_not_one_shows_the_first_or_the_last(viewer_client, many_dialogues):
