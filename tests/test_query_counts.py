@@ -81,10 +81,12 @@ PAGES = {
     "csv": (lambda p: "/commitments/export.csv?country=US", {}, 5, 5),
     "csv due soon": (lambda p: "/commitments/export.csv?due=soon", {}, 5, 5),
     "xlsx": (lambda p: "/commitments/export.xlsx?country=US&theme=t0", {}, 5, 5),
+    # 7: the themes here belong to no dialogue, so the dialogue has no cards and none of their
+    # counts are read (a dialogue with objectives makes 8, as the overview of every dialogue does).
     "overview of one dialogue": (
         lambda p: f"/?dialogue={p.dialogue.slug}",
         {},
-        8,
+        7,
         SERVED_FROM_CACHE,
     ),
     "agencies": (lambda p: "/agencies/", {}, 4, 4),

@@ -269,6 +269,21 @@ class Commitment(TranslatedContent, models.Model):
             # Serves the status filter, and the status facet's GROUP BY (status, dialogue) reads it
             # in order without touching the table.
             models.Index(fields=["status", "dialogue"], name="commitment_status_dialogue"),
+            # Every column the overview's "needs attention" reads, so its counts (overdue, stale, due
+            # soon) and its list's order read this narrow index instead of the wide rows (titles,
+            # descriptions, quotes), and the overdue count only a range of it. Not a partial index
+            # of the open commitments: SQLite cannot use one when the statuses are bound parameters.
+            models.Index(
+                fields=[
+                    "due_on",
+                    "last_update_on",
+                    "announced_on",
+                    "status",
+                    "review_every_days",
+                    "dialogue",
+                ],
+                name="commitment_attention",
+            ),
         ]
 
     def __str__(self):

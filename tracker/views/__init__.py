@@ -46,6 +46,12 @@ def render_page_or_fragment(request, page: str, fragment: str, context: dict):
     return response
 
 
+def overview_of(request) -> selectors.Overview:
+    """The overview the request asks for: its day, dialogue and page of dialogues (the page and its
+    charts show the same cards)."""
+    return selectors.Overview(request.as_of, request.GET.getlist("dialogue"), request.GET.get("page"))
+
+
 @require_GET
 @reads_as_of
 def overview(request):
@@ -53,7 +59,7 @@ def overview(request):
         request,
         "tracker/overview.html",
         {
-            "overview": selectors.Overview(request.as_of, request.GET.getlist("dialogue")),
+            "overview": overview_of(request),
             "stale_days": settings.TRACKER_STALE_AFTER_DAYS,
             "due_soon_days": settings.TRACKER_DUE_SOON_DAYS,
         },
@@ -70,7 +76,7 @@ def overview_charts(request):
         request,
         "tracker/overview_charts.html",
         "tracker/partials/_overview_charts.html",
-        {"overview": selectors.Overview(request.as_of, request.GET.getlist("dialogue"))},
+        {"overview": overview_of(request)},
     )
 
 
