@@ -920,6 +920,9 @@ def main():
     engine = connection.vendor
     print(f"Building {args.commitments} commitments, {args.updates} updates on {engine} ...", flush=True)
     build_dataset(args)
+    from config.process import tune_garbage_collection
+
+    tune_garbage_collection()  # as config/wsgi.py does for every gunicorn worker
     rows, skipped, documents = [], [], []
     title = f"{engine}: {args.commitments} commitments, {args.updates} updates, {args.rounds} rounds (p50/p95 over rounds)"
     if args.only_load:

@@ -422,3 +422,12 @@ def test_pdf_shows_typed_markup_as_text(viewer_client, beta):
     share.save()
     text = "\n".join(pdf_pages(viewer_client.get(url(beta, ".pdf"))))
     assert "<b>Bold</b> =SUM(A1:A2)" in text
+
+
+@needs_pdf
+def test_pdf_keeps_the_line_breaks_typed_in_an_update(viewer_client, beta, editor):
+    share = Commitment.objects.get(slug="share")
+    update(share, editor, "2024-11-04", Status.AT_RISK, 50, text="Archive delayed.\nNew date in spring.")
+    lines = "\n".join(pdf_pages(viewer_client.get(url(beta, ".pdf")))).splitlines()
+    first = next(i for i, line in enumerate(lines) if line.endswith("Archive delayed."))
+    assert lines[first + 1].startswith("New date in spring.")

@@ -3,12 +3,14 @@
 import csv
 import datetime
 import io
+import random
 
 import pytest
 
 from tests.factories import reason_for
 from tracker import services
 from tracker.models import Commitment, Dialogue, Status, Theme
+from tracker.selectors.changes import KINDS
 
 D = datetime.date
 FOUNDED = D(2021, 1, 1)
@@ -194,3 +196,55 @@ def test_a_window_that_cannot_be_used_gets_a_clear_400(viewer_client, dialogue, 
     response = viewer_client.get(f"{path}?{query}")
     assert response.status_code == 400
     assert message in response.content.decode()
+
+
+def test_the_database_classifies_every_commitment_as_python_does(viewer_client, commit, editor):
+    """The page's counts and rows are classified by the database (classified_sql), the CSV and the
+    API's by `classify`: on random trails, with updates withdrawn, on windows ending today and in
+    the past, both give every commitment the same kinds."""
+    rng = random.Random(16)
+    statuses = list(Status)
+    themes = [Theme.objects.create(name=f"Theme {i}", slug=f"t{i}", order=i) for i in range(3)]
+    for i in range(60):
+        trail, day = [], D(2021, 1, 1) + datetime.timedelta(days=rng.randrange(400))
+        for _ in range(rng.randrange(5)):
+            day += datetime.timedelta(days=rng.randrange(1, 200))
+            trail.append((day, rng.choice(statuses), rng.choice([0, 10, 50, 50, 100])))
+        c = commit(
+            f"Commitment {i}",
+            trail,
+            announced_on=D(2021, 1, 1) + datetime.timedelta(days=rng.randrange(700)),
+            due_on=rng.choice([None, D(2021, 6, 1) + datetime.timedelta(days=rng.randrange(900))]),
+            themes=rng.sample(themes, rng.randrange(3)),
+        )
+        for update in c.updates.all():
+            if rng.random() < 0.15:
+                services.status_update_withdraw(update=update, by=editor, reason="wrong")
+    windows = ["from=2021-09-01&to=2022-03-01", "from=2022-04-01&to=2022-06-30", "from=2021-01-01", ""]
+    labels = {str(label): kind for kind, label in KINDS.items()}
+    flags = {"became overdue": "became_overdue", "became stale": "became_stale", "silent": "silent"}
+    for query in windows:
+        exported = viewer_client.get(f"/changes/export.csv?{query}").content.decode("utf-8-sig")
+        by_python = {
+            int(row["id"]): [
+                labels[row["change"]],
+                *(kind for column, kind in flags.items() if row[column] == "yes"),
+            ]
+            for row in csv.DictReader(io.StringIO(exported))
+        }
+        changes = viewer_client.get(f"/changes/?{query}").context["changes"]
+        tally = {kind: sum(kind in kinds for kinds in by_python.values()) for kind in KINDS}
+        assert {kind: n for kind, _label, n in changes.counts} == tally, query
+        shown = {row.pk: row.kinds for group in changes.groups for row in group.shown}
+        assert shown == {pk: by_python[pk] for pk in shown}, query
+
+
+def test_a_row_lists_its_latest_updates_in_the_window_and_counts_them_all(viewer_client, commit):
+    trail = [(D(2022, 4, day), Status.ON_TRACK, 10 * day) for day in (2, 3, 4, 5, 6)]
+    commit("Busy", trail)
+    response = viewer_client.get(f"/changes/?{WINDOW}")
+    [row] = [row for group in response.context["changes"].groups for row in group.shown]
+    assert [u.reported_on for u in row.updates] == [D(2022, 4, 4), D(2022, 4, 5), D(2022, 4, 6)]
+    assert "and 2 earlier updates" in response.content.decode()
+    exported = viewer_client.get(f"/changes/export.csv?{WINDOW}").content.decode("utf-8-sig")
+    assert next(csv.DictReader(io.StringIO(exported)))["updates in the window"] == "5"

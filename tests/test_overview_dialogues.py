@@ -7,6 +7,7 @@ import pytest
 
 from tracker import services
 from tracker.models import Commitment, Dialogue, SlipReason, Status, Theme, ThemeKind
+from tracker.selectors.overview import DIALOGUES_PER_PAGE
 
 D = datetime.date
 
@@ -193,3 +194,69 @@ def test_the_overview_links_to_the_chosen_dialogues_scorecard(viewer_client, two
     page = viewer_client.get("/?dialogue=ocean").content.decode()
     assert 'href="/dialogues/ocean/scorecard/"' in page
     assert 'href="/dialogues/"' in viewer_client.get("/").content.decode()
+
+
+@pytest.fixture
+def many_dialogues(db, editor):
+    """One more dialogue than a page of the overview shows, each with one objective and one
+    commitment off track; announced a month apart, the first oldest."""
+    dialogues = []
+    for i in range(DIALOGUES_PER_PAGE + 1):
+        dialogue = Dialogue.objects.create(
+            name=f"Dialogue {i}", slug=f"d{i}", parties="US,FR", announced_on=D(2020, 1 + i, 1)
+        )
+        theme = Theme.objects.create(dialogue=dialogue, name="Climate", slug=f"d{i}-climate", order=1)
+        commitment = Commitment.objects.create(
+            dialogue=dialogue, slug=f"c{i}", title=f"Commitment {i}", announced_on=D(2022, 1, 1)
+        )
+        commitment.themes.set([theme])
+        services.status_update_create(
+            commitment=commitment,
+            author=editor,
+            status=Status.OFF_TRACK,
+            progress=10,
+            text="Stuck.",
+            reported_on=datetime.date.today(),
+            reason=SlipReason.FUNDING,
+        )
+        dialogues.append(dialogue)
+    return dialogues
+
+
+def test_every_dialogues_cards_come_a_page_of_dialogues_at_a_time_newest_first(viewer_client, many_dialogues):
+    first = viewer_client.get("/")
+    newest = [f"d{i}" for i in range(DIALOGUES_PER_PAGE, 0, -1)]
+    assert list(cards_by_dialogue(first.context["overview"])) == newest
+    page = first.content.decode()
+    assert 'href="/?page=2"' in page and "Page 1 of 2" in page
+    second = viewer_client.get("/?page=2")
+    assert list(cards_by_dialogue(second.context["overview"])) == ["d0"]
+    assert 'href="/?page=1"' in second.content.decode()
+
+
+def test_every_page_of_dialogues_counts_what_needs_attention_in_all_of_them(viewer_client, many_dialogues):
+    for url in ("/", "/?page=2"):
+        overview = viewer_client.get(url).context["overview"]
+        assert overview.attention["off_track"] == len(many_dialogues)
+        assert {r.value: r.count for r in overview.reasons}["funding"] == len(many_dialogues)
+
+
+def test_a_page_of_dialogues_keeps_the_as_of_day_and_its_charts_follow_it(viewer_client, many_dialogues):
+    page = viewer_client.get("/?page=2&as_of=2024-01-01").content.decode()
+    assert 'href="/?page=1&amp;as_of=2024-01-01"' in page
+    assert "/overview/charts/?page=2&amp;as_of=2024-01-01" in page
+    charts = viewer_client.get("/overview/charts/?page=2").context["overview"]
+    assert [t.slug for t in charts.chart_themes] == ["d0-climate"]
+    fragment = viewer_client.get("/overview/charts/?page=2", HTTP_HX_REQUEST="true").content.decode()
+    assert 'href="/overview/charts/?page=2"' in fragment  # its link to the charts' own page
+
+
+def test_a_page_of_dialogues_that_is_not_one_shows_the_first_or_the_last(viewer_client, many_dialogues):
+    assert viewer_client.get("/?page=x").context["overview"].dialogue_page.number == 1
+    assert viewer_client.get("/?page=99").context["overview"].dialogue_page.number == 2
+
+
+def test_one_dialogue_has_no_pages_of_dialogues(viewer_client, many_dialogues):
+    response = viewer_client.get("/?dialogue=d0&page=2")
+    assert list(cards_by_dialogue(response.context["overview"])) == ["d0"]
+    assert "Pages of dialogues" not in response.content.decode()

@@ -59,38 +59,42 @@ FOLLOW_BUTTON = 1
 # name: (url, headers, queries the first time, queries when asked again with the data unchanged)
 PAGES = {
     "overview": (lambda p: "/", {}, 8, SERVED_FROM_CACHE),
-    # Unfiltered, or by status and dialogue only, the facets are read from the maintained counts in
-    # one query (tracker/counts.py); other filters count them in two (status and dialogue, the rest).
-    "list": (lambda p: "/commitments/", {}, 8, SERVED_FROM_CACHE),
+    # The facets cost one query: unfiltered, or by status and dialogue only, read from the maintained
+    # counts (tracker/counts.py); with other filters, one UNION of a part per facet, each counting the
+    # matching commitments or, where the facet's own filter is the only other one, reading the
+    # maintained counts. The rows cost two: the page, then its themes and lead agencies (one UNION).
+    "list": (lambda p: "/commitments/", {}, 7, SERVED_FROM_CACHE),
     "list by status and dialogue": (
         lambda p: f"/commitments/?status=on_track&status=not_started&dialogue={p.dialogue.slug}",
         {},
-        8,
+        7,
         SERVED_FROM_CACHE,
     ),
-    "list fragment by status": (lambda p: "/commitments/?status=on_track", HTMX, 8, SERVED_FROM_CACHE),
+    "list fragment by status": (lambda p: "/commitments/?status=on_track", HTMX, 7, SERVED_FROM_CACHE),
     "list filtered": (
         lambda p: "/commitments/?theme=t0&agency=a0&role=lead&status=on_track&q=Commit",
         {},
-        9,
+        7,
         SERVED_FROM_CACHE,
     ),
-    "list fragment": (lambda p: "/commitments/?theme=t1&sort=-progress", HTMX, 9, SERVED_FROM_CACHE),
+    "list fragment": (lambda p: "/commitments/?theme=t1&sort=-progress", HTMX, 7, SERVED_FROM_CACHE),
     "csv": (lambda p: "/commitments/export.csv?country=US", {}, 5, 5),
     "csv due soon": (lambda p: "/commitments/export.csv?due=soon", {}, 5, 5),
     "xlsx": (lambda p: "/commitments/export.xlsx?country=US&theme=t0", {}, 5, 5),
+    # 7: the themes here belong to no dialogue, so the dialogue has no cards and none of their
+    # counts are read (a dialogue with objectives makes 8, as the overview of every dialogue does).
     "overview of one dialogue": (
         lambda p: f"/?dialogue={p.dialogue.slug}",
         {},
-        8,
+        7,
         SERVED_FROM_CACHE,
     ),
     "agencies": (lambda p: "/agencies/", {}, 4, 4),
     # +2 since the country's scores: the commitments with their dialogue's latest round, and (a
     # round having been held here, see build) that round's assessments.
     "agency": (lambda p: "/agencies/a0/", {}, 9 + FOLLOW_BUTTON, 9 + FOLLOW_BUTTON),
-    # 2 of these read the last 12 months for the charts.
-    "theme": (lambda p: "/themes/t0/", {}, 9 + FOLLOW_BUTTON, 9 + FOLLOW_BUTTON),
+    # 2 of these read the last 12 months for the charts; 2 the first commitments and their lead agencies.
+    "theme": (lambda p: "/themes/t0/", {}, 8 + FOLLOW_BUTTON, 8 + FOLLOW_BUTTON),
     # An editor: 2 of these check the permissions to post, for the forms. Their trail carries their
     # withdraw forms and so is not cached (views._detail_context): computed, it is the one the page
     # loaded; from the cache, it is read on its own (+1). Computed, 3 read the rounds, the
@@ -352,6 +356,7 @@ def build_history(make_commitments, editor, n, dialogue=None):
 
 
 # name: (url, headers, queries the first time, queries when asked again with the data unchanged)
+# A past day's list counts its facets from the commitments, in one UNION (see PAGES).
 PAST_PAGES = {
     "overview as of": (lambda p: f"/?as_of={PAST}", {}, 8, SERVED_FROM_CACHE),
     "overview of one dialogue as of": (
@@ -360,26 +365,26 @@ PAST_PAGES = {
         8,
         SERVED_FROM_CACHE,
     ),
-    "list as of": (lambda p: f"/commitments/?as_of={PAST}", {}, 9, SERVED_FROM_CACHE),
+    "list as of": (lambda p: f"/commitments/?as_of={PAST}", {}, 7, SERVED_FROM_CACHE),
     "list fragment as of": (
         lambda p: f"/commitments/?theme=t1&status=off_track&sort=-progress&as_of={PAST}",
         HTMX,
-        9,
+        7,
         SERVED_FROM_CACHE,
     ),
     # Every commitment but the parent is blocked by it, off track for lack of funding as of PAST.
     "list by reason, blocked, as of": (
         lambda p: f"/commitments/?reason=funding&blocked=1&as_of={PAST}",
         {},
-        9,
+        7,
         SERVED_FROM_CACHE,
     ),
-    "list due soon as of": (lambda p: f"/commitments/?due=soon&as_of={PAST}", {}, 9, SERVED_FROM_CACHE),
+    "list due soon as of": (lambda p: f"/commitments/?due=soon&as_of={PAST}", {}, 7, SERVED_FROM_CACHE),
     "csv as of": (lambda p: f"/commitments/export.csv?country=US&as_of={PAST}", {}, 5, 5),
     "xlsx as of": (lambda p: f"/commitments/export.xlsx?country=US&as_of={PAST}", {}, 5, 5),
     "agencies as of": (lambda p: f"/agencies/?as_of={PAST}", {}, 4, 4),
     "agency as of": (lambda p: f"/agencies/a0/?as_of={PAST}", {}, 8 + FOLLOW_BUTTON, 8 + FOLLOW_BUTTON),
-    "theme as of": (lambda p: f"/themes/t0/?as_of={PAST}", {}, 9 + FOLLOW_BUTTON, 9 + FOLLOW_BUTTON),
+    "theme as of": (lambda p: f"/themes/t0/?as_of={PAST}", {}, 8 + FOLLOW_BUTTON, 8 + FOLLOW_BUTTON),
     # Read-only in the past: no update form, so none of the permission checks of today's page.
     # +1 since evidence files: the trail's files, in one query (no assessments here: none to read).
     "commitment as of": (
@@ -388,11 +393,12 @@ PAST_PAGES = {
         12 + FOLLOW_BUTTON,
         SERVED_FROM_CACHE + FOLLOW_BUTTON,
     ),
-    # Computed: the states at both ends (one query), theme links, themes, then titles and updates
-    # of the rows shown; the filter form's options (1) are read outside the cached part.
-    "changes": (lambda p: f"/changes/?from={FROM}&to={TO}", {}, 9, SERVED_FROM_CACHE + 1),
-    "changes fragment": (lambda p: f"/changes/?from={FROM}&to={TO}&theme=t0", HTMX, 8, SERVED_FROM_CACHE),
-    "changes due soon": (lambda p: f"/changes/?from={FROM}&to={TO}&due=soon", HTMX, 8, SERVED_FROM_CACHE),
+    # Computed: the kinds counted by the database (one query), the objectives' sizes, the shown
+    # rows of this page's objectives classified alone, themes, then titles and updates of the rows
+    # shown; the filter form's options (1) are read outside the cached part.
+    "changes": (lambda p: f"/changes/?from={FROM}&to={TO}", {}, 10, SERVED_FROM_CACHE + 1),
+    "changes fragment": (lambda p: f"/changes/?from={FROM}&to={TO}&theme=t0", HTMX, 9, SERVED_FROM_CACHE),
+    "changes due soon": (lambda p: f"/changes/?from={FROM}&to={TO}&due=soon", HTMX, 9, SERVED_FROM_CACHE),
     "changes csv": (lambda p: f"/changes/export.csv?from={FROM}&to={TO}", {}, 7, 7),
 }
 

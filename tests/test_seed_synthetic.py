@@ -3,9 +3,11 @@
 import pytest
 from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
+from django.db import connection
 from django.utils import timezone
 
-from tracker import caching, rules, services
+from tests.test_counts import assert_counts_are_a_recount
+from tracker import caching, counts, rules, services
 from tracker.models import Commitment, Dialogue, Round, StatusUpdate, ThemeKind
 from tracker.selectors.assessments import latest_assessments
 
@@ -94,3 +96,12 @@ def test_dependencies_stay_within_a_dialogue_and_never_form_a_cycle(db):
     edges = [(blocked, blocker) for blocked, blocker, _, _ in links]
     for blocked, blocker in edges:
         assert services.blocking_chain(blocked, [blocker], edges) is None
+
+
+def test_the_counts_it_leaves_are_a_recount_and_the_counting_triggers_are_back(db):
+    """It writes with the counting triggers off and counts once at the end (counted_once_at_the_end)."""
+    call_command("seed_synthetic", **SMALL)
+    assert_counts_are_a_recount()
+    assert counts.installed_triggers(connection) == counts.expected_triggers(connection)
+    Commitment.objects.filter(pk=Commitment.objects.first().pk).update(status=rules.Status.COMPLETED)
+    assert_counts_are_a_recount()  # the triggers keep them again

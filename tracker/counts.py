@@ -58,7 +58,8 @@ from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import IntegerField, Sum, Value
 from django.db.models.signals import post_migrate
 
-from .models import ANY_DIALOGUE, Commitment, CommitmentCount, CountDimension
+from . import rules
+from .models import ANY_DIALOGUE, Commitment, CommitmentCount, CountDimension, SlipReason
 
 TABLE = "tracker_commitmentcount"
 THEME_LINKS = "tracker_commitment_themes"
@@ -127,17 +128,49 @@ def facet_counts(statuses: list[str], dialogue_ids: list[int] | None) -> dict[st
     return counts
 
 
-def theme_status_counts(dialogue_id: int | None = None):
+def maintained_counts(dimension: str, statuses: list[str], dialogue_ids: list[int] | None):
+    """Today's count rows of one dimension (theme, agency, country or reason) in the chosen statuses
+    (none: all) and dialogues (None: all), to be summed by code: one part of the list's facet query
+    when a filter other than status and dialogue is in force, but not one that narrows this facet."""
+    rows = CommitmentCount.objects.filter(
+        dimension=dimension, dialogue_id__in=[ANY_DIALOGUE] if dialogue_ids is None else dialogue_ids
+    )
+    return rows.filter(status__in=statuses) if statuses else rows
+
+
+def theme_status_counts(dialogue_id: int | None = None, theme_ids: list[int] | None = None):
     """Today's (theme id, status, commitments, summed progress) rows, of one dialogue's commitments
-    when given (1 query, a few rows per theme)."""
+    when given, of the themes `theme_ids` when given (1 query, a few rows per theme)."""
     rows = CommitmentCount.objects.filter(
         dimension=CountDimension.THEME, dialogue_id=ANY_DIALOGUE if dialogue_id is None else dialogue_id
     ).exclude(n=0)
+    if theme_ids is not None:
+        rows = rows.filter(code__in=[str(theme_id) for theme_id in theme_ids])
     return (
         rows.values("code", "status")
         .annotate(commitments=Sum("n"), progress=Sum("progress_sum"))
         .order_by()
         .values_list("code", "status", "commitments", "progress")
+    )
+
+
+def open_status_and_reason_counts(dialogue_id: int | None = None):
+    """Today's open commitments (of one dialogue when given) counted by status (dimension `all`) and
+    by reason for slipping and status (`reason`): (dimension, code, status, commitments) rows (a
+    query to run or to take into a UNION; a few dozen rows)."""
+    # Every code named, so that the rows are found by the counts' key (dimension, code, dialogue,
+    # status), not among every dimension's rows of the dialogue (thousands: one per theme and agency).
+    rows = CommitmentCount.objects.filter(
+        dimension__in=[CountDimension.ALL, CountDimension.REASON],
+        code__in=["", *SlipReason.values],
+        dialogue_id=ANY_DIALOGUE if dialogue_id is None else dialogue_id,
+    ).exclude(n=0)
+    return (
+        rows.exclude(status__in=rules.CLOSED_STATUSES)
+        .values("dimension", "code", "status")
+        .annotate(commitments=Sum("n"))
+        .order_by()
+        .values_list("dimension", "code", "status", "commitments")
     )
 
 

@@ -4,7 +4,8 @@ A link on a page about a past day keeps that day (`?as_of=`), so a reader who fo
 the past: `dated` is that rule, behind the {% dated %} and {% dated_url %} tags as well. Where a page
 links every card or row to the same URL pattern (the overview's 120 cards and their 700 status
 links), `reverser` reverses the pattern once and fills in each argument: a reverse() per link was
-a third of the overview's rendering.
+a third of the overview's rendering; `id_reverser` does the same for a pattern that ends in a row's
+id (the withdraw form on each update of a trail).
 """
 
 import datetime
@@ -18,6 +19,9 @@ from django.utils.http import RFC3986_SUBDELIMS
 # reverser is quoted the same way, so both give the same link.
 SAFE_IN_PATH = RFC3986_SUBDELIMS + "/~:@"
 ARGUMENT = "reversed-once"
+# An id reversed in place of a row's (an int converter takes only digits), then replaced by each
+# one: a number no other part of a URL holds.
+ID_PLACEHOLDER = 918273645546372819
 
 
 def as_of_params(day: datetime.date | None) -> dict[str, str]:
@@ -40,6 +44,14 @@ def with_query(url: str, params: dict) -> str:
 
 def reverser(view_name: str) -> Callable[[str], str]:
     """A function giving `reverse(view_name, args=[argument])` for any slug argument, the pattern
-    reversed once (in the request that uses it: the script prefix is the request's)."""
+    reversed once (in the request that uses it: the script prefix is the request's). For ids:
+    id_reverser."""
     before, _, after = reverse(view_name, args=[ARGUMENT]).rpartition(ARGUMENT)
     return lambda argument: f"{before}{quote(str(argument), safe=SAFE_IN_PATH)}{after}"
+
+
+def id_reverser(view_name: str, *args) -> Callable[[int], str]:
+    """A function giving `reverse(view_name, args=[*args, pk])` for any id `pk`, the pattern
+    reversed once (in the request that uses it)."""
+    before, _, after = reverse(view_name, args=[*args, ID_PLACEHOLDER]).rpartition(str(ID_PLACEHOLDER))
+    return lambda pk: f"{before}{int(pk)}{after}"

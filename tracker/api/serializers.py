@@ -197,7 +197,8 @@ class UpdateSerializer(serializers.Serializer):
     reason = serializers.CharField(help_text=_("The reason for slippage, or empty."))
     reason_note = serializers.CharField()
     evidence_url = serializers.CharField()
-    evidence_files = EvidenceFileSerializer(many=True, source="evidence_files.all")
+    # Prefetched as a list (models.attached_files) by every read that serializes updates.
+    evidence_files = EvidenceFileSerializer(many=True, source="attached_files")
     author = serializers.SerializerMethodField()
     withdrawn = serializers.SerializerMethodField(
         help_text=_("Set when the update was withdrawn: it stays in the record but no longer counts.")

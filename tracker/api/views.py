@@ -22,7 +22,7 @@ from rest_framework.views import APIView
 
 from .. import caching, selectors, timeframe
 from ..filters import CommitmentFilter
-from ..models import Agency, Dialogue, StatusUpdate, Theme
+from ..models import Agency, Dialogue, StatusUpdate, Theme, attached_files
 from ..selectors.commitment_list import CommitmentBrowser
 from ..views import commitment_link_maker
 from ..views.dialogues import RoundProblem, chosen_round
@@ -250,7 +250,7 @@ class UpdateList(PagedRead):
         updates = (
             StatusUpdate.objects.filter(created_at__gte=since)
             .select_related("author")
-            .prefetch_related("evidence_files")
+            .prefetch_related(attached_files())
             .order_by("created_at", "id")
         )
         return self.paged(updates, serializers.SyncedUpdateSerializer)

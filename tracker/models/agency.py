@@ -61,15 +61,19 @@ class Agency(TranslatedContent, models.Model):
         fill_blank_slug(self, self.name)
 
     def content_language(self, field: str) -> str:
-        # An agency's name is its own, official one: France's agencies are named in French (and
-        # their names are not marked as English on a French page, nor left unmarked on an English one).
-        if field == "name" and self.country == "FR":
-            return FRENCH
-        return BASE_LANGUAGE
+        return name_language(self.country) if field == "name" else BASE_LANGUAGE
 
     @property
     def country_name(self) -> str:
         return country_name(self.country)
+
+
+def name_language(country: str) -> str:
+    """The language an agency of `country` is named in (its `name`, untranslated), for rows read
+    without the model (values_list) as well as through Agency.content_language."""
+    # An agency's name is its own, official one: France's agencies are named in French (and
+    # their names are not marked as English on a French page, nor left unmarked on an English one).
+    return FRENCH if country == "FR" else BASE_LANGUAGE
 
 
 def country_name(code: str) -> str:

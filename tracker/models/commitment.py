@@ -2,6 +2,7 @@
 status updates from which each commitment's state is derived."""
 
 import datetime
+from collections.abc import Callable
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -268,6 +269,21 @@ class Commitment(TranslatedContent, models.Model):
             # Serves the status filter, and the status facet's GROUP BY (status, dialogue) reads it
             # in order without touching the table.
             models.Index(fields=["status", "dialogue"], name="commitment_status_dialogue"),
+            # Every column the overview's "needs attention" reads, so its counts (overdue, stale, due
+            # soon) and its list's order read this narrow index instead of the wide rows (titles,
+            # descriptions, quotes), and the overdue count only a range of it. Not a partial index
+            # of the open commitments: SQLite cannot use one when the statuses are bound parameters.
+            models.Index(
+                fields=[
+                    "due_on",
+                    "last_update_on",
+                    "announced_on",
+                    "status",
+                    "review_every_days",
+                    "dialogue",
+                ],
+                name="commitment_attention",
+            ),
         ]
 
     def __str__(self):
@@ -473,8 +489,16 @@ class StatusUpdate(models.Model):
         return self.withdrawn_at is not None
 
     def may_be_withdrawn_by(self, user) -> bool:
-        """Whether `user` may withdraw this update (or restore it once withdrawn): its author while
-        they may post updates, or anyone trusted to mend the whole trail."""
+        """Whether `user` may withdraw this update (or restore it once withdrawn)."""
+        return StatusUpdate.withdrawable_by(user)(self)
+
+    @staticmethod
+    def withdrawable_by(user) -> Callable[["StatusUpdate"], bool]:
+        """Which updates `user` may withdraw (or restore once withdrawn): their own while they may
+        post updates, or every one when trusted to mend the whole trail. The permissions are read
+        once, for a trail of many updates (each has_perm() asks every authentication backend)."""
         if user.has_perm("tracker.withdraw_any_statusupdate"):
-            return True
-        return user.has_perm("tracker.add_statusupdate") and self.author_id == user.pk
+            return lambda update: True
+        if user.has_perm("tracker.add_statusupdate"):
+            return lambda update: update.author_id == user.pk
+        return lambda update: False

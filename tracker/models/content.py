@@ -44,10 +44,14 @@ class Localized:
         return bool(self.text) and self.lang != active_language()
 
 
-def localized_text(english: str, french: str = "", *, base_language: str = BASE_LANGUAGE) -> Localized:
+def localized_text(
+    english: str, french: str = "", *, base_language: str = BASE_LANGUAGE, language: str | None = None
+) -> Localized:
     """The text for the active language: `french` for a French reader when it is not blank, the
-    base text otherwise. `base_language` is the language the base text is written in."""
-    if french and active_language() == FRENCH:
+    base text otherwise. `base_language` is the language the base text is written in. `language`:
+    the reader's language (active_language()), for a page that shows hundreds of names and reads it
+    once."""
+    if french and (language or active_language()) == FRENCH:
         return Localized(french, FRENCH)
     return Localized(english or "", base_language)
 
@@ -70,11 +74,12 @@ class TranslatedContent:
         """The language `field` (the untranslated one) is written in: English unless said otherwise."""
         return BASE_LANGUAGE
 
-    def localized(self, field: str) -> Localized:
+    def localized(self, field: str, language: str | None = None) -> Localized:
         return localized_text(
             getattr(self, field) or "",
             getattr(self, f"{field}_fr", "") or "",
             base_language=self.content_language(field),
+            language=language,
         )
 
 

@@ -7,7 +7,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Prefetch, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -92,3 +92,11 @@ class EvidenceFile(models.Model):
 
     def get_absolute_url(self):
         return reverse("tracker:evidence_file", args=[self.pk])
+
+
+def attached_files() -> Prefetch:
+    """For `prefetch_related` on status updates or assessments: each one's evidence files as a plain
+    list, `attached_files` (oldest first). A list rather than the related manager's cache: to fill
+    that cache Django builds a queryset for every update, which cost a commitment page with a trail
+    of 50 updates about 2 ms even when no update carries a file."""
+    return Prefetch("evidence_files", queryset=EvidenceFile.objects.all(), to_attr="attached_files")

@@ -28,6 +28,7 @@ from ..models import (
 from ..rules import STATE_STATUS
 from .assessments import latest_assessments
 from .common import StatusCount
+from .table import commitment_rows
 
 
 def participations_as_of(day: datetime.date | None):
@@ -169,9 +170,13 @@ def agency_scorecard(agency, preview: int, day: datetime.date | None = None) -> 
             .order_by("announced_on", "id")[:preview]
         )
 
+    lead, partner = first(Role.LEAD), first(Role.PARTNER)
     return {
-        "lead": first(Role.LEAD),
-        "partner": first(Role.PARTNER),
+        "lead": lead,
+        "partner": partner,
+        # As the tables show them (no query of their own: no themes or agencies shown).
+        "lead_rows": commitment_rows(lead, day),
+        "partner_rows": commitment_rows(partner, day),
         "n_lead": sum(n for (role, _), n in counts.items() if role == Role.LEAD),
         "n_partner": sum(n for (role, _), n in counts.items() if role == Role.PARTNER),
         "counts": [

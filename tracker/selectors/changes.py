@@ -1,18 +1,23 @@
 """What changed between two days: each commitment's state at the start and at the end of a window,
 classified once (rules.movement), grouped by objective.
 
-Built for thousands of commitments: both ends' states come from one query (common.state_then, as
-states_on reads a day) and every commitment is classified from plain tuples; a ChangeRow is made
-only for the rows of the objectives a page shows, and titles and the updates' full text are read
-only for the rows it lists (or the CSV writes).
+Built for 100,000 commitments: the page has the database classify and count them (classified_sql,
+the rules of `classify` in SQL) and reads back only the counts, each objective's size and the first
+rows of the objectives it shows, with their titles and latest updates. The CSV and the API, which
+have every row, read both ends' states in one query (common.state_then, as states_on reads a day)
+and classify each commitment in Python from plain tuples.
 """
 
 import datetime
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from django.core.paginator import Paginator
+from django.db import connection, models
+from django.db.models import Case, Count, F, OuterRef, Q, Subquery, Value, When
+from django.db.models.functions import RowNumber
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
@@ -87,6 +92,11 @@ class ChangeRow:
         return self.kinds[0]
 
     @property
+    def earlier_updates(self) -> int:
+        """How many updates in the window are not listed (the row lists the latest few)."""
+        return self.n_updates - len(self.updates)
+
+    @property
     def progress_delta(self) -> int:
         return self.end.progress - (self.start.progress if self.start else 0)
 
@@ -132,12 +142,169 @@ def change_between(days: Days, announced_on, due_on, at_start: State, at_end: St
     )
 
 
+# --- the same classification in SQL ------------------------------------------------------------
+# The page counts every kind over every matching commitment and lists the first rows of a few
+# objectives: at 100,000 commitments, reading each into Python to classify it costs seconds, so the
+# database classifies them by the rules `classify` applies (tests/test_changes.py holds the two to the
+# same answers) and only counts, and the rows a page shows, come back. Every value written into the
+# SQL below is a date or one of the tracker's own words, never what a reader typed: the filters
+# reach it through the ORM's parameters.
+
+
+def update_then(day: datetime.date) -> Case:
+    """The id of a commitment's latest counting update on `day`, or None where its stored columns
+    already say its state then (as state_then): one index seek per commitment whose trail moved
+    after `day`."""
+    latest = (
+        StatusUpdate.objects.counting()
+        .filter(commitment_id=OuterRef("pk"), reported_on__lte=day)
+        .order_by("-reported_on", "-created_at", "-id")
+        .values("id")[:1]
+    )
+    settled = Q(last_update_on__isnull=True) | Q(last_update_on__lte=day)
+    return Case(When(settled, then=Value(None)), default=Subquery(latest))
+
+
+def _literal(value) -> str:
+    """A date or one of the tracker's words as an SQL literal (see above: never a reader's text)."""
+    text = value.isoformat() if isinstance(value, datetime.date) else str(value)
+    if not re.fullmatch(r"[a-z_]+|\d{4}-\d{2}-\d{2}", text):
+        raise ValueError(f"not a word or a date: {text!r}")
+    return f"'{text}'"
+
+
+def _in_sql(values) -> str:
+    return f"({', '.join(_literal(v) for v in values)})"
+
+
+def _state_sql(day: datetime.date, update: str, column: str, stored: str, missing: str) -> str:
+    """One column of a commitment's state on `day`, as state_on reads it: the stored column when
+    nothing was reported after `day`, else the update found by update_then (`missing` when none)."""
+    return (
+        f"CASE WHEN c.last_update_on IS NULL OR c.last_update_on <= {_literal(day)} THEN c.{stored} "
+        f"WHEN {update}.id IS NULL THEN {missing} ELSE {update}.{column} END"
+    )
+
+
+def _rank_sql(status: str) -> str:
+    """rules.STATUS_RANK of the status in column `status`."""
+    ranks = " ".join(f"WHEN {_literal(s)} THEN {rank}" for s, rank in rules.STATUS_RANK.items())
+    return f"CASE {status} {ranks} END"
+
+
+def classified_sql(commitments, days: Days) -> tuple[str, list]:
+    """SQL (and its parameters) giving each of `commitments` (a queryset) as CLASSIFIED's columns:
+    `kind` the place of its main kind in KINDS; `overdue`, `stale` and `silent` 1 where it became
+    overdue, became stale or fell silent; the state at each end. `change_between` and `classify`, in
+    the database."""
+    inner = (
+        commitments.annotate(start_update=update_then(days.start), end_update=update_then(days.end))
+        .order_by()
+        .values(
+            "pk",
+            "announced_on",
+            "due_on",
+            "status",
+            "progress",
+            "last_update_on",
+            "start_update",
+            "end_update",
+        )
+    )
+    sql, params = inner.query.sql_with_params()
+    table = StatusUpdate._meta.db_table
+    start, end = _literal(days.start), _literal(days.end)
+    not_started = _literal(Status.NOT_STARTED)
+    closed = _in_sql(rules.CLOSED_STATUSES)
+    order = {kind: i for i, kind in enumerate(KINDS)}
+    at_ends = f"""
+        SELECT c.pk, c.announced_on, c.due_on,
+            CASE WHEN c.announced_on > {start} THEN 1 ELSE 0 END AS is_new,
+            {_state_sql(days.start, "su", "status", "status", not_started)} AS s_status,
+            {_state_sql(days.start, "su", "progress", "progress", "0")} AS s_progress,
+            {_state_sql(days.start, "su", "reported_on", "last_update_on", "NULL")} AS s_last,
+            {_state_sql(days.end, "eu", "status", "status", not_started)} AS a_status,
+            {_state_sql(days.end, "eu", "progress", "progress", "0")} AS a_progress,
+            {_state_sql(days.end, "eu", "reported_on", "last_update_on", "NULL")} AS a_last
+        FROM ({sql}) c
+        LEFT JOIN {table} su ON su.id = c.start_update
+        LEFT JOIN {table} eu ON eu.id = c.end_update"""  # noqa: S608 - dates and words only
+    # The end as change_between takes it: the state at the end if anything was reported inside the
+    # window, else the start's (or, announced inside it, not yet reported on).
+    ends = f"""
+        SELECT pk, announced_on, due_on, is_new, s_status, s_progress, s_last, reported,
+            CASE WHEN reported = 1 THEN a_status WHEN is_new = 0 THEN s_status ELSE {not_started} END AS e_status,
+            CASE WHEN reported = 1 THEN a_progress WHEN is_new = 0 THEN s_progress ELSE 0 END AS e_progress,
+            CASE WHEN reported = 1 THEN a_last WHEN is_new = 0 THEN s_last ELSE NULL END AS e_last
+        FROM (
+            SELECT at_ends.*, CASE WHEN a_last IS NOT NULL AND a_last > {start} THEN 1 ELSE 0 END AS reported
+            FROM ({at_ends}) at_ends
+        ) reported"""  # noqa: S608 - dates and words only
+    judged = f"""
+        SELECT ends.*, {_rank_sql("s_status")} AS s_rank, {_rank_sql("e_status")} AS e_rank,
+            CASE WHEN s_status IN {closed} THEN 0 ELSE 1 END AS s_open,
+            CASE WHEN e_status IN {closed} THEN 0 ELSE 1 END AS e_open
+        FROM ({ends}) ends"""  # noqa: S608 - words only
+    # rules.movement: the status's rank decides, then progress (0 to 100).
+    kind = f"""CASE WHEN is_new = 1 THEN {order[NEW]}
+        WHEN e_rank * 1000 + e_progress > s_rank * 1000 + s_progress THEN {order[FORWARD]}
+        WHEN e_rank * 1000 + e_progress < s_rank * 1000 + s_progress THEN {order[SLIPPED]}
+        ELSE {order[UNCHANGED]} END"""
+    overdue = f"""CASE WHEN e_open = 1 AND due_on < {end}
+        AND NOT (is_new = 0 AND s_open = 1 AND due_on < {start}) THEN 1 ELSE 0 END"""
+    stale = f"""CASE WHEN e_open = 1 AND COALESCE(e_last, announced_on) < {_literal(days.end_cutoff)}
+        AND NOT (is_new = 0 AND s_open = 1 AND COALESCE(s_last, announced_on) < {_literal(days.start_cutoff)})
+        THEN 1 ELSE 0 END"""
+    silent = "CASE WHEN e_open = 1 AND reported = 0 THEN 1 ELSE 0 END"
+    return (
+        f"SELECT pk, {kind} AS kind, {overdue} AS overdue, {stale} AS stale, {silent} AS silent, "  # noqa: S608
+        f"is_new, announced_on, due_on, s_status, s_progress, s_last, e_status, e_progress, e_last "
+        f"FROM ({judged}) judged",
+        list(params),
+    )
+
+
+CLASSIFIED = (
+    "pk kind overdue stale silent is_new announced_on due_on "
+    "s_status s_progress s_last e_status e_progress e_last"
+).split()
+
+
+def _date(value) -> datetime.date | None:
+    """A date read by raw SQL: SQLite gives its text, PostgreSQL a date."""
+    return datetime.date.fromisoformat(value) if isinstance(value, str) else value
+
+
+def change_row(classified: tuple) -> ChangeRow:
+    """A ChangeRow from one row of classified_sql."""
+    row = dict(zip(CLASSIFIED, classified, strict=False))
+    flags = [("became_overdue", row["overdue"]), ("became_stale", row["stale"]), ("silent", row["silent"])]
+    start = None if row["is_new"] else State(row["s_status"], row["s_progress"], _date(row["s_last"]))
+    return ChangeRow(
+        row["pk"],
+        _date(row["announced_on"]),
+        _date(row["due_on"]),
+        start,
+        State(row["e_status"], row["e_progress"], _date(row["e_last"])),
+        kinds=[list(KINDS)[row["kind"]], *(kind for kind, flag in flags if flag)],
+    )
+
+
+def _query(sql: str, params) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
 @dataclass
 class ObjectiveGroup:
+    """An objective's rows: on the page only those it shows (`rows` is `shown`); in the CSV all."""
+
     name: str
     slug: str
     rows: list[ChangeRow]
     shown: list[ChangeRow]
+    size: int  # how many rows it has in all
 
 
 class Changes(caching.CachedPage):
@@ -150,6 +317,9 @@ class Changes(caching.CachedPage):
     # themes); every dialogue at once (120 objectives at 10,000 commitments) would be 3,000 rows,
     # seconds to draw and more than anyone reads. The counts above the groups cover every page.
     OBJECTIVES_PER_PAGE = 6
+    # Updates listed per row, the latest in the window (the count says how many there were): over two
+    # years a commitment has ten or more, and a page of 150 rows would list over a thousand.
+    UPDATES_PER_ROW = 3
 
     def __init__(self, query_dict, window: Window):
         self.query_dict = query_dict
@@ -226,12 +396,26 @@ class Changes(caching.CachedPage):
         return [self._row(pk) for pk in self._changes]
 
     @cached_property
+    def _announced(self):
+        """The matching commitments announced by the window's end."""
+        return Commitment.objects.filter(pk__in=self._matching, announced_on__lte=self.window.end)
+
+    @cached_property
     def counts(self) -> list[tuple[str, str, int]]:
-        """(kind, heading, how many commitments) for every kind, in page order."""
+        """(kind, heading, how many commitments) for every kind, in page order: counted by the
+        database (1 query, whatever the number of commitments)."""
         tally = defaultdict(int)
-        for change in self._changes.values():
-            for kind in change.kinds:
-                tally[kind] += 1
+        if self.valid:
+            sql, params = classified_sql(self._announced, Days.of(self.window))
+            counted = (
+                f"SELECT kind, COUNT(*), SUM(overdue), SUM(stale), SUM(silent) FROM ({sql}) k GROUP BY kind"  # noqa: S608
+            )
+            names = list(KINDS)
+            for kind, n, overdue, stale, silent in _query(counted, params):
+                tally[names[kind]] += n
+                tally["became_overdue"] += overdue
+                tally["became_stale"] += stale
+                tally["silent"] += silent
         return [(kind, label, tally[kind]) for kind, label in KINDS.items()]
 
     @cached_property
@@ -271,24 +455,23 @@ class Changes(caching.CachedPage):
             objectives.append((str(NO_OBJECTIVE), "", unlinked))
         return objectives
 
-    def _groups(self, objectives, limit: int | None) -> list[ObjectiveGroup]:
-        """Each of `objectives`' commitments as rows ordered by kind; the first `limit` of each (all
-        when None) are described and ordered by kind, then title."""
+    def all_groups(self) -> list[ObjectiveGroup]:
+        """Every row of every objective, classified in Python (classify) and described, ordered by
+        kind, then title: for the CSV and the API (4 queries)."""
         order = {kind: i for i, kind in enumerate(KINDS)}
-        changes = self._changes
         groups = []
-        for name, slug, pks in objectives:
-            rows = [self._row(pk) for pk in sorted(pks, key=lambda pk: (order[changes[pk].kinds[0]], pk))]
-            groups.append(ObjectiveGroup(name, slug, rows, rows if limit is None else rows[:limit]))
+        for name, slug, pks in self._by_objective:
+            rows = [self._row(pk) for pk in pks]
+            groups.append(ObjectiveGroup(name, slug, rows, rows, len(rows)))
         # Every row: name them by the filters' subquery, not by a list of thousands of ids.
-        self._describe({row.pk: row for group in groups for row in group.shown}, everyone=limit is None)
+        self._describe({row.pk: row for group in groups for row in group.shown}, everyone=True)
         for group in groups:
             group.shown.sort(key=lambda r: (order[r.main_kind], r.title, r.pk))
         return groups
 
     def _describe(self, rows: dict[int, ChangeRow], everyone: bool = False) -> None:
-        """Titles, dialogues and the updates in the window (and how many), for `rows` only (2
-        queries)."""
+        """Titles, dialogues, the latest UPDATES_PER_ROW updates in the window and how many there
+        were, for `rows` only (2 queries)."""
         ids = self._matching if everyone else list(rows)
         for row in rows.values():
             row.updates = []
@@ -304,33 +487,92 @@ class Changes(caching.CachedPage):
                     dialogue,
                     dialogue_fr,
                 )
+        latest_first = [F("reported_on").desc(), F("created_at").desc(), F("id").desc()]
         updates = (
             StatusUpdate.objects.counting()
             .filter(commitment__in=ids, reported_on__gt=self.window.start, reported_on__lte=self.window.end)
+            .annotate(
+                place=models.Window(RowNumber(), partition_by=F("commitment_id"), order_by=latest_first),
+                in_window=models.Window(Count("id"), partition_by=F("commitment_id")),
+            )
+            .filter(place__lte=self.UPDATES_PER_ROW)
             .select_related("author")
             .order_by("reported_on", "created_at", "id")
         )
         for update in updates:
             if update.commitment_id in rows:
-                rows[update.commitment_id].updates.append(update)
-        for row in rows.values():
-            row.n_updates = len(row.updates)
+                row = rows[update.commitment_id]
+                row.updates.append(update)
+                row.n_updates = update.in_window
+
+    @cached_property
+    def _objectives(self) -> list[tuple[str, str, int | None, int]]:
+        """(name, slug, theme id, how many rows) of each objective the rows belong to, in the
+        objectives' order, the commitments under none last (theme id None): counted by the database
+        (1 query)."""
+        if not self.valid:
+            return []
+        sizes = dict(self._announced.order_by().values_list("themes").annotate(n=Count("pk")))
+        objectives = [(t.label, t.slug, t.pk, sizes[t.pk]) for t in self._labels["theme"] if t.pk in sizes]
+        if None in sizes:
+            objectives.append((str(NO_OBJECTIVE), "", None, sizes[None]))
+        return objectives
 
     @cached_property
     def objective_page(self):
         """The page of objectives asked for (`page`; the last one when past the end)."""
-        return Paginator(self._by_objective, self.OBJECTIVES_PER_PAGE).get_page(self.query_dict.get("page"))
+        return Paginator(self._objectives, self.OBJECTIVES_PER_PAGE).get_page(self.query_dict.get("page"))
+
+    def _first_rows(self, themes: list[int | None], limit: int) -> dict[int | None, list[ChangeRow]]:
+        """The first `limit` rows of each of `themes` (None: the commitments under no objective) in
+        the page's order of kinds, then by id: only their commitments are classified (1 query)."""
+        through = Commitment.themes.through
+        linked = [theme for theme in themes if theme is not None]
+        wanted = Q(pk__in=through.objects.filter(theme_id__in=linked).values("commitment_id"))
+        where = [f"theme_id IN ({', '.join(str(int(theme)) for theme in linked)})"] if linked else []
+        if None in themes:
+            wanted |= ~Q(pk__in=through.objects.values("commitment_id"))
+            where.append("theme_id IS NULL")
+        # The objectives first: the database then starts from their few links, not from every match.
+        candidates = Commitment.objects.filter(wanted).filter(pk__in=self._announced.values("pk"))
+        sql, params = classified_sql(candidates, Days.of(self.window))
+        placed = f"""
+            SELECT {", ".join(CLASSIFIED)}, theme_id FROM (
+                SELECT k.*, l.theme_id,
+                    ROW_NUMBER() OVER (PARTITION BY l.theme_id ORDER BY k.kind, k.pk) AS place
+                FROM ({sql}) k LEFT JOIN {through._meta.db_table} l ON l.commitment_id = k.pk
+            ) placed
+            WHERE place <= {int(limit)} AND ({" OR ".join(where)})
+            ORDER BY kind, pk"""  # noqa: S608 - ids and words only
+        rows = defaultdict(list)
+        for *classified, theme in _query(placed, params):
+            pk = classified[0]
+            if pk not in self._row_objects:
+                self._row_objects[pk] = change_row(classified)
+            rows[theme].append(self._row_objects[pk])
+        return rows
 
     @cached_property
     def groups(self) -> list[ObjectiveGroup]:
-        """The groups of this page of objectives as the page shows them (4 queries)."""
-        several = len(self._by_objective) > 1
+        """The groups of this page of objectives as the page shows them: their first rows, read,
+        classified and described alone (3 queries); the counts cover all of them."""
+        several = len(self._objectives) > 1
         objectives = self.objective_page.object_list
-        return self._groups(objectives, self.ROWS_PER_GROUP if several else self.ROWS_ONE_GROUP)
-
-    def all_groups(self) -> list[ObjectiveGroup]:
-        """Every row of every group, described: for the CSV (4 queries)."""
-        return self._groups(self._by_objective, None)
+        if not objectives:
+            return []
+        rows = self._first_rows(
+            [theme for _name, _slug, theme, _size in objectives],
+            self.ROWS_PER_GROUP if several else self.ROWS_ONE_GROUP,
+        )
+        groups = [
+            ObjectiveGroup(name, slug, rows[theme], rows[theme], size)
+            for name, slug, theme, size in objectives
+        ]
+        self._describe({row.pk: row for group in groups for row in group.shown})
+        order = {kind: i for i, kind in enumerate(KINDS)}
+        for group in groups:
+            group.shown.sort(key=lambda r: (order[r.main_kind], r.title, r.pk))
+        return groups
 
 
 CHANGES_CSV_COLUMNS = [

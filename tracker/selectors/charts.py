@@ -10,11 +10,13 @@ per month; instead every commitment's state at the end of the first month comes 
 
 import calendar
 import datetime
+import functools
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 
 from django.db.models import Case, F, IntegerField, Q, Value, When
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from .. import formatting
 from ..models import Commitment, Status, StatusUpdate, state_expressions
@@ -199,10 +201,14 @@ class ProgressPoint:
     status_label: str
     progress: int
     status_changed: bool
-    # The day and the progress as the reader reads them ("30 Jun 2022", "12 %"): the chart writes
-    # each three times (its description, its marks, its table), so they are formatted once here.
-    day_label: str = ""
-    progress_label: str = ""
+    # The words the chart writes for the point, in the reader's language, each made once here: the
+    # chart writes a point's day and progress three times (its description, its mark, its table),
+    # and a template filter or {% blocktranslate %} per point cost a busy trail milliseconds.
+    day_label: str = ""  # "30 Jun 2022"
+    progress_label: str = ""  # "12%"
+    day_heading: str = ""  # "30 Jun 2022:", as a label before its value
+    change_words: str = ""  # "now at risk", where the status changed
+    changed_words: str = ""  # "yes" or "no", in the table's "Status changed" column
 
 
 def progress_points(updates) -> list[ProgressPoint]:
@@ -214,17 +220,28 @@ def progress_points(updates) -> list[ProgressPoint]:
     )
     # Each label translated once, not once per update (get_status_display translates every time).
     labels = {value: str(label) for value, label in Status.choices}
+    changes = {
+        value: gettext("now %(status)s") % {"status": label.lower()} for value, label in labels.items()
+    }
+    yes, no = gettext("yes"), gettext("no")
+    write_day = formatting.date_writer("SHORT_DATE_FORMAT")
+    write_percent = functools.cache(formatting.percent)  # progress repeats along a trail
     points, before = [], Status.NOT_STARTED
     for update in counting:
+        changed = update.status != before
+        day_label = write_day(update.reported_on)
         points.append(
             ProgressPoint(
                 update.reported_on,
                 update.status,
                 labels.get(update.status, update.status),
                 update.progress,
-                update.status != before,
-                formatting.local_date(update.reported_on, "SHORT_DATE_FORMAT"),
-                formatting.percent(update.progress),
+                changed,
+                day_label,
+                write_percent(update.progress),
+                formatting.colon(day_label),
+                changes.get(update.status, "") if changed else "",
+                yes if changed else no,
             )
         )
         before = update.status

@@ -8,8 +8,17 @@ from django.db.models import Exists, OuterRef, Prefetch, Q
 from django.utils import timezone
 from django.utils.functional import cached_property
 
-from .. import caching, charts, rules
-from ..models import Assessment, Commitment, Round, Status, StatusUpdate, country_name, is_past
+from .. import caching, charts, formatting, rules
+from ..models import (
+    Assessment,
+    Commitment,
+    Round,
+    Status,
+    StatusUpdate,
+    attached_files,
+    country_name,
+    is_past,
+)
 from .assessments import rounds_held
 from .charts import progress_points
 from .common import StatusCount, commitments_for_listing
@@ -44,11 +53,11 @@ def commitment_trail(commitment, day: datetime.date | None = None):
 
 
 def trail_updates(day: datetime.date | None):
-    # With the files each carries (1 query for the whole trail): the trail lists them.
+    # With the files each carries (1 query for the whole trail, as `attached_files`): the trail lists them.
     return (
         StatusUpdate.objects.filter(reported_on__lte=day or timezone.localdate())
         .select_related("author", "withdrawn_by")
-        .prefetch_related("evidence_files")
+        .prefetch_related(attached_files())
     )
 
 
@@ -212,11 +221,11 @@ def commitment_assessments(commitment_id: int, day: datetime.date | None = None)
     """Every assessment of the commitment recorded by `day` (all, for today), with its assessor, in
     the order that decides which counts (Assessment.objects.latest_first: the first for each party
     and round counts, as in selectors.latest_assessments) and their evidence files. Two queries."""
-    # With their evidence files (1 query for all): the history lists them.
+    # With their evidence files (1 query for all, as `attached_files`): the history lists them.
     assessments = (
         Assessment.objects.filter(commitment_id=commitment_id)
         .select_related("assessor")
-        .prefetch_related("evidence_files")
+        .prefetch_related(attached_files())
     )
     if is_past(day):
         assessments = assessments.filter(assessed_on__lte=day)
@@ -235,10 +244,14 @@ def assessment_board(
     held = [r for r in rounds if r.held_on <= judged]  # rounds_held for today includes planned ones
     rounds_by_id = {r.pk: r for r in rounds}
     by_key: dict[tuple[int, str], list[Assessment]] = {}
+    write_day = formatting.date_writer("j F Y")
     for assessment in commitment_assessments(commitment.pk, day):
         if assessment.round_id not in rounds_by_id:
             continue  # a round not held by a past day: it was not there to assess yet
         assessment.round = rounds_by_id[assessment.round_id]  # shown with it; no query each
+        # Written once here, so that components/_assessment.html only prints them.
+        assessment.assessor_name = assessment.assessor.get_full_name() or assessment.assessor.get_username()
+        assessment.assessed_label = write_day(assessment.assessed_on)
         found = by_key.setdefault((assessment.round_id, assessment.party), [])
         assessment.superseded = bool(found)  # the first of each key counts
         found.append(assessment)

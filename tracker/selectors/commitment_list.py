@@ -5,13 +5,13 @@ import functools
 from dataclasses import dataclass, field
 
 from django.core.paginator import Paginator
-from django.db.models import CharField, Count, DateField, F, IntegerField, Value
+from django.db.models import CharField, Count, DateField, F, IntegerField, Sum, Value
 from django.db.models.functions import Cast
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from .. import caching
-from ..counts import facet_counts
+from ..counts import facet_counts, maintained_counts
 from ..filters import ActiveFilter, CommitmentFilter
 from ..models import (
     Agency,
@@ -25,8 +25,18 @@ from ..models import (
     is_past,
     localized_text,
 )
+from ..models.content import active_language
 from ..rules import STATE_REASON, STATE_STATUS
 from .common import commitments_for_listing
+from .table import CommitmentRow, commitment_rows
+
+# The filters that do not narrow a facet's own counts (each facet counts with every *other* filter).
+OWN_FILTERS = {
+    "theme": ("theme",),
+    "agency": ("agency", "role"),
+    "country": ("country", "role"),
+    "reason": ("reason",),
+}
 
 
 @dataclass
@@ -71,6 +81,7 @@ class CommitmentBrowser(caching.CachedPage):
         self.day = day
         self.filterset = CommitmentFilter(query_dict, queryset=commitments_for_listing(day), day=day)
         self.valid = self.filterset.is_valid()
+        self._others_by_skipped: dict[tuple, object] = {}
 
     def _others(self, *names):
         """Commitments matching every filter but the named ones, or None when no other filter is set
@@ -81,7 +92,12 @@ class CommitmentBrowser(caching.CachedPage):
         """
         if not self.filterset.active(skip=names) and not is_past(self.day):
             return None
-        return self.filterset.apply(Commitment.objects.as_of(self.day).order_by(), skip=names)
+        # Facets whose own filters are not in force count the same commitments: one queryset for them.
+        skipped = tuple(name for name in names if self.filterset.form.cleaned_data.get(name))
+        if skipped not in self._others_by_skipped:
+            base = Commitment.objects.as_of(self.day).order_by()
+            self._others_by_skipped[skipped] = self.filterset.apply(base, skip=skipped)
+        return self._others_by_skipped[skipped]
 
     def _chosen(self, name) -> list[str]:
         return (self.filterset.form.cleaned_data.get(name) or []) if self.valid else []
@@ -110,18 +126,19 @@ class CommitmentBrowser(caching.CachedPage):
         )
 
     def _count_facets(self) -> list[Facet]:
-        """Six facets in two or three queries: option labels (one UNION), then either every count from
-        the maintained counts (one query, see tracker/counts.py) or, when they cannot answer, status
-        and dialogue counts (one GROUP BY, split below) and theme, agency, country and reason counts
-        (four GROUP BYs in one UNION)."""
+        """Six facets in two queries: option labels (one UNION), then every count in one more, either
+        all from the maintained counts (see tracker/counts.py) or, when they cannot answer every
+        facet, in one UNION of a part per facet (see _counted)."""
         labels = facet_labels()
         ids = {kind: {row.slug: row.pk for row in labels[kind]} for kind in ("dialogue", "theme", "agency")}
         if self._maintained_counts_answer():
             links = self._maintained_counts(ids["dialogue"])
             status_counts, dialogue_counts = links["status"], links["dialogue"]
         else:
-            status_counts, dialogue_counts = self._status_and_dialogue_counts(ids["dialogue"])
-            links = self._link_counts()
+            links = self._counted(self._chosen_dialogue_ids(ids["dialogue"]))
+            status_counts, dialogue_counts = self._split_status_and_dialogue(
+                links.pop("status"), ids["dialogue"]
+            )
         country_counts = dict(sorted(links["country"].items()))
 
         def by_slug(kind, counts_by_id):
@@ -140,17 +157,31 @@ class CommitmentBrowser(caching.CachedPage):
             self._facet("reason", _("Reason for slippage"), SlipReason.choices, links["reason"]),
         ]
 
-    def _maintained_counts_answer(self) -> bool:
-        """Whether the maintained counts hold this request's facets: today's state, narrowed (if at
-        all) only by status and dialogue, which every maintained count is kept by."""
-        return not is_past(self.day) and not self.filterset.active(skip=("status", "dialogue"))
+    def _maintained_counts_answer(self, kind: str | None = None) -> bool:
+        """Whether the maintained counts hold this request's facets (or, given a `kind`, that facet's
+        counts): today's state, narrowed (if at all) only by status and dialogue, which every
+        maintained count is kept by. A facet's own filter does not narrow its counts; a role does
+        narrow the agencies and countries counted, and the maintained counts know no roles."""
+        if is_past(self.day):
+            return False
+        if kind is None:
+            return not self.filterset.active(skip=("status", "dialogue"))
+        if kind in ("agency", "country") and self._chosen_role():
+            return False
+        return not self.filterset.active(skip=(*OWN_FILTERS[kind], "status", "dialogue"))
+
+    def _chosen_role(self) -> str:
+        return (self.filterset.form.cleaned_data.get("role") or "") if self.valid else ""
+
+    def _chosen_dialogue_ids(self, dialogue_ids: dict[str, int]) -> list[int] | None:
+        """The chosen dialogues' ids (None: no dialogue filter); chosen dialogues unknown by that name
+        match nothing, as the filter does."""
+        chosen = self._chosen("dialogue")
+        return [dialogue_ids[slug] for slug in chosen if slug in dialogue_ids] if chosen else None
 
     def _maintained_counts(self, dialogue_ids: dict[str, int]) -> dict[str, dict]:
-        """All six facets' counts from the maintained counts (1 query); chosen dialogues unknown by
-        that name match nothing, as the filter does."""
-        chosen = self._chosen("dialogue")
-        ids = [dialogue_ids[slug] for slug in chosen if slug in dialogue_ids] if chosen else None
-        return facet_counts(self._chosen("status"), ids)
+        """All six facets' counts from the maintained counts (1 query)."""
+        return facet_counts(self._chosen("status"), self._chosen_dialogue_ids(dialogue_ids))
 
     def _facet(self, name, label, choices, counts: dict) -> Facet:
         """Options from (value, label) pairs with their counts, marked when chosen; chosen values that
@@ -164,35 +195,35 @@ class CommitmentBrowser(caching.CachedPage):
         """Link rows (theme links, participations) of the `others` commitments; all when None."""
         return queryset if others is None else queryset.filter(commitment_id__in=others.values("pk"))
 
-    def _status_and_dialogue_counts(self, dialogue_ids: dict[str, int]) -> tuple[dict, dict]:
-        """Both from one GROUP BY (status, dialogue) over the commitments matching the other filters:
-        the status counts keep only the chosen dialogues' rows, and the other way round. Counts are
-        by id (no join); the dialogue counts come back keyed by dialogue id."""
-        others = self._others("status", "dialogue")
-        base = others if others is not None else Commitment.objects.as_of(self.day).order_by()
-        rows = base.values(STATE_STATUS, "dialogue_id").annotate(n=Count("pk")).order_by()
+    def _split_status_and_dialogue(self, rows: dict, dialogue_ids: dict[str, int]) -> tuple[dict, dict]:
+        """The status and the dialogue counts from the (dialogue id, status) counts of the commitments
+        matching the other filters: the status counts keep only the chosen dialogues' rows, and the
+        other way round. The dialogue counts come back keyed by dialogue id."""
         chosen_statuses = set(self._chosen("status"))
         chosen_dialogues = {dialogue_ids.get(slug) for slug in self._chosen("dialogue")}
         by_status: dict[str, int] = {}
         by_dialogue: dict[int, int] = {}
-        for row in rows:
-            status = row[STATE_STATUS]
-            if not self._chosen("dialogue") or row["dialogue_id"] in chosen_dialogues:
-                by_status[status] = by_status.get(status, 0) + row["n"]
+        for (dialogue_id, status), n in rows.items():
+            if not chosen_dialogues or dialogue_id in chosen_dialogues:
+                by_status[status] = by_status.get(status, 0) + n
             if not chosen_statuses or status in chosen_statuses:
-                by_dialogue[row["dialogue_id"]] = by_dialogue.get(row["dialogue_id"], 0) + row["n"]
+                by_dialogue[dialogue_id] = by_dialogue.get(dialogue_id, 0) + n
         return by_status, by_dialogue
 
     def _participations(self, name):
         participations = self._within(Participation.objects.all(), self._others(name, "role"))
-        role = self.filterset.form.cleaned_data.get("role")
+        role = self._chosen_role()
         if role:
             participations = participations.filter(role=role)
         return participations
 
-    def _link_counts(self) -> dict[str, dict]:
-        """Theme, agency, country and reason counts, each with every other filter applied, in one query.
+    def _counted(self, dialogue_ids: list[int] | None) -> dict[str, dict]:
+        """Every facet's counts, each with every other filter applied, in one query: a UNION of one part
+        per facet. A facet the maintained counts can answer (its own filter aside, only status and
+        dialogue are chosen: `?theme=` leaves the theme counts as they are unfiltered) reads them;
+        the others count the matching commitments.
 
+        Statuses and dialogues are counted together, by (dialogue id, status), and split in Python.
         Themes and agencies are counted by id from their link tables (one link per commitment and
         theme or agency, by unique constraints, so no DISTINCT); countries count distinct
         commitments, since one commitment can have several agencies from one country; reasons count
@@ -200,35 +231,63 @@ class CommitmentBrowser(caching.CachedPage):
         its plain column, so the database can read it in index order.
         """
 
-        def grouped(kind, queryset, column, n):
-            # Rows are (kind, id, code, n): ids for themes and agencies, codes for countries and reasons.
-            by_id = column not in ("country", STATE_REASON)
+        def grouped(kind, queryset, column, n, by_id=True, code=None):
+            # Rows are (kind, id, code, n), named apart from any column (the maintained counts have a `code`): ids for themes and agencies (and the dialogue for the status
+            # counts), codes for countries, reasons and statuses.
             return (
-                queryset.values(column)
+                queryset.values(*([column] if code is None else [column, code]))
                 .annotate(
-                    n=n,
-                    kind=Value(kind),
+                    facet_n=n,
+                    facet=Value(kind),
                     # Typed NULLs: PostgreSQL reads a bare NULL under DISTINCT as text, which a
                     # UNION with the id columns then refuses.
-                    id=F(column) if by_id else Cast(Value(None), IntegerField()),
-                    code=Cast(Value(None), CharField()) if by_id else F(column),
+                    facet_id=F(column) if by_id else Cast(Value(None), IntegerField()),
+                    facet_code=Cast(Value(None), CharField())
+                    if code is None and by_id
+                    else F(code or column),
                 )
-                .values_list("kind", "id", "code", "n")
+                .values_list("facet", "facet_id", "facet_code", "facet_n")
                 .order_by()
             )
 
-        themes = self._within(Commitment.themes.through.objects.all(), self._others("theme"))
-        rows = grouped("theme", themes, "theme_id", Count("pk")).union(
-            grouped("agency", self._participations("agency"), "agency_id", Count("pk")),
-            grouped(
-                "country", self._participations("country"), "country", Count("commitment_id", distinct=True)
+        def maintained(kind):
+            rows = maintained_counts(kind, self._chosen("status"), dialogue_ids)
+            return grouped(kind, rows, "code", Sum("n"), by_id=False)
+
+        others = self._others("status", "dialogue")
+        commitments = others if others is not None else Commitment.objects.as_of(self.day).order_by()
+        recounts = {
+            "theme": lambda: grouped(
+                "theme",
+                self._within(Commitment.themes.through.objects.all(), self._others("theme")),
+                "theme_id",
+                Count("pk"),
             ),
-            grouped("reason", self._with_reason(), STATE_REASON, Count("pk")),
-            all=True,
+            "agency": lambda: grouped("agency", self._participations("agency"), "agency_id", Count("pk")),
+            "country": lambda: grouped(
+                "country",
+                self._participations("country"),
+                "country",
+                Count("commitment_id", distinct=True),
+                by_id=False,
+            ),
+            "reason": lambda: grouped("reason", self._with_reason(), STATE_REASON, Count("pk"), by_id=False),
+        }
+        parts = [
+            maintained(kind) if self._maintained_counts_answer(kind) else recount()
+            for kind, recount in recounts.items()
+        ]
+        rows = grouped("status", commitments, "dialogue_id", Count("pk"), code=STATE_STATUS).union(
+            *parts, all=True
         )
-        counts: dict[str, dict] = {"theme": {}, "agency": {}, "country": {}, "reason": {}}
+        counts: dict[str, dict] = {"status": {}, "theme": {}, "agency": {}, "country": {}, "reason": {}}
         for kind, pk, code, n in rows:
-            counts[kind][pk if code is None else code] = n
+            if kind == "status":
+                counts[kind][(pk, code)] = n
+            elif pk is not None:
+                counts[kind][pk] = n
+            else:  # a code: a country's or a reason's, or (from the maintained counts) a theme's or agency's id
+                counts[kind][int(code) if kind in ("theme", "agency") else code] = n
         return counts
 
     def _with_reason(self):
@@ -247,9 +306,16 @@ class CommitmentBrowser(caching.CachedPage):
 
     @cached_property
     def page(self):
-        queryset = self.filterset.qs if self.valid else Commitment.objects.none()
+        """The page of commitments. Without the prefetches the API's items need: the table reads only
+        names, in one small query of its own (see `rows`)."""
+        queryset = self.filterset.qs.prefetch_related(None) if self.valid else Commitment.objects.none()
         paginator = KnownCountPaginator(queryset, self.page_size, self.total)
         return paginator.get_page(self.query_dict.get("page"))
+
+    @cached_property
+    def rows(self) -> list[CommitmentRow]:
+        """The page's rows as the table shows them (2 queries: the rows, then their themes and leads)."""
+        return commitment_rows(self.page.object_list, self.day, themes=True, leads=True)
 
     @property
     def problems(self) -> list[str]:
@@ -308,13 +374,15 @@ def facet_labels() -> dict[str, list]:
         "agency": lambda row: (row[6], row[3]),  # by country, then name
     }
     rows = list(dialogues.union(themes, agencies, all=True))
-    # Hundreds of agencies share a few countries: each country's name is looked up once.
+    # Hundreds of agencies share a few countries: each country's name is looked up once; and the
+    # reader's language, once for all the names.
     countries = functools.cache(country_name)
+    language = active_language()
 
     def label(row) -> FacetLabel:
         kind, pk, slug, name, _day, _rank, country, acronym, name_fr = row
         # In the reader's language (the cache keys carry it); options and the filters' line are plain text.
-        shown = localized_text(name, name_fr).text
+        shown = localized_text(name, name_fr, language=language).text
         if kind != "agency":
             return FacetLabel(pk, slug, shown)
         return FacetLabel(pk, slug, agency_label(shown, acronym, countries(country)))

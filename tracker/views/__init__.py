@@ -21,7 +21,7 @@ from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
-from django.utils.functional import Promise
+from django.utils.functional import Promise, cached_property
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -46,6 +46,12 @@ def render_page_or_fragment(request, page: str, fragment: str, context: dict):
     return response
 
 
+def overview_of(request) -> selectors.Overview:
+    """The overview the request asks for: its day, dialogue and page of dialogues (the page and its
+    charts show the same cards)."""
+    return selectors.Overview(request.as_of, request.GET.getlist("dialogue"), request.GET.get("page"))
+
+
 @require_GET
 @reads_as_of
 def overview(request):
@@ -53,7 +59,7 @@ def overview(request):
         request,
         "tracker/overview.html",
         {
-            "overview": selectors.Overview(request.as_of, request.GET.getlist("dialogue")),
+            "overview": overview_of(request),
             "stale_days": settings.TRACKER_STALE_AFTER_DAYS,
             "due_soon_days": settings.TRACKER_DUE_SOON_DAYS,
         },
@@ -70,7 +76,7 @@ def overview_charts(request):
         request,
         "tracker/overview_charts.html",
         "tracker/partials/_overview_charts.html",
-        {"overview": selectors.Overview(request.as_of, request.GET.getlist("dialogue"))},
+        {"overview": overview_of(request)},
     )
 
 
@@ -212,7 +218,12 @@ class TrailControls:
     reason: str = ""
 
     def allows(self, update) -> bool:
-        return update.may_be_withdrawn_by(self.user)
+        return self.withdrawable(update)
+
+    @cached_property
+    def withdrawable(self):
+        # The user's rights read once for the whole trail, not once per update.
+        return StatusUpdate.withdrawable_by(self.user)
 
 
 def may_mend_trail(user) -> bool:

@@ -1,0 +1,158 @@
+"""The rows of a commitment table (the list, an objective's page, an agency's page), prepared once per page.
+
+A table repeats the same cells on every row: a link, names in the reader's language, a status, flags,
+a progress bar, three dates. Working each out in a template tag per cell cost about half a
+millisecond a row; here each row is worked out in one pass, with what every row shares (the link's
+pattern, the labels, the page's language) looked up once, and the template only prints.
+"""
+
+import datetime
+from dataclasses import dataclass, field
+
+from django.db.models import Value
+from django.utils import dateformat, timezone
+from django.utils.formats import get_format
+from django.utils.translation import gettext
+
+from .. import formatting, links
+from ..models import Commitment, Participation, Role, Status, localized_text
+from ..models.agency import name_language
+from ..models.content import active_language
+from ..rules import CLOSED_STATUSES
+
+
+@dataclass(frozen=True, slots=True)
+class Shown:
+    """A name or title as the row shows it, with the language to mark it in (`lang`) when that is
+    not the page's (see tracker/models/content.py), else "" (nothing to mark)."""
+
+    text: str
+    lang: str
+
+
+@dataclass(slots=True)
+class CommitmentRow:
+    url: str
+    title: Shown
+    progress_label: str  # the progress bar's name for screen readers: "Progress of <title>"
+    dialogue: Shown
+    status: str
+    status_label: str
+    overdue: bool
+    stale: bool
+    blocked: bool
+    progress: int
+    progress_shown: str
+    due: str  # "" when it has no due date
+    next_review: str  # "" for a finished commitment, which has none
+    review_late: bool
+    last_update: str  # "" when it has none yet
+    themes: list[Shown] = field(default_factory=list)
+    leads: list[Shown] = field(default_factory=list)
+
+
+def commitment_rows(
+    commitments, day: datetime.date | None, *, themes: bool = False, leads: bool = False
+) -> list[CommitmentRow]:
+    """Rows for `commitments` (read with `Commitment.objects.as_of(day)`, their dialogue joined, and
+    `.with_blocked(day)` for the blocked flag), with each one's themes and lead agencies when asked
+    (one query for both, however many rows)."""
+    commitments = list(commitments)
+    ids = [c.pk for c in commitments]
+    page_language = active_language()
+
+    def shown(value) -> Shown:
+        return Shown(value.text, value.lang if value.text and value.lang != page_language else "")
+
+    names = _names_of(ids, themes, leads, shown, page_language) if ids and (themes or leads) else {}
+    link = links.id_reverser("tracker:commitment_detail")
+    status_labels = {value: str(label) for value, label in Status.choices}
+    today = timezone.localdate()
+    short_date = get_format("SHORT_DATE_FORMAT")  # the reader's language's, looked up once
+    progress_of = gettext("Progress of %(title)s")
+
+    percents: dict[int, str] = {}  # rows share a few percentages: each written once
+
+    def dated(day: datetime.date | None) -> str:
+        return dateformat.format(day, short_date) if day else ""
+
+    def percent(progress: int) -> str:
+        if progress not in percents:
+            percents[progress] = formatting.percent(progress)
+        return percents[progress]
+
+    def row(c: Commitment) -> CommitmentRow:
+        title = shown(c.localized("title", page_language))
+        judged_on = c.judged_on or today
+        closed = c.status in CLOSED_STATUSES
+        review = None if closed else c.next_review_on
+        return CommitmentRow(
+            url=links.dated(link(c.pk), day),
+            title=title,
+            progress_label=progress_of % {"title": title.text},
+            dialogue=shown(c.dialogue.localized("name", page_language)),
+            status=c.status,
+            status_label=status_labels.get(c.status, c.status),
+            overdue=c.is_overdue,
+            stale=c.is_stale,
+            blocked=getattr(c, "is_blocked", False),
+            progress=c.progress,
+            progress_shown=percent(c.progress),
+            due=dated(c.due_on),
+            next_review=dated(review),
+            review_late=review is not None and review < judged_on,
+            last_update=dated(c.last_update_on),
+            themes=names.get(("theme", c.pk), []),
+            leads=names.get(("lead", c.pk), []),
+        )
+
+    return [row(c) for c in commitments]
+
+
+def _names_of(ids: list[int], themes: bool, leads: bool, shown, language: str) -> dict[tuple, list[Shown]]:
+    """Each commitment's themes' names, in the themes' display order, and its lead agencies, by
+    country and name (the acronym, or the name in the reader's language), keyed by ("theme" or
+    "lead", commitment id): 1 query."""
+    no_text = Value("")
+    parts = []
+    if themes:
+        parts.append(
+            Commitment.themes.through.objects.filter(commitment_id__in=ids).values_list(
+                Value("theme"),
+                "commitment_id",
+                "theme__order",
+                "theme__name",
+                "theme__name_fr",
+                no_text,
+                no_text,
+            )
+        )
+    if leads:
+        parts.append(
+            Participation.objects.filter(commitment_id__in=ids, role=Role.LEAD).values_list(
+                Value("lead"),
+                "commitment_id",
+                Value(0),
+                "agency__name",
+                "agency__name_fr",
+                "agency__acronym",
+                "agency__country",
+            )
+        )
+    rows = parts[0].order_by().union(*(part.order_by() for part in parts[1:]), all=True)
+    # Themes by their order, then name; agencies by country, then name.
+    ordered = sorted(rows, key=lambda row: (row[2], row[6], row[3]))
+    names: dict[tuple, list[Shown]] = {}
+    for kind, pk, _order, name, name_fr, acronym, country in ordered:
+        if kind == "lead":
+            text = (
+                Shown(acronym, "")
+                if acronym
+                else shown(
+                    localized_text(name, name_fr, base_language=name_language(country), language=language)
+                )
+            )
+        else:
+            text = shown(localized_text(name, name_fr, language=language))
+        names.setdefault((kind, pk), []).append(text)
+    return names
