@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tracker', '0019_commitment_counts'),
+        ('tracker', '0020_commitment_attention_index'),
     ]
 
     operations = [
