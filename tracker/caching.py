@@ -1,13 +1,30 @@
 """Page data cached until the tracker's data changes.
 
 Every write to a tracked model (any save, delete or theme link, from a page, the admin, the loader
-or a command) replaces the token in the single DataStamp row, inside the writer's own transaction.
-Readers read the token first (one small query) and file what they compute under it, so:
+or a command) replaces a token in the single DataStamp row, inside the writer's own transaction.
+Readers read the tokens first (one small query) and file what they compute under one of them, so:
 
 - a cached answer is never older than the data a reader could see when it started;
 - a write is visible to every process and machine at once, whatever cache each one uses: the
-  token lives in the database;
-- nothing has to know which cached answers a given write affects.
+  tokens live in the database;
+- a write need not know which cached answers it affects: only which of two kinds it is.
+
+Two tokens, because most writes in use are to the trail (status updates and their evidence files)
+and most reads are of today's state (the list):
+
+- `token` is replaced by every write. What reads the trail files under it: a commitment's page,
+  the overview's latest updates and its charts, what changed, every page as of a past day.
+- `state_token` is replaced by every write except those to the trail alone (`trail_changed`). What
+  shows only today's state files under it: today's list and its fragment (CachedPage.reads_trail
+  False), and the overview but its latest updates (CachedPage.state_cache_key). Why that is safe: today's state of a commitment is its stored columns (status,
+  progress, last_update_on, slip_reason), and every write of those replaces both tokens: a save of
+  the commitment through its signal, and services.status_updates.commitment_sync_current_status
+  (its UPDATE) by calling `data_changed()` whenever a write to the trail moves them (a new latest
+  update, a withdrawal or restoration of the latest, a deletion). A write to the trail that leaves
+  them as they were (an update dated before the latest, evidence added, an older update withdrawn)
+  changes nothing such a page shows.
+  tests/test_caching_state.py holds both halves: those pages' SQL reads no trail table, and
+  after each kind of write every page shows it at once.
 
 Answers that depend on the day (overdue, stale) also carry today's date in their key. Entries
 expire after TRACKER_CACHE_SECONDS as well, which bounds the damage of a write that bypasses the ORM's
@@ -40,6 +57,7 @@ from .models import (
     SourceDocument,
     StatusUpdate,
     Theme,
+    is_past,
 )
 
 # Rounds and assessments too: the dialogue page and the scorecard show them; evidence files are
@@ -56,15 +74,33 @@ TRACKED_MODELS = (
     Assessment,
     EvidenceFile,
 )
+# The trail: what a commitment's page, the overview's latest updates, what changed and the past
+# days' pages read, and what today's state is derived from (see the module's docstring).
+TRAIL_MODELS = (StatusUpdate, EvidenceFile)
 STAMP_ID = 1
+# What a batch (one_change) has noted so far, least to most: nothing, the trail, everything.
+UNCHANGED, TRAIL, ALL = 0, 1, 2
 
 
 def data_changed() -> None:
-    """Give the data a new token: every answer cached so far is now out of date."""
+    """Give the data new tokens: every answer cached so far is now out of date."""
+    _changed(ALL)
+
+
+def trail_changed() -> None:
+    """A write to the trail alone that leaves every commitment's current state as it was: answers
+    that read the trail are now out of date; those of today's state stand (see the module's
+    docstring). A write that moves a commitment's state calls `data_changed()` as well."""
+    _changed(TRAIL)
+
+
+def _changed(kind: int) -> None:
     if getattr(_batch, "open", False):
-        _batch.changed = True  # one new token when the batch ends (see one_change)
+        _batch.changed = max(_batch.changed, kind)  # new tokens when the batch ends (see one_change)
         return
     values = {"token": uuid.uuid4().hex, "changed_at": timezone.now()}
+    if kind == ALL:
+        values["state_token"] = uuid.uuid4().hex
     if not DataStamp.objects.filter(pk=STAMP_ID).update(**values):
         DataStamp.objects.update_or_create(pk=STAMP_ID, defaults=values)
 
@@ -81,30 +117,36 @@ def one_change():
     if getattr(_batch, "open", False):
         yield
         return
-    _batch.open, _batch.changed = True, False
+    _batch.open, _batch.changed = True, UNCHANGED
     try:
         yield
     except BaseException:
-        changed, _batch.open, _batch.changed = _batch.changed, False, False
+        changed, _batch.open, _batch.changed = _batch.changed, False, UNCHANGED
         if changed:
             # Usually the transaction is rolling back and takes the writes with it; if the caller
-            # keeps them, the token must still move. A broken transaction refuses the query: fine.
+            # keeps them, the tokens must still move. A broken transaction refuses the query: fine.
             with suppress(DatabaseError):
-                data_changed()
+                _changed(changed)
         raise
-    changed, _batch.open, _batch.changed = _batch.changed, False, False
+    changed, _batch.open, _batch.changed = _batch.changed, False, UNCHANGED
     if changed:
-        data_changed()
+        _changed(changed)
 
 
 def data_token() -> str:
-    """The current token, read fresh from the database (1 query).
+    """The current token, replaced by every write, read fresh from the database (1 query)."""
+    return data_tokens()[0]
 
-    Without a stamp row (a database emptied by hand) there is nothing to key on: a new random token
-    each time means nothing is shared until the next write creates the row.
+
+def data_tokens() -> tuple[str, str]:
+    """The current token and state token (see the module's docstring), read fresh from the
+    database together (1 query).
+
+    Without a stamp row (a database emptied by hand) there is nothing to key on: new random tokens
+    each time mean nothing is shared until the next write creates the row.
     """
-    token = DataStamp.objects.filter(pk=STAMP_ID).values_list("token", flat=True).first()
-    return token or uuid.uuid4().hex
+    tokens = DataStamp.objects.filter(pk=STAMP_ID).values_list("token", "state_token").first()
+    return tokens or (uuid.uuid4().hex, uuid.uuid4().hex)
 
 
 def versioned_key(token: str, parts) -> str:
@@ -153,14 +195,35 @@ class CachedPage:
     Subclasses compute their figures lazily (cached_property), so a cached body costs only the
     token query; `cache_parts()` names whatever else, besides the data, today and the day the page
     is about (`day`, None for today), the body shows.
+
+    `reads_trail` says whether the page reads any of TRAIL_MODELS besides the commitments' state. A
+    page that does not is filed under `state_token` and so survives writes to the trail alone; a page
+    that does may still file its parts that show only the state under `state_cache_key`.
+    tests/test_caching_state.py checks the SQL of each page or part filed so.
     """
 
     cache_seconds = settings.TRACKER_CACHE_SECONDS
     day = None
+    reads_trail = True
+
+    @cached_property
+    def _tokens(self) -> tuple[str, str]:
+        return data_tokens()
 
     @cached_property
     def token(self) -> str:
-        return data_token()
+        return self._tokens[0] if self.reads_trail else self.state_token
+
+    @cached_property
+    def state_token(self) -> str:
+        """The token for what shows only the commitments' state: the state token today; on a past
+        day, whose state is read from the trail, the token every write replaces."""
+        return self._tokens[0] if is_past(self.day) else self._tokens[1]
+
+    @cached_property
+    def state_cache_key(self) -> str:
+        """The key of the page's parts that show only the commitments' state (see state_token)."""
+        return versioned_key(self.state_token, ("state", self.day, self.cache_parts()))
 
     def cache_parts(self) -> tuple:
         return ()
@@ -172,6 +235,10 @@ class CachedPage:
 
 def _on_write(sender, **kwargs):
     data_changed()
+
+
+def _on_trail_write(sender, **kwargs):
+    trail_changed()
 
 
 def _on_links_changed(sender, action, **kwargs):
@@ -187,8 +254,10 @@ def _on_user_saved(sender, update_fields=None, **kwargs):
 
 def connect_signals() -> None:
     for model in TRACKED_MODELS:
-        post_save.connect(_on_write, sender=model, dispatch_uid=f"tracker-stamp-save-{model.__name__}")
-        post_delete.connect(_on_write, sender=model, dispatch_uid=f"tracker-stamp-delete-{model.__name__}")
+        # A trail write that moves a commitment's state also rewrites the commitment (data_changed).
+        handler = _on_trail_write if model in TRAIL_MODELS else _on_write
+        post_save.connect(handler, sender=model, dispatch_uid=f"tracker-stamp-save-{model.__name__}")
+        post_delete.connect(handler, sender=model, dispatch_uid=f"tracker-stamp-delete-{model.__name__}")
     m2m_changed.connect(
         _on_links_changed, sender=Commitment.themes.through, dispatch_uid="tracker-stamp-themes"
     )

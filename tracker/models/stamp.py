@@ -1,15 +1,25 @@
+import uuid
+
 from django.db import models
 
 
-class DataStamp(models.Model):
-    """One row whose token changes with every write to the tracker's data (see tracker/caching.py).
+def new_token() -> str:
+    return uuid.uuid4().hex
 
-    Cached page data is filed under the current token, so a write makes every cached answer
-    unreachable at once, in every process. A token rather than a counter: a write that is rolled
-    back must never leave a number that the next write would reuse.
+
+class DataStamp(models.Model):
+    """One row whose tokens change with the tracker's data (see tracker/caching.py).
+
+    Cached page data is filed under a token, so a write makes every cached answer filed under it
+    unreachable at once, in every process. `token` changes with every write; `state_token` with
+    every write but those to the trail alone (status updates and their evidence files), so pages
+    that show only the commitments' current state keep their cached answers through those. Tokens
+    rather than counters: a write that is rolled back must never leave a number that the next write
+    would reuse.
     """
 
     token = models.CharField(max_length=32)
+    state_token = models.CharField(max_length=32, default=new_token)
     changed_at = models.DateTimeField()
 
     def __str__(self):

@@ -109,6 +109,10 @@ class CommitmentBrowser(caching.CachedPage):
             return []
         return caching.remember(self.token, "facets", (self.day, self._filter_values()), self._count_facets)
 
+    # Nothing of the trail but the commitments' state (caching.CachedPage.reads_trail): today's list
+    # survives writes to the trail alone.
+    reads_trail = False
+
     def cache_parts(self) -> tuple:
         # The rendered list shows the filters, the sort and the page: all of the query string.
         return tuple(sorted(self.query_dict.lists()))
