@@ -155,6 +155,12 @@ WSGI_APPLICATION = "config.wsgi.application"
 SQLITE_PATH = os.environ.get("SQLITE_PATH", str(BASE_DIR / "db.sqlite3"))
 if os.environ.get("DATABASE_URL"):
     DATABASES = {"default": dj_database_url.config(conn_max_age=60, conn_health_checks=True)}
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        # No JIT compilation: our queries are short, and compiling one the planner guesses is dear
+        # (a commitment's related commitments as of a day, the overview's attention) takes longer
+        # than running it: 22 of 24 ms measured at 10,000 commitments.
+        options = DATABASES["default"].setdefault("OPTIONS", {})
+        options["options"] = f"-c jit=off {options.get('options', '')}".strip()
 else:
     DATABASES = {
         "default": {
