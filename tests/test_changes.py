@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from tests.factories import reason_for
+from tests.factories import make_agency, reason_for
 from tracker import services
 from tracker.models import Commitment, Dialogue, Status, Theme
 from tracker.selectors.changes import KINDS
@@ -154,6 +154,14 @@ def test_filters_apply_like_the_list(viewer_client, commit):
     assert set(kinds(viewer_client, f"{WINDOW}&status=at_risk")) == {"Other"}
     assert set(kinds(viewer_client, f"{WINDOW}&q=faster")) == {"Faster"}
     assert set(kinds(viewer_client, f"{WINDOW}&theme=nothing")) == set()
+
+
+def test_the_filter_form_offers_an_agency_added_since_the_page_was_last_drawn(viewer_client, dialogue):
+    """The form is cached with the page: a write must still show in its options at once."""
+    make_agency(name="Before", slug="before")
+    assert 'value="before"' in viewer_client.get(f"/changes/?{WINDOW}").content.decode()
+    make_agency(name="Added since", slug="added-since")
+    assert 'value="added-since"' in viewer_client.get(f"/changes/?{WINDOW}").content.decode()
 
 
 def test_the_csv_has_the_same_rows_as_the_page(viewer_client, commit):
