@@ -324,10 +324,20 @@ class Changes(caching.CachedPage):
     def __init__(self, query_dict, window: Window):
         self.query_dict = query_dict
         self.window = window
-        self.filterset = CommitmentFilter(
-            query_dict, queryset=Commitment.objects.as_of(window.end), day=window.end
+
+    # Built on first use, as the list's (CommitmentBrowser.filterset): a page served from the cache
+    # never needs them.
+    @cached_property
+    def filterset(self) -> CommitmentFilter:
+        filterset = CommitmentFilter(
+            self.query_dict, queryset=Commitment.objects.as_of(self.window.end), day=self.window.end
         )
-        self.valid = self.filterset.is_valid()
+        filterset.is_valid()  # validated at once: everything after reads its cleaned data
+        return filterset
+
+    @property
+    def valid(self) -> bool:
+        return self.filterset.is_valid()  # the form keeps its errors: validated once
 
     def cache_parts(self) -> tuple:
         return (self.window, tuple(sorted(self.query_dict.lists())))
