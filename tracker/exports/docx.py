@@ -550,7 +550,7 @@ def blocker_words(blocker) -> str:
     return words
 
 
-def add_facts(document, item, site) -> None:
+def add_facts(document, item) -> None:
     """The commitment's facts, a label and its value a line, in the words the page sets in one line
     (selectors.briefing.Item). Paragraphs, not a table: Word reads them the same, and python-docx
     builds a table row by row so slowly that a 500-commitment briefing took most of its time in them."""
@@ -564,8 +564,7 @@ def add_facts(document, item, site) -> None:
         add_cover_fact(document, _("Agencies"), item.agencies_words)
     if item.blockers:
         add_cover_fact(document, _("Blocked by"), semicolon_join(blocker_words(b) for b in item.blockers))
-    address = f"{site}{item.path}"
-    add_link(add_cover_fact(document, _("Online")), address, url=address)
+    add_link(add_cover_fact(document, _("Online")), item.url, url=item.url)
 
 
 def add_assessments(document, item) -> None:
@@ -608,7 +607,7 @@ def add_item(document, item, context, party_names: dict) -> None:
     add_bookmark(heading, commitment_bookmark(c.pk), c.pk)
     if c.quote:
         add_quote(document, c.quote, c.source)
-    add_facts(document, item, context["site"])
+    add_facts(document, item)
     add_assessments(document, item)
     add_updates(document, item)
 

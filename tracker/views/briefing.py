@@ -108,7 +108,7 @@ def _briefing(request, slug):
         period = briefing_period(request, dialogue, rounds)
     except BriefingProblem as problem:
         return dialogue, rounds, None, str(problem)
-    briefing = Briefing(dialogue, period, request.GET)
+    briefing = Briefing(dialogue, period, request.GET, site=site_address(request))
     return dialogue, rounds, briefing, " ".join(briefing.problems)
 
 
@@ -124,10 +124,15 @@ def page_address(briefing: Briefing, site: str) -> str:
     return f"{site}{path}?{urlencode(query)}"
 
 
+def site_address(request) -> str:
+    """The site's address, without a closing slash: "https://tracker.example"."""
+    return request.build_absolute_uri("/").rstrip("/")
+
+
 def document_context(request, briefing: Briefing) -> dict:
     """What every format of the briefing shows beside the Briefing: who made it, when, the page's
     own address, and the site's address for writing links out in full."""
-    site = request.build_absolute_uri("/").rstrip("/")
+    site = briefing.site
     return {
         "briefing": briefing,
         "dialogue": briefing.dialogue,
