@@ -395,8 +395,9 @@ PAST_PAGES = {
     ),
     # Computed: the kinds counted by the database (one query), the objectives' sizes, the shown
     # rows of this page's objectives classified alone, themes, then titles and updates of the rows
-    # shown; the filter form's options (1), cached with the form.
-    "changes": (lambda p: f"/changes/?from={FROM}&to={TO}", {}, 10, SERVED_FROM_CACHE),
+    # shown; the filter form's options from the same themes' read (none of their own), cached
+    # with the form.
+    "changes": (lambda p: f"/changes/?from={FROM}&to={TO}", {}, 9, SERVED_FROM_CACHE),
     "changes fragment": (lambda p: f"/changes/?from={FROM}&to={TO}&theme=t0", HTMX, 9, SERVED_FROM_CACHE),
     "changes due soon": (lambda p: f"/changes/?from={FROM}&to={TO}&due=soon", HTMX, 9, SERVED_FROM_CACHE),
     "changes csv": (lambda p: f"/changes/export.csv?from={FROM}&to={TO}", {}, 7, 7),

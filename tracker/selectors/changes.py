@@ -26,7 +26,7 @@ from ..filters import ActiveFilter, CommitmentFilter
 from ..models import Commitment, Status, StatusUpdate
 from ..rules import FORWARD, SLIPPED, UNCHANGED
 from ..timeframe import Window
-from .commitment_list import facet_labels
+from .commitment_list import facet_labels, filter_choices
 from .common import state_on, state_then
 
 NEW = "new"
@@ -433,6 +433,11 @@ class Changes(caching.CachedPage):
         """Every dialogue, theme and agency by name (one query), themes in their display order: for
         grouping by objective, and for naming the filters in force."""
         return facet_labels()
+
+    @property
+    def filter_choices(self) -> dict[str, list[tuple[str, str]]]:
+        """The filter form's options, from the labels the page reads anyway (no query of its own)."""
+        return filter_choices(self._labels)
 
     @property
     def active_filters(self) -> list[ActiveFilter]:

@@ -407,10 +407,10 @@ def facet_labels() -> dict[str, list]:
     return labels
 
 
-def filter_choices() -> dict[str, list[tuple[str, str]]]:
-    """(value, label) options for a plain filter form: dialogues, themes, agencies (one query) and
-    the agencies' countries."""
-    labels = facet_labels()
+def filter_choices(labels: dict[str, list] | None = None) -> dict[str, list[tuple[str, str]]]:
+    """(value, label) options for a plain filter form: dialogues, themes, agencies (one query, or
+    none given `labels`, facet_labels() read already) and the agencies' countries."""
+    labels = labels or facet_labels()
     return {
         "dialogue": [(row.slug, row.label) for row in labels["dialogue"]],
         "theme": [(row.slug, row.label) for row in labels["theme"]],

@@ -164,16 +164,17 @@ def changes(request):
     window, problem = _window_or_problem(request)
     if problem:
         return problem
+    changes = selectors.Changes(request.GET, window)
     return render_page_or_fragment(
         request,
         "tracker/changes.html",
         "tracker/partials/_changes_response.html",
         {
-            "changes": selectors.Changes(request.GET, window),
+            "changes": changes,
             # The filter form's options, for the whole page only: a fragment leaves the form in place.
             # Read only if the form is drawn: it is cached with the page (every agency and theme is an
             # option, 3,400 of them at 100,000 commitments).
-            "choices": None if wants_fragment(request) else SimpleLazyObject(selectors.filter_choices),
+            "choices": None if wants_fragment(request) else SimpleLazyObject(lambda: changes.filter_choices),
             "movement_rule": MOVEMENT_RULE,
         },
     )
