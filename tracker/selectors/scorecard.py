@@ -1,5 +1,5 @@
 """The scorecard: a dialogue's commitments × its parties at one round, each cell the assessment
-that counts (selectors.latest_assessments), with an average per party, per commitment and overall.
+that counts (selectors.latest_assessment_facts: the rule of latest_assessments), with an average per party, per commitment and overall.
 
 The averages follow rules.summarize_scores: "no evidence available" and cells nobody assessed are
 left out of every average and counted beside it (rules.PERCENTAGE_RULE says so on the page).
@@ -35,7 +35,7 @@ from ..models import (
     country_name,
     score_display,
 )
-from .assessments import AssessmentFacts, latest_assessments
+from .assessments import AssessmentFacts, latest_assessment_facts
 from .commitment_list import agency_label
 
 # The filters a scorecard accepts, with the commitment list's meaning (tracker/filters.py).
@@ -149,7 +149,7 @@ class Cell:
     party: str
     value: object  # +1, 0, −1, rules.NO_EVIDENCE or rules.UNASSESSED
     face: Face
-    assessment: Assessment | AssessmentFacts | None = None  # facts only, in the briefing
+    assessment: Assessment | AssessmentFacts | None = None  # facts in the scorecard and the briefing
 
 
 @dataclass(frozen=True)
@@ -349,7 +349,9 @@ class Scorecard(caching.CachedPage):
         faces = cell_faces()
         rounds = [self.round] if self.round else []
         latest = (
-            latest_assessments(rounds=rounds, commitments=self.chosen_commitments, day=self.day)
+            # As facts, not models: a row needs only each cell's score, and building a thousand
+            # Assessment and User objects cost the 500-commitment dialogue page more than its SQL.
+            latest_assessment_facts(rounds=rounds, commitments=self.chosen_commitments, day=self.day)
             if self.commitments
             else {}
         )

@@ -9,7 +9,7 @@ SQL. The markup pieces are below, every value escaped (tracker_tags.escaped_mark
 from django import template
 
 from ..models import localized
-from .tracker_tags import escaped_markup
+from .tracker_tags import escaped_markup, status_label
 
 register = template.Library()
 
@@ -86,7 +86,7 @@ def dialogue_row(row):
         yield _row_header(row.url, commitment)
         yield (
             STATUS,
-            (commitment.status, STATUS_SYMBOLS.get(commitment.status, ""), commitment.get_status_display()),
+            (commitment.status, STATUS_SYMBOLS.get(commitment.status, ""), status_label(commitment.status)),
         )
         yield from _cells(row)
         yield ROW_END, ()

@@ -29,7 +29,7 @@ STATUS_BADGE = '<span class="status status-{0}">{1}</span>'
 
 @register.simple_tag
 def status_badge(item):
-    return format_html(STATUS_BADGE, item.status, item.get_status_display())
+    return format_html(STATUS_BADGE, item.status, status_label(item.status))
 
 
 # Blocked is marked with a symbol as well as the word: the flags' colours alone would not tell it.
