@@ -1,7 +1,10 @@
 """The agencies behind commitments, on each side of a dialogue."""
 
+import functools
+
 from django.db import models
 from django.urls import reverse
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 from simple_history.models import HistoricalRecords
@@ -79,4 +82,14 @@ def name_language(country: str) -> str:
 def country_name(code: str) -> str:
     """A country's name ("United States") from its ISO code, in the reader's language; the code
     itself when it is not a known country."""
+    return _country_name_in(get_language(), code)
+
+
+@functools.lru_cache(maxsize=1024)
+def _country_name_in(language: str | None, code: str) -> str:
+    """django-countries works each name out afresh on every lookup (the code normalised, the name
+    translated with its fallbacks): the scorecard's 200 agencies spent several ms naming their
+    countries. The names are fixed for a language (the settings' overrides included), so each is
+    looked up once per process and language; `language` is the active one, which countries.name()
+    reads."""
     return countries.name(code) or code
