@@ -4,7 +4,7 @@ both)."""
 
 import pytest
 
-from tests.factories import make_commitment, make_dialogue
+from tests.factories import make_agency, make_commitment, make_dialogue, make_theme
 from tracker import search
 from tracker.models import Commitment
 
@@ -106,3 +106,23 @@ def test_the_list_page_searches_with_the_same_function(viewer_client, corpus):
     response = viewer_client.get("/commitments/", {"q": "Économie"})
     assert corpus["economy"].title in response.content.decode()
     assert corpus["stem"].title not in response.content.decode()
+
+
+def test_the_facets_of_a_search_count_only_its_matches(viewer_client, db):
+    dialogue = make_dialogue()
+    oceans, space = make_theme(dialogue, name="Oceans"), make_theme(dialogue, name="Space")
+    nasa, cnes = make_agency(name="NASA", country="US"), make_agency(name="CNES", country="FR")
+    make_commitment(dialogue, title="Ocean mapping", themes=[oceans], agencies=[nasa, cnes])
+    make_commitment(dialogue, title="Ocean buoys", themes=[oceans, space], agencies=[nasa])
+    make_commitment(dialogue, title="Lunar landing", themes=[space], agencies=[nasa, cnes])
+
+    def counts(name, query):
+        facets = viewer_client.get("/commitments/", query).context["browser"].facets
+        options = next(facet for facet in facets if facet.name == name).options
+        return {option.label.split(" · ")[0]: option.count for option in options}  # the agency's name
+
+    assert counts("theme", {"q": "ocean"}) == {"Oceans": 2, "Space": 1}
+    assert counts("agency", {"q": "ocean"}) == {"NASA": 2, "CNES": 1}
+    assert counts("country", {"q": "ocean"}) == {"France": 1, "United States": 2}
+    # With another filter, each facet counts what the search and that filter match together.
+    assert counts("theme", {"q": "ocean", "agency": cnes.slug}) == {"Oceans": 1, "Space": 0}

@@ -10,7 +10,7 @@ from django.db.models.functions import Cast
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
-from .. import caching
+from .. import caching, search
 from ..counts import facet_counts, maintained_counts
 from ..filters import ActiveFilter, CommitmentFilter
 from ..models import (
@@ -203,9 +203,21 @@ class CommitmentBrowser(caching.CachedPage):
         known = {o.value for o in options}
         return Facet(name, label, options, unknown=[v for v in chosen if v not in known])
 
-    def _within(self, queryset, others):
-        """Link rows (theme links, participations) of the `others` commitments; all when None."""
-        return queryset if others is None else queryset.filter(commitment_id__in=others.values("pk"))
+    def _within(self, queryset, *names):
+        """Link rows (theme links, participations) of the commitments matching every filter but the
+        named ones (see _others); all when that is every commitment.
+
+        When the text search is the only other filter, today, the links are narrowed by the search's
+        own ids: a join to the commitments would only repeat them, and PostgreSQL, which cannot tell
+        how many a word matches, planned that join as a loop over every match (the facet counts for
+        a word in 4,300 of 10,000 commitments: 41 to 22 ms; SQLite 25 to 20 ms)."""
+        others = self._others(*names)
+        if others is None:
+            return queryset
+        text = self.filterset.form.cleaned_data.get("q") or ""
+        only_the_search = not is_past(self.day) and not self.filterset.active(skip=(*names, "q"))
+        ids = search.matching_ids(text) if only_the_search else None
+        return queryset.filter(commitment_id__in=others.values("pk") if ids is None else ids)
 
     def _split_status_and_dialogue(self, rows: dict, dialogue_ids: dict[str, int]) -> tuple[dict, dict]:
         """The status and the dialogue counts from the (dialogue id, status) counts of the commitments
@@ -223,7 +235,7 @@ class CommitmentBrowser(caching.CachedPage):
         return by_status, by_dialogue
 
     def _participations(self, name):
-        participations = self._within(Participation.objects.all(), self._others(name, "role"))
+        participations = self._within(Participation.objects.all(), name, "role")
         role = self._chosen_role()
         if role:
             participations = participations.filter(role=role)
@@ -271,7 +283,7 @@ class CommitmentBrowser(caching.CachedPage):
         recounts = {
             "theme": lambda: grouped(
                 "theme",
-                self._within(Commitment.themes.through.objects.all(), self._others("theme")),
+                self._within(Commitment.themes.through.objects.all(), "theme"),
                 "theme_id",
                 Count("pk"),
             ),
