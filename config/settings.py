@@ -377,7 +377,8 @@ def page_cache(url: str) -> dict:
     request, so a write makes them unreachable at once in every process and on every host."""
     if not url:
         return {
-            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            # Django's FileBasedCache, but not listing the directory on every write (config/cache.py).
+            "BACKEND": "config.cache.FileCache",
             "LOCATION": os.environ.get("TRACKER_CACHE_DIR", str(BASE_DIR / "var" / "cache")),
             "TIMEOUT": TRACKER_CACHE_SECONDS,
             "OPTIONS": {"MAX_ENTRIES": 5000},
