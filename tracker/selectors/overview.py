@@ -9,7 +9,7 @@ from typing import NamedTuple
 from urllib.parse import urlencode
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Case, Count, DateField, F, IntegerField, Q, Sum, Value, When
+from django.db.models import Case, Count, DateField, F, IntegerField, Sum, Value, When
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import localize
