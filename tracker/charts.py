@@ -172,21 +172,18 @@ def mean_progress_line(months, frame: Frame) -> BarChart:
 
 
 @dataclass
-class Vertex:
-    point: object  # a ProgressPoint
-    x: float
-    y: float
-    shape: str
-    path: str  # the marker's outline, for <path d>, when the status changed here
-
-
-@dataclass
 class StepChart:
     frame: Frame
     start: datetime.date
     end: datetime.date
     line: str
-    vertices: list[Vertex]
+    # One per update, as a dict the template only prints: x, y (written for the SVG), shape, path
+    # (the marker's outline, when the status changed there), status, and the point's words (title,
+    # day_label, status_label, progress_label, changed_words). Dicts, because a template reads a
+    # dict's key at once, where every attribute of an object costs a failed key lookup first: the
+    # marks of a trail of 50, looked up through objects, were a quarter of its page.
+    marks: list[dict]
+    description: str  # every point in words, for the chart's <desc>
     x_ticks: list[Tick]
     tick_format: str
     y_ticks: list[Tick]
@@ -242,24 +239,38 @@ def progress_steps(points, start: datetime.date, end: datetime.date, frame: Fram
 
     y = frame.y_of(0, 100)
     coordinates = [(x_of(start), y)]
-    vertices = []
+    marks = []
     for point in points:
         x = x_of(point.day)
         coordinates.append((x, y))
         y = frame.y_of(point.progress, 100)
         coordinates.append((x, y))
         shape = MARKER_SHAPES[point.status]
-        vertices.append(Vertex(point, x, y, shape, marker_path(shape, x, y) if point.status_changed else ""))
+        marks.append(
+            {
+                "x": str(x),
+                "y": str(y),
+                "shape": shape,
+                "path": marker_path(shape, x, y) if point.status_changed else "",
+                "status": point.status,
+                "title": point.mark_title,
+                "day_label": point.day_label,
+                "status_label": point.status_label,
+                "progress_label": point.progress_label,
+                "changed_words": point.changed_words,
+            }
+        )
     coordinates.append((x_of(end), y))
     ticks, tick_format = date_ticks(start, end)
-    marked = {v.point.status: v.point.status_label for v in vertices if v.path}
+    marked = {mark["status"]: mark["status_label"] for mark in marks if mark["path"]}
     key = [(status, label, marker_path(MARKER_SHAPES[status], 7, 7)) for status, label in marked.items()]
     return StepChart(
         frame,
         start,
         end,
         " ".join(f"{x},{y}" for x, y in coordinates),
-        vertices,
+        marks,
+        " ".join(point.described for point in points),
         [Tick(x_of(day), day) for day in ticks],
         tick_format,
         percent_ticks(frame),

@@ -210,6 +210,19 @@ class ProgressPoint:
     change_words: str = ""  # "now at risk", where the status changed
     changed_words: str = ""  # "yes" or "no", in the table's "Status changed" column
 
+    @property
+    def described(self) -> str:
+        """The point in the chart's description: "30 Jun 2022: 45%, now at risk." """
+        change = f", {self.change_words}" if self.status_changed else ""
+        return f"{self.day_heading} {self.progress_label}{change}."
+
+    @property
+    def mark_title(self) -> str:
+        """Its mark's tooltip: the day, the status where it changed, and the progress."""
+        if self.status_changed:
+            return f"{self.day_heading} {self.status_label}, {self.progress_label}"
+        return f"{self.day_heading} {self.progress_label}"
+
 
 def progress_points(updates) -> list[ProgressPoint]:
     """A commitment's counting updates, oldest first, each marked when it changed the status (the

@@ -14,9 +14,14 @@ from ..rules import Status
 def commitments_for_listing(day: datetime.date | None):
     """Commitments as they stood on `day`, with everything a row shows: dialogue, themes, agencies
     and whether it is blocked (3 queries: `is_blocked` is a subquery of the rows' own query)."""
+    return commitments_with_parts(day).with_blocked(day)
+
+
+def commitments_with_parts(day: datetime.date | None):
+    """Commitments as they stood on `day` with their dialogue, themes and agencies (3 queries), but
+    not whether they are blocked: for a page that reads its blockers anyway (the commitment page)."""
     return (
         Commitment.objects.as_of(day)
-        .with_blocked(day)
         .select_related("dialogue")
         .prefetch_related(
             Prefetch("themes", queryset=Theme.objects.order_by("order", "name")),
