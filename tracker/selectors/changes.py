@@ -229,6 +229,10 @@ def classified_sql(commitments, days: Days) -> tuple[str, list]:
         FROM ({sql}) c
         LEFT JOIN {table} su ON su.id = c.start_update
         LEFT JOIN {table} eu ON eu.id = c.end_update"""  # noqa: S608 - dates and words only
+    # `at_ends` is read once, into a table of its own (MATERIALIZED): left inline, the database
+    # folds the subqueries below into one and copies each state's CASE into every place that reads
+    # it (the end's status alone is read six times), which made the classification of 10,000
+    # commitments about a sixth slower on SQLite.
     # The end as change_between takes it: the state at the end if anything was reported inside the
     # window, else the start's (or, announced inside it, not yet reported on).
     ends = f"""
@@ -238,7 +242,7 @@ def classified_sql(commitments, days: Days) -> tuple[str, list]:
             CASE WHEN reported = 1 THEN a_last WHEN is_new = 0 THEN s_last ELSE NULL END AS e_last
         FROM (
             SELECT at_ends.*, CASE WHEN a_last IS NOT NULL AND a_last > {start} THEN 1 ELSE 0 END AS reported
-            FROM ({at_ends}) at_ends
+            FROM at_ends
         ) reported"""  # noqa: S608 - dates and words only
     judged = f"""
         SELECT ends.*, {_rank_sql("s_status")} AS s_rank, {_rank_sql("e_status")} AS e_rank,
@@ -257,6 +261,7 @@ def classified_sql(commitments, days: Days) -> tuple[str, list]:
         THEN 1 ELSE 0 END"""
     silent = "CASE WHEN e_open = 1 AND reported = 0 THEN 1 ELSE 0 END"
     return (
+        f"WITH at_ends AS MATERIALIZED ({at_ends}) "
         f"SELECT pk, {kind} AS kind, {overdue} AS overdue, {stale} AS stale, {silent} AS silent, "  # noqa: S608
         f"is_new, announced_on, due_on, s_status, s_progress, s_last, e_status, e_progress, e_last "
         f"FROM ({judged}) judged",
