@@ -10,6 +10,7 @@ and classify each commitment in Python from plain tuples.
 
 import datetime
 import re
+import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import NamedTuple
@@ -73,6 +74,16 @@ class Change(NamedTuple):
     kinds: list[str]
 
 
+class WindowUpdate(NamedTuple):
+    """An update a row lists: reported inside the window, among its latest few."""
+
+    reported_on: datetime.date
+    status: str
+    progress: int
+    text: str
+    author: str  # the full name, else the login
+
+
 @dataclass
 class ChangeRow:
     """One commitment over the window: where it stood at each end, how it moved, what was reported.
@@ -89,7 +100,7 @@ class ChangeRow:
     title_fr: str = ""
     dialogue: str = ""
     dialogue_fr: str = ""
-    updates: list = field(default_factory=list)
+    updates: list[WindowUpdate] = field(default_factory=list)
 
     @property
     def main_kind(self) -> str:
@@ -349,10 +360,6 @@ class RowWriter:
     def kind(self, kind: str) -> str:
         return self._once(("kind", kind), lambda: str(KINDS[kind]))
 
-    def person(self, user) -> str:
-        """Who wrote an update: the full name, else the login."""
-        return self._once(("person", user.pk), lambda: user.get_full_name() or user.get_username())
-
     def text(self, english: str, french: str) -> tuple[str, str]:
         """The text for the reader and, when it is not in the page's language, the language it is in
         (as {% localized %} marks it)."""
@@ -381,16 +388,25 @@ class RowWriter:
             "earlier_updates": row.earlier_updates,
         }
 
-    def update(self, update: StatusUpdate) -> dict:
+    def update(self, update: WindowUpdate) -> dict:
         return {
             "iso": update.reported_on.isoformat(),
             "day": self._once(("day", update.reported_on), lambda: self._day(update.reported_on)),
-            "author": self.person(update.author),
+            "author": update.author,
             "status": update.status,
             "status_label": self.status(update.status),
             "progress": self.percent(update.progress),
-            "text": Truncator(update.text).chars(UPDATE_TEXT_LENGTH),
+            "text": shortened(update.text, UPDATE_TEXT_LENGTH),
         }
+
+
+def shortened(text: str, length: int) -> str:
+    """`text` as |truncatechars:`length` gives it. Most updates are short: those, already in the
+    normal form Truncator puts text in (NFC), come back as they are without walking through their
+    characters one by one (about 14 µs an update)."""
+    if len(text) <= length and unicodedata.is_normalized("NFC", text):
+        return text
+    return Truncator(text).chars(length)
 
 
 class Changes(caching.CachedPage):
@@ -597,14 +613,27 @@ class Changes(caching.CachedPage):
                 in_window=models.Window(Count("id"), partition_by=F("commitment_id")),
             )
             .filter(place__lte=self.UPDATES_PER_ROW)
-            .select_related("author")
             .order_by("reported_on", "created_at", "id")
         )
-        for update in updates:
-            if update.commitment_id in rows:
-                row = rows[update.commitment_id]
-                row.updates.append(update)
-                row.n_updates = update.in_window
+        # As plain tuples, not StatusUpdate and User objects: making those was half the cost.
+        read = updates.values_list(
+            "commitment_id",
+            "reported_on",
+            "status",
+            "progress",
+            "text",
+            "author__first_name",
+            "author__last_name",
+            "author__username",
+            "in_window",
+        )
+        for commitment_id, reported_on, status, progress, text, first, last, username, in_window in read:
+            if commitment_id in rows:
+                row = rows[commitment_id]
+                # The author as User.get_full_name() or get_username() names them.
+                author = f"{first} {last}".strip() or username
+                row.updates.append(WindowUpdate(reported_on, status, progress, text, author))
+                row.n_updates = in_window
 
     @cached_property
     def _objectives(self) -> list[tuple[str, str, int | None, int]]:
