@@ -246,8 +246,8 @@ def classified_sql(commitments, days: Days) -> tuple[str, list]:
         LEFT JOIN {table} eu ON eu.id = c.end_update"""  # noqa: S608 - dates and words only
     # `at_ends` is read once, into a table of its own (MATERIALIZED): left inline, the database
     # folds the subqueries below into one and copies each state's CASE into every place that reads
-    # it (the end's status alone is read six times), which made the classification of 10,000
-    # commitments about a sixth slower on SQLite.
+    # it (the end's status alone is read six times): counting 10,000 commitments over two years took
+    # 34 ms of SQLite's time that way, 30 ms this way.
     # The end as change_between takes it: the state at the end if anything was reported inside the
     # window, else the start's (or, announced inside it, not yet reported on).
     ends = f"""
@@ -335,9 +335,10 @@ UPDATE_TEXT_LENGTH = 160
 class RowWriter:
     """What the page prints of its rows (_changes.html), as plain text in dicts, each word written
     once per page: 150 rows share one link pattern, a few dozen statuses, percentages and authors,
-    and a few hundred days. Printed through the template's own lookups, filters and tags, each row
-    cost about a third of a millisecond (half the page's time outside the database). All of it is
-    text: the template escapes it and writes the markup."""
+    and a few hundred days. Printed through the template's own lookups, filters and tags ({% url %}
+    twice, |date, |percent, {% localized %}), the 150 rows of the two-year page cost about 30 ms
+    more of its 140 at 10,000 commitments. All of it is text: the template escapes it and writes
+    the markup."""
 
     def __init__(self, window: Window):
         self.link = commitment_link_maker(window.end)
