@@ -256,3 +256,20 @@ def test_a_row_lists_its_latest_updates_in_the_window_and_counts_them_all(viewer
     assert "and 2 earlier updates" in response.content.decode()
     exported = viewer_client.get(f"/changes/export.csv?{WINDOW}").content.decode("utf-8-sig")
     assert next(csv.DictReader(io.StringIO(exported)))["updates in the window"] == "5"
+
+
+def test_a_rows_updates_name_their_author_and_cut_long_texts(viewer_client, commit, editor):
+    busy = commit("Busy")
+    long_text = "Funding agreed. " * 20  # 320 characters
+    for day, text in ((D(2022, 4, 4), long_text), (D(2022, 4, 5), "Cafe\u0301 opened.")):
+        services.status_update_create(
+            commitment=busy, author=editor, status=Status.ON_TRACK, progress=20, text=text, reported_on=day
+        )
+    page = viewer_client.get(f"/changes/?{WINDOW}").content.decode()
+    # The login while the editor has no name; their name once they have one.
+    assert "editor: " in page
+    assert f"{long_text[:159]}…" in page and long_text not in page
+    assert "Café opened." in page  # as |truncatechars writes it: in its composed form
+    editor.first_name, editor.last_name = "Ada", "Lovelace"
+    editor.save()
+    assert "Ada Lovelace: " in viewer_client.get(f"/changes/?{WINDOW}").content.decode()

@@ -362,16 +362,6 @@ def from_now(duration):
 
 
 @register.simple_tag
-def change_kinds(row):
-    """A changes row's kinds in words (its main kind first), each marked for its colour."""
-    from ..selectors.changes import KINDS
-
-    return format_html_join(
-        " ", '<span class="change change-{}">{}</span>', ((k, KINDS[k]) for k in row.kinds)
-    )
-
-
-@register.simple_tag
 def due_soon_days() -> int:
     """How many days ahead "due soon" looks (TRACKER_DUE_SOON_DAYS), for the words that say so."""
     return settings.TRACKER_DUE_SOON_DAYS
