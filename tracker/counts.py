@@ -128,6 +128,13 @@ def facet_counts(statuses: list[str], dialogue_ids: list[int] | None) -> dict[st
     return counts
 
 
+def counts_of_one(dimension: str, code: str):
+    """Today's count rows of one theme, agency, country or reason (`code`: the theme's or agency's id,
+    the country or reason code), one per dialogue and status: the commitments under it by dialogue
+    and status, for the list's status and dialogue facets when that is the one other filter."""
+    return CommitmentCount.objects.filter(dimension=dimension, code=code).exclude(dialogue_id=ANY_DIALOGUE)
+
+
 def maintained_counts(dimension: str, statuses: list[str], dialogue_ids: list[int] | None):
     """Today's count rows of one dimension (theme, agency, country or reason) in the chosen statuses
     (none: all) and dialogues (None: all), to be summed by code: one part of the list's facet query

@@ -6,12 +6,13 @@ from dataclasses import dataclass, field
 
 from django.core.paginator import Paginator
 from django.db.models import CharField, Count, DateField, F, IntegerField, Sum, Value
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from .. import caching
-from ..counts import facet_counts, maintained_counts
+from ..counts import counts_of_one, facet_counts, maintained_counts
 from ..filters import ActiveFilter, CommitmentFilter
 from ..models import (
     Agency,
@@ -80,6 +81,7 @@ class CommitmentBrowser(caching.CachedPage):
         self.page_size = page_size
         self.day = day
         self._others_by_skipped: dict[tuple, object] = {}
+        self._compiled_others: dict[object, RawSQL] = {}
 
     # Built on first use: a page served from the cache is keyed by the query string alone and never
     # needs them (the form's fields are deep-copied and validated: a third of such a request's time).
@@ -147,7 +149,7 @@ class CommitmentBrowser(caching.CachedPage):
             links = self._maintained_counts(ids["dialogue"])
             status_counts, dialogue_counts = links["status"], links["dialogue"]
         else:
-            links = self._counted(self._chosen_dialogue_ids(ids["dialogue"]))
+            links = self._counted(ids)
             status_counts, dialogue_counts = self._split_status_and_dialogue(
                 links.pop("status"), ids["dialogue"]
             )
@@ -178,9 +180,25 @@ class CommitmentBrowser(caching.CachedPage):
             return False
         if kind is None:
             return not self.filterset.active(skip=("status", "dialogue"))
+        if kind == "status":
+            return self._one_counted_value() is not None
         if kind in ("agency", "country") and self._chosen_role():
             return False
         return not self.filterset.active(skip=(*OWN_FILTERS[kind], "status", "dialogue"))
+
+    def _one_counted_value(self) -> tuple[str, str] | None:
+        """(filter, value) when, besides status and dialogue, the one filter in force is a single
+        theme, agency, country or reason, without a role: the commitments it matches are then those
+        counted under that one code, and the maintained counts hold them by dialogue and status."""
+        rest = [
+            (name, value)
+            for name, value in self.filterset.form.cleaned_data.items()
+            if value and name not in ("status", "dialogue", "sort")
+        ]
+        if len(rest) != 1:
+            return None
+        name, values = rest[0]
+        return (name, values[0]) if name in OWN_FILTERS and len(values) == 1 else None
 
     def _chosen_role(self) -> str:
         return (self.filterset.form.cleaned_data.get("role") or "") if self.valid else ""
@@ -204,8 +222,17 @@ class CommitmentBrowser(caching.CachedPage):
         return Facet(name, label, options, unknown=[v for v in chosen if v not in known])
 
     def _within(self, queryset, others):
-        """Link rows (theme links, participations) of the `others` commitments; all when None."""
-        return queryset if others is None else queryset.filter(commitment_id__in=others.values("pk"))
+        """Link rows (theme links, participations) of the `others` commitments; all when None.
+
+        Several facets often count within the same commitments: their ids' subquery is compiled
+        once and its SQL given to each (compiling a nested filter again for each part cost more
+        than the database took to run them all)."""
+        if others is None:
+            return queryset
+        if others not in self._compiled_others:
+            sql, params = others.values("pk").query.sql_with_params()
+            self._compiled_others[others] = RawSQL(sql, params)
+        return queryset.filter(commitment_id__in=self._compiled_others[others])
 
     def _split_status_and_dialogue(self, rows: dict, dialogue_ids: dict[str, int]) -> tuple[dict, dict]:
         """The status and the dialogue counts from the (dialogue id, status) counts of the commitments
@@ -229,13 +256,15 @@ class CommitmentBrowser(caching.CachedPage):
             participations = participations.filter(role=role)
         return participations
 
-    def _counted(self, dialogue_ids: list[int] | None) -> dict[str, dict]:
+    def _counted(self, ids: dict[str, dict[str, int]]) -> dict[str, dict]:
         """Every facet's counts, each with every other filter applied, in one query: a UNION of one part
         per facet. A facet the maintained counts can answer (its own filter aside, only status and
         dialogue are chosen: `?theme=` leaves the theme counts as they are unfiltered) reads them;
         the others count the matching commitments.
 
-        Statuses and dialogues are counted together, by (dialogue id, status), and split in Python.
+        Statuses and dialogues are counted together, by (dialogue id, status), and split in Python;
+        read from the maintained counts when the only other filter is one theme, agency, country or
+        reason (see _one_counted_value). `ids`: the dialogues', themes' and agencies' ids by slug.
         Themes and agencies are counted by id from their link tables (one link per commitment and
         theme or agency, by unique constraints, so no DISTINCT); countries count distinct
         commitments, since one commitment can have several agencies from one country; reasons count
@@ -262,12 +291,22 @@ class CommitmentBrowser(caching.CachedPage):
                 .order_by()
             )
 
+        dialogue_ids = self._chosen_dialogue_ids(ids["dialogue"])
+
         def maintained(kind):
             rows = maintained_counts(kind, self._chosen("status"), dialogue_ids)
             return grouped(kind, rows, "code", Sum("n"), by_id=False)
 
-        others = self._others("status", "dialogue")
-        commitments = others if others is not None else Commitment.objects.as_of(self.day).order_by()
+        def by_dialogue_and_status():
+            if self._maintained_counts_answer("status"):
+                name, value = self._one_counted_value()
+                # A slug names its id's counts; an unknown one, no count row ("" is no theme's or agency's code).
+                code = str(ids[name].get(value, "")) if name in ids else value
+                rows = counts_of_one(name, code)
+                return grouped("status", rows, "dialogue_id", Sum("n"), code="status")
+            others = self._others("status", "dialogue")
+            commitments = others if others is not None else Commitment.objects.as_of(self.day).order_by()
+            return grouped("status", commitments, "dialogue_id", Count("pk"), code=STATE_STATUS)
         recounts = {
             "theme": lambda: grouped(
                 "theme",
@@ -289,9 +328,7 @@ class CommitmentBrowser(caching.CachedPage):
             maintained(kind) if self._maintained_counts_answer(kind) else recount()
             for kind, recount in recounts.items()
         ]
-        rows = grouped("status", commitments, "dialogue_id", Count("pk"), code=STATE_STATUS).union(
-            *parts, all=True
-        )
+        rows = by_dialogue_and_status().union(*parts, all=True)
         counts: dict[str, dict] = {"status": {}, "theme": {}, "agency": {}, "country": {}, "reason": {}}
         for kind, pk, code, n in rows:
             if kind == "status":

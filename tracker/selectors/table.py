@@ -10,8 +10,7 @@ import datetime
 from dataclasses import dataclass, field
 
 from django.db.models import Value
-from django.utils import dateformat, timezone
-from django.utils.formats import get_format
+from django.utils import timezone
 from django.utils.translation import gettext
 
 from .. import formatting, links
@@ -68,13 +67,10 @@ def commitment_rows(
     link = links.id_reverser("tracker:commitment_detail")
     status_labels = {value: str(label) for value, label in Status.choices}
     today = timezone.localdate()
-    short_date = get_format("SHORT_DATE_FORMAT")  # the reader's language's, looked up once
+    dated = formatting.date_writer("SHORT_DATE_FORMAT")  # the reader's language's, parsed once
     progress_of = gettext("Progress of %(title)s")
 
     percents: dict[int, str] = {}  # rows share a few percentages: each written once
-
-    def dated(day: datetime.date | None) -> str:
-        return dateformat.format(day, short_date) if day else ""
 
     def percent(progress: int) -> str:
         if progress not in percents:
