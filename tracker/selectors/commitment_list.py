@@ -231,7 +231,7 @@ class CommitmentBrowser(caching.CachedPage):
             return queryset
         if others not in self._compiled_others:
             sql, params = others.values("pk").query.sql_with_params()
-            self._compiled_others[others] = RawSQL(sql, params)
+            self._compiled_others[others] = RawSQL(sql, params)  # noqa: S611 -- SQL Django compiled, parameters apart
         return queryset.filter(commitment_id__in=self._compiled_others[others])
 
     def _split_status_and_dialogue(self, rows: dict, dialogue_ids: dict[str, int]) -> tuple[dict, dict]:
@@ -307,6 +307,7 @@ class CommitmentBrowser(caching.CachedPage):
             others = self._others("status", "dialogue")
             commitments = others if others is not None else Commitment.objects.as_of(self.day).order_by()
             return grouped("status", commitments, "dialogue_id", Count("pk"), code=STATE_STATUS)
+
         recounts = {
             "theme": lambda: grouped(
                 "theme",
