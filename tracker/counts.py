@@ -76,6 +76,9 @@ TRIGGERS = {
 
 # --- reading
 
+# Every dimension but ALL: the links' and reasons' counts.
+LINKED_DIMENSIONS = [dimension for dimension in CountDimension.values if dimension != CountDimension.ALL]
+
 
 def facet_counts(statuses: list[str], dialogue_ids: list[int] | None) -> dict[str, dict]:
     """Today's counts for the list's facets when only status and dialogue filters are in force (1 query).
@@ -90,9 +93,12 @@ def facet_counts(statuses: list[str], dialogue_ids: list[int] | None) -> dict[st
         .exclude(n=0)
     )
     # Without a dialogue filter, the rows for any dialogue: a few per theme or agency, not one per dialogue too.
+    # The dimensions named (not "all but ALL"), so that their rows are read by the index that keeps
+    # each dimension's rows of a dialogue in the order of their codes.
     linked = CommitmentCount.objects.filter(
-        dialogue_id__in=[ANY_DIALOGUE] if dialogue_ids is None else dialogue_ids
-    ).exclude(dimension=CountDimension.ALL)
+        dimension__in=LINKED_DIMENSIONS,
+        dialogue_id__in=[ANY_DIALOGUE] if dialogue_ids is None else dialogue_ids,
+    )
     if statuses:
         linked = linked.filter(status__in=statuses)
     no_dialogue, no_status = Value(None, IntegerField()), Value("")
