@@ -17,8 +17,10 @@ A row's dialogue and status are its commitment's, so a facet with a status or di
 force sums the rows of the chosen ones: commitments have one of each, so the sums never count one
 twice. Every count is also kept under ANY_DIALOGUE (0), so that a list or overview of every
 dialogue reads a few rows per theme or agency (2,000 at 10,000 commitments) rather than one per
-dialogue as well (18,000). Any other filter (agency, theme, role, text, due, stale…), or a past
-day, still counts from the commitments, as before.
+dialogue as well (18,000). With one theme, agency, country or reason chosen besides them (and no
+role), the status and dialogue facets read that one code's rows, one per dialogue and status
+(`counts_of_one`), and that facet's own counts are read as above; every other facet, any other
+filter (several themes, a role, text, due, stale…), and a past day still count from the commitments.
 
 Why database triggers and not the services or signals: every write then keeps the counts whatever
 makes it — the pages, the admin, the spreadsheet import, the API, `QuerySet.update()`, bulk
