@@ -356,16 +356,22 @@ class CommitmentBrowser(caching.CachedPage):
 
     @cached_property
     def page(self):
-        """The page of commitments. Without the prefetches the API's items need: the table reads only
-        names, in one small query of its own (see `rows`)."""
-        queryset = self.filterset.qs.prefetch_related(None) if self.valid else Commitment.objects.none()
+        """The page of commitments. Without the prefetches and the blocked flag the API's items need
+        (`filterset.qs`): the table reads names and flags for its rows alone, in one small query of
+        its own (see `rows`)."""
+        queryset = (
+            self.filterset.filter_queryset(Commitment.objects.as_of(self.day).select_related("dialogue"))
+            if self.valid
+            else Commitment.objects.none()
+        )
         paginator = KnownCountPaginator(queryset, self.page_size, self.total)
         return paginator.get_page(self.query_dict.get("page"))
 
     @cached_property
     def rows(self) -> list[CommitmentRow]:
-        """The page's rows as the table shows them (2 queries: the rows, then their themes and leads)."""
-        return commitment_rows(self.page.object_list, self.day, themes=True, leads=True)
+        """The page's rows as the table shows them (2 queries: the rows, then their themes, leads and
+        whether each is blocked)."""
+        return commitment_rows(self.page.object_list, self.day, themes=True, leads=True, blocked=True)
 
     @property
     def problems(self) -> list[str]:
