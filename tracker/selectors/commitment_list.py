@@ -4,6 +4,7 @@ import datetime
 import functools
 from dataclasses import dataclass, field
 
+from django.core.exceptions import EmptyResultSet
 from django.core.paginator import Paginator
 from django.db.models import CharField, Count, DateField, F, IntegerField, Sum, Value
 from django.db.models.expressions import RawSQL
@@ -230,9 +231,14 @@ class CommitmentBrowser(caching.CachedPage):
         if others is None:
             return queryset
         if others not in self._compiled_others:
-            sql, params = others.values("pk").query.sql_with_params()
-            self._compiled_others[others] = RawSQL(sql, params)  # noqa: S611 -- SQL Django compiled, parameters apart
-        return queryset.filter(commitment_id__in=self._compiled_others[others])
+            try:
+                sql, params = others.values("pk").query.sql_with_params()
+            except EmptyResultSet:  # filters that can match nothing (as a subquery, the same)
+                self._compiled_others[others] = None
+            else:
+                self._compiled_others[others] = RawSQL(sql, params)  # noqa: S611 -- SQL Django compiled, parameters apart
+        compiled = self._compiled_others[others]
+        return queryset.none() if compiled is None else queryset.filter(commitment_id__in=compiled)
 
     def _split_status_and_dialogue(self, rows: dict, dialogue_ids: dict[str, int]) -> tuple[dict, dict]:
         """The status and the dialogue counts from the (dialogue id, status) counts of the commitments
