@@ -86,13 +86,20 @@ class CommitmentBrowser(caching.CachedPage):
 
     # Built on first use: a page served from the cache is keyed by the query string alone and never
     # needs them (the form's fields are deep-copied and validated: a third of such a request's time).
+    # Over the commitments alone: the page's table reads its rows' names and flags in a query of its
+    # own (see `rows`), the API's items more (see `listing`).
     @cached_property
     def filterset(self) -> CommitmentFilter:
         filterset = CommitmentFilter(
-            self.query_dict, queryset=commitments_for_listing(self.day), day=self.day
+            self.query_dict, queryset=Commitment.objects.as_of(self.day), day=self.day
         )
         filterset.is_valid()  # validated at once: everything after reads its cleaned data
         return filterset
+
+    def listing(self):
+        """The matching commitments in order, with everything an item of the API shows: dialogue,
+        themes, agencies and whether it is blocked (see selectors.common.commitments_for_listing)."""
+        return self.filterset.filter_queryset(commitments_for_listing(self.day))
 
     @property
     def valid(self) -> bool:
@@ -362,14 +369,9 @@ class CommitmentBrowser(caching.CachedPage):
 
     @cached_property
     def page(self):
-        """The page of commitments. Without the prefetches and the blocked flag the API's items need
-        (`filterset.qs`): the table reads names and flags for its rows alone, in one small query of
-        its own (see `rows`)."""
-        queryset = (
-            self.filterset.filter_queryset(Commitment.objects.as_of(self.day).select_related("dialogue"))
-            if self.valid
-            else Commitment.objects.none()
-        )
+        """The page of commitments, with their dialogue: the table reads their themes, leads and
+        whether each is blocked for these rows alone, in one small query of its own (see `rows`)."""
+        queryset = self.filterset.qs.select_related("dialogue") if self.valid else Commitment.objects.none()
         paginator = KnownCountPaginator(queryset, self.page_size, self.total)
         return paginator.get_page(self.query_dict.get("page"))
 
