@@ -82,7 +82,7 @@ class CommitmentBrowser(caching.CachedPage):
         self.page_size = page_size
         self.day = day
         self._others_by_skipped: dict[tuple, object] = {}
-        self._compiled_others: dict[object, RawSQL] = {}
+        self._compiled_others: dict[object, RawSQL | None] = {}  # None: matches nothing
 
     # Built on first use: a page served from the cache is keyed by the query string alone and never
     # needs them (the form's fields are deep-copied and validated: a third of such a request's time).
