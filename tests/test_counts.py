@@ -351,6 +351,15 @@ def facets_of(query: str, maintained: bool) -> list:
         "agency=agency-1&status=on_track",
         "country=FR&dialogue=d-one",
         "reason=funding",
+        # One theme, agency, country or reason besides status and dialogue: statuses and dialogues
+        # are read from its counts too; two values of one filter, or two filters, are counted.
+        "theme=objective-1&status=at_risk",
+        "agency=agency-1&dialogue=d-two",
+        "country=FR",
+        "reason=funding&status=at_risk",
+        "theme=no-such-theme",
+        "theme=objective-1&theme=objective-2",
+        "theme=objective-1&agency=agency-1",
         # A role narrows the agencies and countries counted: they are counted.
         "agency=agency-1&role=lead",
     ],

@@ -17,8 +17,10 @@ A row's dialogue and status are its commitment's, so a facet with a status or di
 force sums the rows of the chosen ones: commitments have one of each, so the sums never count one
 twice. Every count is also kept under ANY_DIALOGUE (0), so that a list or overview of every
 dialogue reads a few rows per theme or agency (2,000 at 10,000 commitments) rather than one per
-dialogue as well (18,000). Any other filter (agency, theme, role, text, due, stale…), or a past
-day, still counts from the commitments, as before.
+dialogue as well (18,000). With one theme, agency, country or reason chosen besides them (and no
+role), the status and dialogue facets read that one code's rows, one per dialogue and status
+(`counts_of_one`), and that facet's own counts are read as above; every other facet, any other
+filter (several themes, a role, text, due, stale…), and a past day still count from the commitments.
 
 Why database triggers and not the services or signals: every write then keeps the counts whatever
 makes it — the pages, the admin, the spreadsheet import, the API, `QuerySet.update()`, bulk
@@ -76,6 +78,9 @@ TRIGGERS = {
 
 # --- reading
 
+# Every dimension but ALL: the links' and reasons' counts.
+LINKED_DIMENSIONS = [dimension for dimension in CountDimension.values if dimension != CountDimension.ALL]
+
 
 def facet_counts(statuses: list[str], dialogue_ids: list[int] | None) -> dict[str, dict]:
     """Today's counts for the list's facets when only status and dialogue filters are in force (1 query).
@@ -90,9 +95,12 @@ def facet_counts(statuses: list[str], dialogue_ids: list[int] | None) -> dict[st
         .exclude(n=0)
     )
     # Without a dialogue filter, the rows for any dialogue: a few per theme or agency, not one per dialogue too.
+    # The dimensions named (not "all but ALL"), so that their rows are read by the index that keeps
+    # each dimension's rows of a dialogue in the order of their codes.
     linked = CommitmentCount.objects.filter(
-        dialogue_id__in=[ANY_DIALOGUE] if dialogue_ids is None else dialogue_ids
-    ).exclude(dimension=CountDimension.ALL)
+        dimension__in=LINKED_DIMENSIONS,
+        dialogue_id__in=[ANY_DIALOGUE] if dialogue_ids is None else dialogue_ids,
+    )
     if statuses:
         linked = linked.filter(status__in=statuses)
     no_dialogue, no_status = Value(None, IntegerField()), Value("")
@@ -126,6 +134,13 @@ def facet_counts(statuses: list[str], dialogue_ids: list[int] | None) -> dict[st
         if not statuses or status in statuses:
             counts["dialogue"][dialogue_id] = counts["dialogue"].get(dialogue_id, 0) + n
     return counts
+
+
+def counts_of_one(dimension: str, code: str):
+    """Today's count rows of one theme, agency, country or reason (`code`: the theme's or agency's id,
+    the country or reason code), one per dialogue and status: the commitments under it by dialogue
+    and status, for the list's status and dialogue facets when that is the one other filter."""
+    return CommitmentCount.objects.filter(dimension=dimension, code=code).exclude(dialogue_id=ANY_DIALOGUE)
 
 
 def maintained_counts(dimension: str, statuses: list[str], dialogue_ids: list[int] | None):

@@ -199,7 +199,7 @@ class CommitmentList(PagedRead):
         unknown = [{"field": f.name, "value": value} for f in browser.facets for value in f.unknown]
         paginator = Pages()
         # The source too: each item links to it (a join, not a query).
-        page = paginator.paginate_known(browser.filterset.qs.select_related("source"), request, browser.total)
+        page = paginator.paginate_known(browser.listing().select_related("source"), request, browser.total)
         data = serializers.CommitmentSerializer(
             page, many=True, context=self.context(link=self.link(day))
         ).data

@@ -4,14 +4,16 @@ import datetime
 import functools
 from dataclasses import dataclass, field
 
+from django.core.exceptions import EmptyResultSet
 from django.core.paginator import Paginator
 from django.db.models import CharField, Count, DateField, F, IntegerField, Sum, Value
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from .. import caching, search
-from ..counts import facet_counts, maintained_counts
+from ..counts import counts_of_one, facet_counts, maintained_counts
 from ..filters import ActiveFilter, CommitmentFilter
 from ..models import (
     Agency,
@@ -80,16 +82,24 @@ class CommitmentBrowser(caching.CachedPage):
         self.page_size = page_size
         self.day = day
         self._others_by_skipped: dict[tuple, object] = {}
+        self._compiled_others: dict[object, RawSQL | None] = {}  # None: matches nothing
 
     # Built on first use: a page served from the cache is keyed by the query string alone and never
     # needs them (the form's fields are deep-copied and validated: a third of such a request's time).
+    # Over the commitments alone: the page's table reads its rows' names and flags in a query of its
+    # own (see `rows`), the API's items more (see `listing`).
     @cached_property
     def filterset(self) -> CommitmentFilter:
         filterset = CommitmentFilter(
-            self.query_dict, queryset=commitments_for_listing(self.day), day=self.day
+            self.query_dict, queryset=Commitment.objects.as_of(self.day), day=self.day
         )
         filterset.is_valid()  # validated at once: everything after reads its cleaned data
         return filterset
+
+    def listing(self):
+        """The matching commitments in order, with everything an item of the API shows: dialogue,
+        themes, agencies and whether it is blocked (see selectors.common.commitments_for_listing)."""
+        return self.filterset.filter_queryset(commitments_for_listing(self.day))
 
     @property
     def valid(self) -> bool:
@@ -147,7 +157,7 @@ class CommitmentBrowser(caching.CachedPage):
             links = self._maintained_counts(ids["dialogue"])
             status_counts, dialogue_counts = links["status"], links["dialogue"]
         else:
-            links = self._counted(self._chosen_dialogue_ids(ids["dialogue"]))
+            links = self._counted(ids)
             status_counts, dialogue_counts = self._split_status_and_dialogue(
                 links.pop("status"), ids["dialogue"]
             )
@@ -178,9 +188,25 @@ class CommitmentBrowser(caching.CachedPage):
             return False
         if kind is None:
             return not self.filterset.active(skip=("status", "dialogue"))
+        if kind == "status":
+            return self._one_counted_value() is not None
         if kind in ("agency", "country") and self._chosen_role():
             return False
         return not self.filterset.active(skip=(*OWN_FILTERS[kind], "status", "dialogue"))
+
+    def _one_counted_value(self) -> tuple[str, str] | None:
+        """(filter, value) when, besides status and dialogue, the one filter in force is a single
+        theme, agency, country or reason, without a role: the commitments it matches are then those
+        counted under that one code, and the maintained counts hold them by dialogue and status."""
+        rest = [
+            (name, value)
+            for name, value in self.filterset.form.cleaned_data.items()
+            if value and name not in ("status", "dialogue", "sort")
+        ]
+        if len(rest) != 1:
+            return None
+        name, values = rest[0]
+        return (name, values[0]) if name in OWN_FILTERS and len(values) == 1 else None
 
     def _chosen_role(self) -> str:
         return (self.filterset.form.cleaned_data.get("role") or "") if self.valid else ""
@@ -210,14 +236,28 @@ class CommitmentBrowser(caching.CachedPage):
         When the text search is the only other filter, today, the links are narrowed by the search's
         own ids: a join to the commitments would only repeat them, and PostgreSQL, which cannot tell
         how many a word matches, planned that join as a loop over every match (the facet counts for
-        a word in 4,300 of 10,000 commitments: 41 to 22 ms; SQLite 25 to 20 ms)."""
+        a word in 4,300 of 10,000 commitments: 41 to 22 ms; SQLite 25 to 20 ms).
+
+        Otherwise several facets often count within the same commitments: their ids' subquery is
+        compiled once and its SQL given to each (compiling a nested filter again for each part cost
+        more than the database took to run them all)."""
         others = self._others(*names)
         if others is None:
             return queryset
         text = self.filterset.form.cleaned_data.get("q") or ""
         only_the_search = not is_past(self.day) and not self.filterset.active(skip=(*names, "q"))
         ids = search.matching_ids(text) if only_the_search else None
-        return queryset.filter(commitment_id__in=others.values("pk") if ids is None else ids)
+        if ids is not None:
+            return queryset.filter(commitment_id__in=ids)
+        if others not in self._compiled_others:
+            try:
+                sql, params = others.values("pk").query.sql_with_params()
+            except EmptyResultSet:  # filters that can match nothing (as a subquery, the same)
+                self._compiled_others[others] = None
+            else:
+                self._compiled_others[others] = RawSQL(sql, params)  # noqa: S611 -- SQL Django compiled, parameters apart
+        compiled = self._compiled_others[others]
+        return queryset.none() if compiled is None else queryset.filter(commitment_id__in=compiled)
 
     def _split_status_and_dialogue(self, rows: dict, dialogue_ids: dict[str, int]) -> tuple[dict, dict]:
         """The status and the dialogue counts from the (dialogue id, status) counts of the commitments
@@ -241,13 +281,15 @@ class CommitmentBrowser(caching.CachedPage):
             participations = participations.filter(role=role)
         return participations
 
-    def _counted(self, dialogue_ids: list[int] | None) -> dict[str, dict]:
+    def _counted(self, ids: dict[str, dict[str, int]]) -> dict[str, dict]:
         """Every facet's counts, each with every other filter applied, in one query: a UNION of one part
         per facet. A facet the maintained counts can answer (its own filter aside, only status and
         dialogue are chosen: `?theme=` leaves the theme counts as they are unfiltered) reads them;
         the others count the matching commitments.
 
-        Statuses and dialogues are counted together, by (dialogue id, status), and split in Python.
+        Statuses and dialogues are counted together, by (dialogue id, status), and split in Python;
+        read from the maintained counts when the only other filter is one theme, agency, country or
+        reason (see _one_counted_value). `ids`: the dialogues', themes' and agencies' ids by slug.
         Themes and agencies are counted by id from their link tables (one link per commitment and
         theme or agency, by unique constraints, so no DISTINCT); countries count distinct
         commitments, since one commitment can have several agencies from one country; reasons count
@@ -274,12 +316,23 @@ class CommitmentBrowser(caching.CachedPage):
                 .order_by()
             )
 
+        dialogue_ids = self._chosen_dialogue_ids(ids["dialogue"])
+
         def maintained(kind):
             rows = maintained_counts(kind, self._chosen("status"), dialogue_ids)
             return grouped(kind, rows, "code", Sum("n"), by_id=False)
 
-        others = self._others("status", "dialogue")
-        commitments = others if others is not None else Commitment.objects.as_of(self.day).order_by()
+        def by_dialogue_and_status():
+            if self._maintained_counts_answer("status"):
+                name, value = self._one_counted_value()
+                # A slug names its id's counts; an unknown one, no count row ("" is no theme's or agency's code).
+                code = str(ids[name].get(value, "")) if name in ids else value
+                rows = counts_of_one(name, code)
+                return grouped("status", rows, "dialogue_id", Sum("n"), code="status")
+            others = self._others("status", "dialogue")
+            commitments = others if others is not None else Commitment.objects.as_of(self.day).order_by()
+            return grouped("status", commitments, "dialogue_id", Count("pk"), code=STATE_STATUS)
+
         recounts = {
             "theme": lambda: grouped(
                 "theme",
@@ -301,9 +354,7 @@ class CommitmentBrowser(caching.CachedPage):
             maintained(kind) if self._maintained_counts_answer(kind) else recount()
             for kind, recount in recounts.items()
         ]
-        rows = grouped("status", commitments, "dialogue_id", Count("pk"), code=STATE_STATUS).union(
-            *parts, all=True
-        )
+        rows = by_dialogue_and_status().union(*parts, all=True)
         counts: dict[str, dict] = {"status": {}, "theme": {}, "agency": {}, "country": {}, "reason": {}}
         for kind, pk, code, n in rows:
             if kind == "status":
@@ -330,16 +381,17 @@ class CommitmentBrowser(caching.CachedPage):
 
     @cached_property
     def page(self):
-        """The page of commitments. Without the prefetches the API's items need: the table reads only
-        names, in one small query of its own (see `rows`)."""
-        queryset = self.filterset.qs.prefetch_related(None) if self.valid else Commitment.objects.none()
+        """The page of commitments, with their dialogue: the table reads their themes, leads and
+        whether each is blocked for these rows alone, in one small query of its own (see `rows`)."""
+        queryset = self.filterset.qs.select_related("dialogue") if self.valid else Commitment.objects.none()
         paginator = KnownCountPaginator(queryset, self.page_size, self.total)
         return paginator.get_page(self.query_dict.get("page"))
 
     @cached_property
     def rows(self) -> list[CommitmentRow]:
-        """The page's rows as the table shows them (2 queries: the rows, then their themes and leads)."""
-        return commitment_rows(self.page.object_list, self.day, themes=True, leads=True)
+        """The page's rows as the table shows them (2 queries: the rows, then their themes, leads and
+        whether each is blocked)."""
+        return commitment_rows(self.page.object_list, self.day, themes=True, leads=True, blocked=True)
 
     @property
     def problems(self) -> list[str]:

@@ -10,13 +10,13 @@ import datetime
 from dataclasses import dataclass, field
 
 from django.db.models import Value
-from django.utils import dateformat, timezone
-from django.utils.formats import get_format
+from django.utils import timezone
 from django.utils.translation import gettext
 
 from .. import formatting, links
 from ..models import Commitment, Participation, Role, Status, localized_text
 from ..models.agency import name_language
+from ..models.commitment import troubling_blocker_links
 from ..models.content import active_language
 from ..rules import CLOSED_STATUSES
 
@@ -52,11 +52,17 @@ class CommitmentRow:
 
 
 def commitment_rows(
-    commitments, day: datetime.date | None, *, themes: bool = False, leads: bool = False
+    commitments,
+    day: datetime.date | None,
+    *,
+    themes: bool = False,
+    leads: bool = False,
+    blocked: bool = False,
 ) -> list[CommitmentRow]:
     """Rows for `commitments` (read with `Commitment.objects.as_of(day)`, their dialogue joined, and
-    `.with_blocked(day)` for the blocked flag), with each one's themes and lead agencies when asked
-    (one query for both, however many rows)."""
+    `.with_blocked(day)` for the blocked flag unless `blocked`), with each one's themes and lead
+    agencies when asked, and with `blocked` whether each is blocked on `day` (one query for all
+    three, however many rows)."""
     commitments = list(commitments)
     ids = [c.pk for c in commitments]
     page_language = active_language()
@@ -64,17 +70,15 @@ def commitment_rows(
     def shown(value) -> Shown:
         return Shown(value.text, value.lang if value.text and value.lang != page_language else "")
 
-    names = _names_of(ids, themes, leads, shown, page_language) if ids and (themes or leads) else {}
+    wanted = themes or leads or blocked
+    names = _names_of(ids, day, themes, leads, blocked, shown, page_language) if ids and wanted else {}
     link = links.id_reverser("tracker:commitment_detail")
     status_labels = {value: str(label) for value, label in Status.choices}
     today = timezone.localdate()
-    short_date = get_format("SHORT_DATE_FORMAT")  # the reader's language's, looked up once
+    dated = formatting.date_writer("SHORT_DATE_FORMAT")  # the reader's language's, parsed once
     progress_of = gettext("Progress of %(title)s")
 
     percents: dict[int, str] = {}  # rows share a few percentages: each written once
-
-    def dated(day: datetime.date | None) -> str:
-        return dateformat.format(day, short_date) if day else ""
 
     def percent(progress: int) -> str:
         if progress not in percents:
@@ -95,7 +99,7 @@ def commitment_rows(
             status_label=status_labels.get(c.status, c.status),
             overdue=c.is_overdue,
             stale=c.is_stale,
-            blocked=getattr(c, "is_blocked", False),
+            blocked=("blocked", c.pk) in names if blocked else getattr(c, "is_blocked", False),
             progress=c.progress,
             progress_shown=percent(c.progress),
             due=dated(c.due_on),
@@ -109,12 +113,22 @@ def commitment_rows(
     return [row(c) for c in commitments]
 
 
-def _names_of(ids: list[int], themes: bool, leads: bool, shown, language: str) -> dict[tuple, list[Shown]]:
+def _names_of(
+    ids: list[int], day: datetime.date | None, themes: bool, leads: bool, blocked: bool, shown, language: str
+) -> dict[tuple, list[Shown]]:
     """Each commitment's themes' names, in the themes' display order, and its lead agencies, by
     country and name (the acronym, or the name in the reader's language), keyed by ("theme" or
-    "lead", commitment id): 1 query."""
+    "lead", commitment id); and with `blocked`, ("blocked", id) for each one blocked on `day`: 1 query."""
     no_text = Value("")
     parts = []
+    if blocked:
+        # Asked of these rows' links alone: as a subquery of a page's query, PostgreSQL answered it by
+        # reading every commitment's state to hash the troubling ones (5-20 ms on a shared machine).
+        parts.append(
+            troubling_blocker_links(day)
+            .filter(from_commitment_id__in=ids)
+            .values_list(Value("blocked"), "from_commitment_id", Value(0), no_text, no_text, no_text, no_text)
+        )
     if themes:
         parts.append(
             Commitment.themes.through.objects.filter(commitment_id__in=ids).values_list(
@@ -144,6 +158,9 @@ def _names_of(ids: list[int], themes: bool, leads: bool, shown, language: str) -
     ordered = sorted(rows, key=lambda row: (row[2], row[6], row[3]))
     names: dict[tuple, list[Shown]] = {}
     for kind, pk, _order, name, name_fr, acronym, country in ordered:
+        if kind == "blocked":
+            names[kind, pk] = []
+            continue
         if kind == "lead":
             text = (
                 Shown(acronym, "")
