@@ -1,6 +1,7 @@
 """Dates and percentages in the reader's language: the one place that reads the formats of
 config/formats/<language>/formats.py, for templates (the |percent and |local_date filters of
-tracker_tags) and for Python (the Word file, the scorecard, the digest).
+tracker_tags) and for Python (the Word file, the scorecard, the digest). And how a person is named
+(`person`, `person_name`), wherever one is shown.
 
 Django's |date filter and date_format() look up only the names Django knows (DATE_FORMAT,
 SHORT_DATE_FORMAT, YEAR_MONTH_FORMAT…) and take any other name as a format string; the tracker adds
@@ -55,6 +56,17 @@ def date_writer(name: str) -> Callable[[object], str]:
         return "".join(str(getattr(formatter, piece)()) if is_code else piece for piece, is_code in pieces)
 
     return write
+
+
+def person_name(first_name: str, last_name: str, username: str) -> str:
+    """How the tracker names a person (an update's author, an assessor, who produced a briefing):
+    the full name ("Ann Lee"), else the login. From the three columns, for rows read as values."""
+    return f"{first_name} {last_name}".strip() or username
+
+
+def person(user) -> str:
+    """person_name() of a User: as User.get_full_name(), else get_username()."""
+    return person_name(user.first_name, user.last_name, user.get_username())
 
 
 def percent(value, decimals=0) -> str:

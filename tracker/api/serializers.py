@@ -10,6 +10,8 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from ..formatting import person
+
 
 def absolute(context, path: str) -> str:
     return context["request"].build_absolute_uri(path)
@@ -205,7 +207,7 @@ class UpdateSerializer(serializers.Serializer):
     )
 
     def get_author(self, update) -> str:
-        return update.author.get_full_name() or update.author.get_username()
+        return person(update.author)
 
     @extend_schema_field(WithdrawalSerializer(allow_null=True))
     def get_withdrawn(self, update):
@@ -245,7 +247,7 @@ class AssessmentSerializer(serializers.Serializer):
     )
 
     def get_assessor(self, assessment) -> str:
-        return assessment.assessor.get_full_name() or assessment.assessor.get_username()
+        return person(assessment.assessor)
 
 
 class PartyColumnSerializer(serializers.Serializer):

@@ -8,6 +8,7 @@ import datetime
 from dataclasses import dataclass
 
 from .. import rules
+from ..formatting import person_name
 from ..models import Assessment, Round, is_past
 
 AssessmentKey = tuple[int, str, int]  # (commitment id, party, round id)
@@ -59,7 +60,7 @@ class AssessmentFacts:
 
     cell: object
     rationale: str
-    assessor: str  # the full name, else the login (as User.get_full_name() or get_username())
+    assessor: str  # formatting.person_name: the full name, else the login
     assessed_on: datetime.date
 
 
@@ -85,6 +86,6 @@ def latest_assessment_facts(
     for commitment_id, party, round_id, score, rationale, assessed_on, first, last, username in rows:
         key = (commitment_id, party, round_id)
         if key not in latest:
-            name = f"{first} {last}".strip() or username
+            name = person_name(first, last, username)
             latest[key] = AssessmentFacts(rules.score_cell(score), rationale, name, assessed_on)
     return latest

@@ -20,7 +20,7 @@ from django.utils.translation import gettext_noop
 
 from .. import charts, rules
 from ..filters import CommitmentFilter
-from ..formatting import colon, date_writer, percent, signed
+from ..formatting import colon, date_writer, percent, person, signed
 from ..models import (
     Agency,
     Commitment,
@@ -137,7 +137,7 @@ class Words:
 
     def person(self, user) -> str:
         """Who wrote an update or made an assessment: the full name, else the login."""
-        return self._once(("person", user.pk), lambda: user.get_full_name() or user.get_username())
+        return self._once(("person", user.pk), lambda: person(user))
 
 
 def commitment_path_pattern() -> tuple[str, str]:

@@ -25,7 +25,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .. import caching, rules
 from ..filters import ActiveFilter, CommitmentFilter
-from ..formatting import date_writer, percent
+from ..formatting import date_writer, percent, person_name
 from ..models import Commitment, Status, StatusUpdate
 from ..models.content import active_language, localized_text
 from ..rules import FORWARD, SLIPPED, UNCHANGED
@@ -631,8 +631,7 @@ class Changes(caching.CachedPage):
         for commitment_id, reported_on, status, progress, text, first, last, username, in_window in read:
             if commitment_id in rows:
                 row = rows[commitment_id]
-                # The author as User.get_full_name() or get_username() names them.
-                author = f"{first} {last}".strip() or username
+                author = person_name(first, last, username)
                 row.updates.append(WindowUpdate(reported_on, status, progress, text, author))
                 row.n_updates = in_window
 

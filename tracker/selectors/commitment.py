@@ -259,7 +259,7 @@ def assessment_board(
             continue  # a round not held by a past day: it was not there to assess yet
         assessment.round = rounds_by_id[assessment.round_id]  # shown with it; no query each
         # Written once here, so that components/_assessment.html only prints them.
-        assessment.assessor_name = assessment.assessor.get_full_name() or assessment.assessor.get_username()
+        assessment.assessor_name = formatting.person(assessment.assessor)
         assessment.assessed_label = write_day(assessment.assessed_on)
         found = by_key.setdefault((assessment.round_id, assessment.party), [])
         assessment.superseded = bool(found)  # the first of each key counts

@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 
 from .. import rules
+from ..formatting import person_name
 from ..models import Commitment, Dialogue, DigestSent, DigestStatus, Follow, Status, StatusUpdate
 from .common import states_on
 from .follows import followed_commitment_ids
@@ -200,7 +201,7 @@ class DigestWeek:
             )
         )
         for commitment_id, reported_on, status, progress, text, first, last, username in rows:
-            author = f"{first} {last}".strip() or username
+            author = person_name(first, last, username)
             by_commitment[commitment_id].append(UpdateLine(reported_on, status, progress, text, author))
         return by_commitment
 

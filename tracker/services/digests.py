@@ -34,6 +34,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import ngettext
 
+from ..formatting import person
 from ..models import DigestSent, DigestStatus, DigestSubscription
 from ..selectors.digest import Digest, DigestWeek, absolute, digest_recipients
 
@@ -76,10 +77,6 @@ def digest_subscription_set(*, user, enabled: bool) -> DigestSubscription:
 
 
 # --- the email ------------------------------------------------------------------------------------
-
-
-def display_name(user) -> str:
-    return user.get_full_name() or user.get_username()
 
 
 def digest_subject(digest: Digest) -> str:
@@ -138,7 +135,7 @@ class DigestRenderer:
         context = {
             "digest": digest,
             "dialogues": self.dialogues(digest),
-            "name": display_name(user),
+            "name": person(user),
             "unsubscribe_url": unsubscribe,
             "site_url": settings.TRACKER_SITE_URL,
             "subject": digest_subject(digest),
@@ -147,7 +144,7 @@ class DigestRenderer:
             subject=context["subject"],
             body=render_to_string("email/digest.txt", context),
             from_email=settings.DEFAULT_FROM_EMAIL,
-            to=[formataddr((display_name(user), user.email))],
+            to=[formataddr((person(user), user.email))],
             connection=connection,
             headers={
                 # Not RFC 8058's one-click POST: it carries no CSRF token, and no view here is exempt.

@@ -173,10 +173,6 @@ MEND_REASON_INVALID = (
 MEND_END = '<button type="submit" class="button">{0}</button></form></details>'
 
 
-def _person(user) -> str:
-    return user.get_full_name() or user.get_username()
-
-
 def _local_time(moment, write) -> tuple[str, str]:
     """`moment` in the site's time zone: for <time datetime>, and as `write` (a formatting.date_writer) writes it."""
     local = timezone.localtime(moment)
@@ -246,7 +242,7 @@ def trail_entries(updates, controls=None):
                 recorded_iso,
                 recorded,
                 words["by"],
-                _person(update.author),
+                formatting.person(update.author),
             ),
         )
         yield STATUS_BADGE, (update.status, labels.get(update.status, update.status))
@@ -275,7 +271,7 @@ def trail_entries(updates, controls=None):
                     gettext("on %(when)s by %(who)s: %(reason)s")
                     % {
                         "when": _local_time(update.withdrawn_at, write_recorded)[1],
-                        "who": _person(update.withdrawn_by),
+                        "who": formatting.person(update.withdrawn_by),
                         "reason": update.withdrawal_reason,
                     },
                 ),

@@ -23,6 +23,7 @@ from django.views.decorators.http import require_GET
 
 from .. import selectors, timeframe
 from ..exports import docx, pdf
+from ..formatting import person
 from ..models import Dialogue, Round
 from ..selectors.briefing import Briefing, Period
 from ..selectors.scorecard import held_by
@@ -137,7 +138,7 @@ def document_context(request, briefing: Briefing) -> dict:
         "briefing": briefing,
         "dialogue": briefing.dialogue,
         "produced_at": timezone.localtime(),
-        "produced_by": request.user.get_full_name() or request.user.get_username(),
+        "produced_by": person(request.user),
         "site": site,
         "page_url": page_address(briefing, site),
     }
