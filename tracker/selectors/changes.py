@@ -17,7 +17,7 @@ from typing import NamedTuple
 
 from django.core.paginator import Paginator
 from django.db import connection, models
-from django.db.models import Case, Count, F, OuterRef, Q, Subquery, Value, When
+from django.db.models import Count, F, Q
 from django.db.models.functions import RowNumber
 from django.utils.functional import cached_property
 from django.utils.text import Truncator
@@ -166,20 +166,6 @@ def change_between(days: Days, announced_on, due_on, at_start: State, at_end: St
 # reach it through the ORM's parameters.
 
 
-def update_then(day: datetime.date) -> Case:
-    """The id of a commitment's latest counting update on `day`, or None where its stored columns
-    already say its state then (as state_then): one index seek per commitment whose trail moved
-    after `day`."""
-    latest = (
-        StatusUpdate.objects.counting()
-        .filter(commitment_id=OuterRef("pk"), reported_on__lte=day)
-        .order_by("-reported_on", "-created_at", "-id")
-        .values("id")[:1]
-    )
-    settled = Q(last_update_on__isnull=True) | Q(last_update_on__lte=day)
-    return Case(When(settled, then=Value(None)), default=Subquery(latest))
-
-
 def _literal(value) -> str:
     """A date or one of the tracker's words as an SQL literal (see above: never a reader's text)."""
     text = value.isoformat() if isinstance(value, datetime.date) else str(value)
@@ -192,9 +178,32 @@ def _in_sql(values) -> str:
     return f"({', '.join(_literal(v) for v in values)})"
 
 
+def _latest_update_join(alias: str, day: datetime.date) -> str:
+    """A LEFT JOIN naming `alias` the latest counting update (StatusUpdate.objects.counting(), in the
+    trail's order) of commitment `c` on `day`: looked up, one index seek, only where the trail moved
+    after `day` (for the others the stored columns already say their state then, as in state_then);
+    otherwise `alias` is all NULL.
+
+    Written for each database: PostgreSQL, given the update's id to join on, hashes every update in
+    the table (100,000 at 10,000 commitments) once for each end rather than fetch the few it needs;
+    its LATERAL subquery fetches them, and read the page's classification in 30 ms instead of 75.
+    SQLite has no LATERAL and always joins by seeking the id, which is what it is given."""
+    table, on = StatusUpdate._meta.db_table, _literal(day)
+    moved = f"c.last_update_on > {on}"
+    counting = f"u.commitment_id = c.pk AND u.withdrawn_at IS NULL AND u.reported_on <= {on}"
+    latest_first = "ORDER BY u.reported_on DESC, u.created_at DESC, u.id DESC LIMIT 1"
+    if connection.vendor == "postgresql":
+        columns = "u.id, u.status, u.progress, u.reported_on"
+        lateral = f"SELECT {columns} FROM {table} u WHERE {moved} AND {counting} {latest_first}"  # noqa: S608 - a date only
+        return f"LEFT JOIN LATERAL ({lateral}) {alias} ON TRUE"
+    latest = f"SELECT u.id FROM {table} u WHERE {counting} {latest_first}"  # noqa: S608 - a date only
+    return f"LEFT JOIN {table} {alias} ON {alias}.id = CASE WHEN {moved} THEN ({latest}) END"
+
+
 def _state_sql(day: datetime.date, update: str, column: str, stored: str, missing: str) -> str:
     """One column of a commitment's state on `day`, as state_on reads it: the stored column when
-    nothing was reported after `day`, else the update found by update_then (`missing` when none)."""
+    nothing was reported after `day`, else the update _latest_update_join found (`missing` when
+    none)."""
     return (
         f"CASE WHEN c.last_update_on IS NULL OR c.last_update_on <= {_literal(day)} THEN c.{stored} "
         f"WHEN {update}.id IS NULL THEN {missing} ELSE {update}.{column} END"
@@ -212,22 +221,10 @@ def classified_sql(commitments, days: Days) -> tuple[str, list]:
     `kind` the place of its main kind in KINDS; `overdue`, `stale` and `silent` 1 where it became
     overdue, became stale or fell silent; the state at each end. `change_between` and `classify`, in
     the database."""
-    inner = (
-        commitments.annotate(start_update=update_then(days.start), end_update=update_then(days.end))
-        .order_by()
-        .values(
-            "pk",
-            "announced_on",
-            "due_on",
-            "status",
-            "progress",
-            "last_update_on",
-            "start_update",
-            "end_update",
-        )
+    inner = commitments.order_by().values(
+        "pk", "announced_on", "due_on", "status", "progress", "last_update_on"
     )
     sql, params = inner.query.sql_with_params()
-    table = StatusUpdate._meta.db_table
     start, end = _literal(days.start), _literal(days.end)
     not_started = _literal(Status.NOT_STARTED)
     closed = _in_sql(rules.CLOSED_STATUSES)
@@ -242,8 +239,8 @@ def classified_sql(commitments, days: Days) -> tuple[str, list]:
             {_state_sql(days.end, "eu", "progress", "progress", "0")} AS a_progress,
             {_state_sql(days.end, "eu", "reported_on", "last_update_on", "NULL")} AS a_last
         FROM ({sql}) c
-        LEFT JOIN {table} su ON su.id = c.start_update
-        LEFT JOIN {table} eu ON eu.id = c.end_update"""  # noqa: S608 - dates and words only
+        {_latest_update_join("su", days.start)}
+        {_latest_update_join("eu", days.end)}"""  # noqa: S608 - dates and words only
     # `at_ends` is read once, into a table of its own (MATERIALIZED): left inline, the database
     # folds the subqueries below into one and copies each state's CASE into every place that reads
     # it (the end's status alone is read six times): counting 10,000 commitments over two years took
