@@ -17,13 +17,14 @@ from typing import NamedTuple
 
 from django.core.paginator import Paginator
 from django.db import connection, models
-from django.db.models import Count, F, Q
+from django.db.models import Count, Exists, F, OuterRef, Q
 from django.db.models.functions import RowNumber
 from django.utils.functional import cached_property
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 
 from .. import caching, rules
+from ..counts import theme_status_counts
 from ..filters import ActiveFilter, CommitmentFilter
 from ..formatting import date_writer, percent, person_name
 from ..models import Commitment, Status, StatusUpdate
@@ -635,15 +636,36 @@ class Changes(caching.CachedPage):
     @cached_property
     def _objectives(self) -> list[tuple[str, str, int | None, int]]:
         """(name, slug, theme id, how many rows) of each objective the rows belong to, in the
-        objectives' order, the commitments under none last (theme id None): counted by the database
-        (1 query)."""
+        objectives' order, the commitments under none last (theme id None): with a filter in force
+        counted by the database (1 query), with none read from the maintained counts (3 queries)."""
         if not self.valid:
             return []
-        sizes = dict(self._announced.order_by().values_list("themes").annotate(n=Count("pk")))
+        sizes = self._sizes_of_every_objective() if not self.filterset.active() else self._sizes_counted()
         objectives = [(t.label, t.slug, t.pk, sizes[t.pk]) for t in self._labels["theme"] if t.pk in sizes]
         if None in sizes:
             objectives.append((str(NO_OBJECTIVE), "", None, sizes[None]))
         return objectives
+
+    def _sizes_counted(self) -> dict[int | None, int]:
+        """How many matching commitments announced by the window's end each objective has, by theme
+        id (None: under none), counted afresh (1 query)."""
+        return dict(self._announced.order_by().values_list("themes").annotate(n=Count("pk")))
+
+    def _sizes_of_every_objective(self) -> dict[int | None, int]:
+        """_sizes_counted when no filter is in force, without a count over every commitment and link
+        (70 ms and more at 100,000 commitments): each theme's links from the maintained counts
+        (tracker/counts.py), less those of the commitments announced after the window's end (read
+        from the announcement date's index: as a rule there are none); the commitments under no
+        objective counted on the links' index (3 queries)."""
+        sizes: dict[int | None, int] = defaultdict(int)
+        for code, _status, n, _progress in theme_status_counts():
+            sizes[int(code)] += n
+        later = Commitment.objects.filter(announced_on__gt=self.window.end)
+        for theme, n in later.order_by().values_list("themes").annotate(n=Count("pk")):
+            sizes[theme] -= n  # a later commitment under no objective, from those counted below
+        linked = Commitment.themes.through.objects.filter(commitment_id=OuterRef("pk"))
+        sizes[None] += Commitment.objects.filter(~Exists(linked)).count()
+        return {theme: n for theme, n in sizes.items() if n}
 
     @cached_property
     def objective_page(self):
