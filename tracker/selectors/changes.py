@@ -682,8 +682,11 @@ class Changes(caching.CachedPage):
         if None in themes:
             wanted |= ~Q(pk__in=through.objects.values("commitment_id"))
             where.append("theme_id IS NULL")
-        # The objectives first: the database then starts from their few links, not from every match.
-        candidates = Commitment.objects.filter(wanted).filter(pk__in=self._announced.values("pk"))
+        # The objectives first: the database then starts from their few links, not from every match
+        # (nor, with no filter in force, from a list of every commitment's id).
+        candidates = Commitment.objects.filter(wanted).filter(announced_on__lte=self.window.end)
+        if self.filterset.active():
+            candidates = candidates.filter(pk__in=self._matching)
         sql, params = classified_sql(candidates, Days.of(self.window))
         placed = f"""
             SELECT {", ".join(CLASSIFIED)}, theme_id FROM (
