@@ -125,6 +125,23 @@ def test_counts_at_the_top_count_each_commitment_once(viewer_client, commit, dia
     assert [g.name for g in changes.groups] == ["Climate", "Education"]
 
 
+def test_an_objectives_size_counts_its_commitments_announced_by_the_windows_end(viewer_client, commit, theme):
+    """With no filter the sizes come from the maintained counts, with one they are counted: the two
+    agree, leaving out what was announced after the window, and count those under no objective."""
+    commit("Both", themes=[theme, Theme.objects.create(name="Education", slug="education", order=2)])
+    commit("Climate only")
+    commit("Nowhere", themes=[])
+    commit("Later climate", announced_on=D(2022, 8, 1))
+    commit("Later nowhere", announced_on=D(2022, 8, 1), themes=[])
+    for query in (WINDOW, f"{WINDOW}&dialogue=space"):
+        changes = viewer_client.get(f"/changes/?{query}").context["changes"]
+        assert {group.name: group.size for group in changes.groups} == {
+            "Climate": 2,
+            "Education": 1,
+            "No objective": 1,
+        }, query
+
+
 def test_many_objectives_come_a_page_at_a_time_and_the_counts_cover_them_all(
     viewer_client, commit, monkeypatch
 ):

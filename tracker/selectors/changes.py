@@ -17,13 +17,14 @@ from typing import NamedTuple
 
 from django.core.paginator import Paginator
 from django.db import connection, models
-from django.db.models import Case, Count, F, OuterRef, Q, Subquery, Value, When
+from django.db.models import Count, Exists, F, OuterRef, Q
 from django.db.models.functions import RowNumber
 from django.utils.functional import cached_property
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 
 from .. import caching, rules
+from ..counts import theme_status_counts
 from ..filters import ActiveFilter, CommitmentFilter
 from ..formatting import date_writer, percent, person_name
 from ..models import Commitment, Status, StatusUpdate
@@ -166,20 +167,6 @@ def change_between(days: Days, announced_on, due_on, at_start: State, at_end: St
 # reach it through the ORM's parameters.
 
 
-def update_then(day: datetime.date) -> Case:
-    """The id of a commitment's latest counting update on `day`, or None where its stored columns
-    already say its state then (as state_then): one index seek per commitment whose trail moved
-    after `day`."""
-    latest = (
-        StatusUpdate.objects.counting()
-        .filter(commitment_id=OuterRef("pk"), reported_on__lte=day)
-        .order_by("-reported_on", "-created_at", "-id")
-        .values("id")[:1]
-    )
-    settled = Q(last_update_on__isnull=True) | Q(last_update_on__lte=day)
-    return Case(When(settled, then=Value(None)), default=Subquery(latest))
-
-
 def _literal(value) -> str:
     """A date or one of the tracker's words as an SQL literal (see above: never a reader's text)."""
     text = value.isoformat() if isinstance(value, datetime.date) else str(value)
@@ -192,9 +179,32 @@ def _in_sql(values) -> str:
     return f"({', '.join(_literal(v) for v in values)})"
 
 
+def _latest_update_join(alias: str, day: datetime.date) -> str:
+    """A LEFT JOIN naming `alias` the latest counting update (StatusUpdate.objects.counting(), in the
+    trail's order) of commitment `c` on `day`: looked up, one index seek, only where the trail moved
+    after `day` (for the others the stored columns already say their state then, as in state_then);
+    otherwise `alias` is all NULL.
+
+    Written for each database: PostgreSQL, given the update's id to join on, hashes every update in
+    the table (100,000 at 10,000 commitments) once for each end rather than fetch the few it needs;
+    its LATERAL subquery fetches them, and read the page's classification in 30 ms instead of 75.
+    SQLite has no LATERAL and always joins by seeking the id, which is what it is given."""
+    table, on = StatusUpdate._meta.db_table, _literal(day)
+    moved = f"c.last_update_on > {on}"
+    counting = f"u.commitment_id = c.pk AND u.withdrawn_at IS NULL AND u.reported_on <= {on}"
+    latest_first = "ORDER BY u.reported_on DESC, u.created_at DESC, u.id DESC LIMIT 1"
+    if connection.vendor == "postgresql":
+        columns = "u.id, u.status, u.progress, u.reported_on"
+        lateral = f"SELECT {columns} FROM {table} u WHERE {moved} AND {counting} {latest_first}"  # noqa: S608 - a date only
+        return f"LEFT JOIN LATERAL ({lateral}) {alias} ON TRUE"
+    latest = f"SELECT u.id FROM {table} u WHERE {counting} {latest_first}"  # noqa: S608 - a date only
+    return f"LEFT JOIN {table} {alias} ON {alias}.id = CASE WHEN {moved} THEN ({latest}) END"
+
+
 def _state_sql(day: datetime.date, update: str, column: str, stored: str, missing: str) -> str:
     """One column of a commitment's state on `day`, as state_on reads it: the stored column when
-    nothing was reported after `day`, else the update found by update_then (`missing` when none)."""
+    nothing was reported after `day`, else the update _latest_update_join found (`missing` when
+    none)."""
     return (
         f"CASE WHEN c.last_update_on IS NULL OR c.last_update_on <= {_literal(day)} THEN c.{stored} "
         f"WHEN {update}.id IS NULL THEN {missing} ELSE {update}.{column} END"
@@ -212,22 +222,10 @@ def classified_sql(commitments, days: Days) -> tuple[str, list]:
     `kind` the place of its main kind in KINDS; `overdue`, `stale` and `silent` 1 where it became
     overdue, became stale or fell silent; the state at each end. `change_between` and `classify`, in
     the database."""
-    inner = (
-        commitments.annotate(start_update=update_then(days.start), end_update=update_then(days.end))
-        .order_by()
-        .values(
-            "pk",
-            "announced_on",
-            "due_on",
-            "status",
-            "progress",
-            "last_update_on",
-            "start_update",
-            "end_update",
-        )
+    inner = commitments.order_by().values(
+        "pk", "announced_on", "due_on", "status", "progress", "last_update_on"
     )
     sql, params = inner.query.sql_with_params()
-    table = StatusUpdate._meta.db_table
     start, end = _literal(days.start), _literal(days.end)
     not_started = _literal(Status.NOT_STARTED)
     closed = _in_sql(rules.CLOSED_STATUSES)
@@ -242,8 +240,8 @@ def classified_sql(commitments, days: Days) -> tuple[str, list]:
             {_state_sql(days.end, "eu", "progress", "progress", "0")} AS a_progress,
             {_state_sql(days.end, "eu", "reported_on", "last_update_on", "NULL")} AS a_last
         FROM ({sql}) c
-        LEFT JOIN {table} su ON su.id = c.start_update
-        LEFT JOIN {table} eu ON eu.id = c.end_update"""  # noqa: S608 - dates and words only
+        {_latest_update_join("su", days.start)}
+        {_latest_update_join("eu", days.end)}"""  # noqa: S608 - dates and words only
     # `at_ends` is read once, into a table of its own (MATERIALIZED): left inline, the database
     # folds the subqueries below into one and copies each state's CASE into every place that reads
     # it (the end's status alone is read six times): counting 10,000 commitments over two years took
@@ -638,15 +636,36 @@ class Changes(caching.CachedPage):
     @cached_property
     def _objectives(self) -> list[tuple[str, str, int | None, int]]:
         """(name, slug, theme id, how many rows) of each objective the rows belong to, in the
-        objectives' order, the commitments under none last (theme id None): counted by the database
-        (1 query)."""
+        objectives' order, the commitments under none last (theme id None): with a filter in force
+        counted by the database (1 query), with none read from the maintained counts (3 queries)."""
         if not self.valid:
             return []
-        sizes = dict(self._announced.order_by().values_list("themes").annotate(n=Count("pk")))
+        sizes = self._sizes_of_every_objective() if not self.filterset.active() else self._sizes_counted()
         objectives = [(t.label, t.slug, t.pk, sizes[t.pk]) for t in self._labels["theme"] if t.pk in sizes]
         if None in sizes:
             objectives.append((str(NO_OBJECTIVE), "", None, sizes[None]))
         return objectives
+
+    def _sizes_counted(self) -> dict[int | None, int]:
+        """How many matching commitments announced by the window's end each objective has, by theme
+        id (None: under none), counted afresh (1 query)."""
+        return dict(self._announced.order_by().values_list("themes").annotate(n=Count("pk")))
+
+    def _sizes_of_every_objective(self) -> dict[int | None, int]:
+        """_sizes_counted when no filter is in force, without a count over every commitment and link
+        (70 ms and more at 100,000 commitments): each theme's links from the maintained counts
+        (tracker/counts.py), less those of the commitments announced after the window's end (read
+        from the announcement date's index: as a rule there are none); the commitments under no
+        objective counted on the links' index (3 queries)."""
+        sizes: dict[int | None, int] = defaultdict(int)
+        for code, _status, n, _progress in theme_status_counts():
+            sizes[int(code)] += n
+        later = Commitment.objects.filter(announced_on__gt=self.window.end)
+        for theme, n in later.order_by().values_list("themes").annotate(n=Count("pk")):
+            sizes[theme] -= n  # a later commitment under no objective, from those counted below
+        linked = Commitment.themes.through.objects.filter(commitment_id=OuterRef("pk"))
+        sizes[None] += Commitment.objects.filter(~Exists(linked)).count()
+        return {theme: n for theme, n in sizes.items() if n}
 
     @cached_property
     def objective_page(self):
@@ -663,8 +682,11 @@ class Changes(caching.CachedPage):
         if None in themes:
             wanted |= ~Q(pk__in=through.objects.values("commitment_id"))
             where.append("theme_id IS NULL")
-        # The objectives first: the database then starts from their few links, not from every match.
-        candidates = Commitment.objects.filter(wanted).filter(pk__in=self._announced.values("pk"))
+        # The objectives first: the database then starts from their few links, not from every match
+        # (nor, with no filter in force, from a list of every commitment's id).
+        candidates = Commitment.objects.filter(wanted).filter(announced_on__lte=self.window.end)
+        if self.filterset.active():
+            candidates = candidates.filter(pk__in=self._matching)
         sql, params = classified_sql(candidates, Days.of(self.window))
         placed = f"""
             SELECT {", ".join(CLASSIFIED)}, theme_id FROM (
