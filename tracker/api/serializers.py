@@ -273,7 +273,7 @@ class AssessmentsSerializer(serializers.Serializer):
 class CommitmentDetailSerializer(CommitmentSerializer):
     description = serializers.CharField()
     parent = CommitmentLinkSerializer(allow_null=True, help_text=_("The commitment it is part of, if any."))
-    sub_commitments = CommitmentRefSerializer(many=True, source="children.all")
+    sub_commitments = CommitmentRefSerializer(many=True)
     blocked_by = DependencySerializer(many=True, source="dependencies.blocked_by")
     blocks = DependencySerializer(many=True, source="dependencies.blocks")
     trail = UpdateSerializer(

@@ -62,16 +62,13 @@ def trail_updates(day: datetime.date | None):
 
 
 def commitment_for_page(day: datetime.date | None):
-    """A commitment as it stood on `day` with its dialogue, source, parent, themes, agencies,
-    children and the trail cut at that day (6 queries). Whether a blocker held it up then is not
-    asked here: the page reads its blockers anyway (CommitmentPage.commitment)."""
+    """A commitment as it stood on `day` with its dialogue, source, parent, themes, agencies and
+    the trail cut at that day (5 queries). Whether a blocker held it up then, and its children, are
+    not asked here: the page reads them with its dependencies (CommitmentPage.commitment)."""
     return (
         commitments_with_parts(day)
         .select_related("source", "parent")
-        .prefetch_related(
-            Prefetch("children", queryset=Commitment.objects.as_of(day).order_by("id")),
-            Prefetch("updates", queryset=trail_updates(day)),
-        )
+        .prefetch_related(Prefetch("updates", queryset=trail_updates(day)))
     )
 
 
@@ -97,6 +94,7 @@ class CommitmentPage(caching.CachedPage):
             # rule (rules.is_troubling_blocker), not a subquery of the commitment's own query: that
             # subquery took about 1 ms to build for one row.
             found.is_blocked = self.dependencies.is_blocked
+            found.sub_commitments = self.dependencies.children
         return found
 
     @cached_property
@@ -144,7 +142,7 @@ class CommitmentPage(caching.CachedPage):
 
     @cached_property
     def rollup(self) -> Rollup | None:
-        return children_rollup(self.commitment.children.all())
+        return children_rollup(self.commitment.sub_commitments)
 
     @cached_property
     def progress_chart(self) -> charts.StepChart:
@@ -168,7 +166,8 @@ class CommitmentPage(caching.CachedPage):
 
     @cached_property
     def dependencies(self) -> "Dependencies":
-        """What it is blocked by and what it blocks, as they stood on the page's day (1 query)."""
+        """What it is blocked by, what it blocks and its sub-commitments, as they stood on the page's
+        day (1 query)."""
         return dependencies(self.pk, self.day)
 
 
@@ -298,8 +297,12 @@ class Dependency:
 
 @dataclass
 class Dependencies:
+    """The commitments linked to one: what it is blocked by and what it blocks, and its
+    sub-commitments (read with them: the same few columns of a few commitments, as of the day)."""
+
     blocked_by: list[Dependency]
     blocks: list[Dependency]
+    children: list[Commitment] = field(default_factory=list)  # first first (by number)
 
     @property
     def is_blocked(self) -> bool:
@@ -308,25 +311,47 @@ class Dependencies:
 
 def dependencies(commitment_id: int, day: datetime.date | None = None) -> Dependencies:
     """The commitments `commitment_id` is blocked by and those it blocks, each as it stood on `day`
-    with whether it was in trouble then (rules.is_troubling_blocker). Both lists in one query."""
+    with whether it was in trouble then (rules.is_troubling_blocker), and its sub-commitments
+    announced by `day`. All three in one query."""
     links = Commitment.blocked_by.through.objects
     blockers = links.filter(from_commitment_id=commitment_id).values("to_commitment_id")
     blocked = links.filter(to_commitment_id=commitment_id).values("from_commitment_id")
+    children = Commitment.objects.filter(parent_id=commitment_id).order_by().values("pk")
     related = (
         Commitment.objects.as_of(day)
-        # One IN over a UNION of both sides' links, not an OR of two INs: PostgreSQL answered the
-        # OR by reading every commitment (2 ms at 10,000 commitments, growing with them), the
+        # One IN over a UNION of the links and the children, not an OR of INs: PostgreSQL answered
+        # the OR by reading every commitment (2 ms at 10,000 commitments, growing with them), the
         # UNION by looking the few linked ones up by their key.
-        .filter(pk__in=blockers.union(blocked, all=True))
+        .filter(pk__in=blockers.union(blocked, children, all=True))
         .annotate(
-            is_blocker=Exists(links.filter(from_commitment_id=commitment_id, to_commitment_id=OuterRef("pk")))
+            is_blocker=Exists(
+                links.filter(from_commitment_id=commitment_id, to_commitment_id=OuterRef("pk"))
+            ),
+            # Not `is_blocked`: that name is the Blocked flag's ({% flags %}).
+            waits_on_it=Exists(
+                links.filter(from_commitment_id=OuterRef("pk"), to_commitment_id=commitment_id)
+            ),
         )
-        .only("pk", "title", "title_fr", "status", "progress", "due_on", "last_update_on", "announced_on")
+        .only(
+            "pk",
+            "title",
+            "title_fr",
+            "status",
+            "progress",
+            "due_on",
+            "last_update_on",
+            "announced_on",
+            "parent_id",
+        )
         .order_by("title", "pk")
     )
     judged = day or timezone.localdate()
     found = Dependencies(blocked_by=[], blocks=[])
     for other in related:
-        entry = Dependency(other, rules.is_troubling_blocker(other.status, other.due_on, judged))
-        (found.blocked_by if other.is_blocker else found.blocks).append(entry)
+        if other.parent_id == commitment_id:
+            found.children.append(other)
+        if other.is_blocker or other.waits_on_it:
+            entry = Dependency(other, rules.is_troubling_blocker(other.status, other.due_on, judged))
+            (found.blocked_by if other.is_blocker else found.blocks).append(entry)
+    found.children.sort(key=lambda child: child.pk)
     return found
