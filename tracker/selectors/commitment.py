@@ -15,6 +15,7 @@ from ..models import (
     Round,
     Status,
     StatusUpdate,
+    attach_files,
     attached_files,
     country_name,
     is_past,
@@ -49,15 +50,14 @@ def children_rollup(children) -> Rollup | None:
 def commitment_trail(commitment, day: datetime.date | None = None):
     """The commitment's updates reported by `day`, withdrawn ones included (they stay in the
     record, struck through), with their authors, newest first, with their evidence files (2 queries)."""
-    return trail_updates(day).filter(commitment=commitment)
+    # With the files each carries (1 query for the whole trail, as `attached_files`): the trail lists them.
+    return trail_updates(day).filter(commitment=commitment).prefetch_related(attached_files())
 
 
 def trail_updates(day: datetime.date | None):
-    # With the files each carries (1 query for the whole trail, as `attached_files`): the trail lists them.
-    return (
-        StatusUpdate.objects.filter(reported_on__lte=day or timezone.localdate())
-        .select_related("author", "withdrawn_by")
-        .prefetch_related(attached_files())
+    """Status updates reported by `day`, with their authors, without their files."""
+    return StatusUpdate.objects.filter(reported_on__lte=day or timezone.localdate()).select_related(
+        "author", "withdrawn_by"
     )
 
 
@@ -95,7 +95,15 @@ class CommitmentPage(caching.CachedPage):
             # subquery took about 1 ms to build for one row.
             found.is_blocked = self.dependencies.is_blocked
             found.sub_commitments = self.dependencies.children
+            # The trail's files and the assessments' in one query: the page lists both.
+            attach_files(found.updates.all(), self.assessment_list)
         return found
+
+    @cached_property
+    def assessment_list(self) -> list[Assessment]:
+        """The commitment's assessments by the page's day, without their files (1 query: the
+        commitment's own read attaches them, with its trail's)."""
+        return list(commitment_assessments(self.pk, self.day, with_files=False))
 
     @cached_property
     def summary(self) -> Commitment | None:
@@ -161,8 +169,10 @@ class CommitmentPage(caching.CachedPage):
 
     @cached_property
     def assessments(self) -> "AssessmentBoard":
-        """Each party's assessment at the latest round held, and the history by round (3 queries, with their files)."""
-        return assessment_board(self.commitment, self.day)
+        """Each party's assessment at the latest round held, and the history by round (2 queries:
+        the rounds, and the assessments with the commitment's files)."""
+        commitment = self.commitment  # first: its read attaches the assessments' files
+        return assessment_board(commitment, self.day, assessments=self.assessment_list)
 
     @cached_property
     def dependencies(self) -> "Dependencies":
@@ -225,27 +235,29 @@ class AssessmentBoard:
     history: list[RoundHistory] = field(default_factory=list)
 
 
-def commitment_assessments(commitment_id: int, day: datetime.date | None = None):
+def commitment_assessments(commitment_id: int, day: datetime.date | None = None, with_files: bool = True):
     """Every assessment of the commitment recorded by `day` (all, for today), with its assessor, in
     the order that decides which counts (Assessment.objects.latest_first: the first for each party
-    and round counts, as in selectors.latest_assessments) and their evidence files. Two queries."""
-    # With their evidence files (1 query for all, as `attached_files`): the history lists them.
-    assessments = (
-        Assessment.objects.filter(commitment_id=commitment_id)
-        .select_related("assessor")
-        .prefetch_related(attached_files())
-    )
+    and round counts, as in selectors.latest_assessments) and their evidence files (two queries;
+    one `with_files=False`, for a reader that attaches them itself)."""
+    assessments = Assessment.objects.filter(commitment_id=commitment_id).select_related("assessor")
+    if with_files:
+        # With their evidence files (1 query for all, as `attached_files`): the history lists them.
+        assessments = assessments.prefetch_related(attached_files())
     if is_past(day):
         assessments = assessments.filter(assessed_on__lte=day)
     return assessments.latest_first()
 
 
 def assessment_board(
-    commitment: Commitment, day: datetime.date | None = None, rounds: list[Round] | None = None
+    commitment: Commitment,
+    day: datetime.date | None = None,
+    rounds: list[Round] | None = None,
+    assessments: list[Assessment] | None = None,
 ) -> AssessmentBoard:
     """The commitment's (loaded with its dialogue) assessments as they stood on `day`, with their
     evidence files (3 queries; 2 when given the dialogue's `rounds` known that day, as rounds_held
-    reads them)."""
+    reads them; none more when given its `assessments`, as commitment_assessments reads them)."""
     if rounds is None:
         rounds = rounds_held(commitment.dialogue_id, day)
     judged = day or timezone.localdate()
@@ -253,7 +265,9 @@ def assessment_board(
     rounds_by_id = {r.pk: r for r in rounds}
     by_key: dict[tuple[int, str], list[Assessment]] = {}
     write_day = formatting.date_writer("j F Y")
-    for assessment in commitment_assessments(commitment.pk, day):
+    if assessments is None:
+        assessments = commitment_assessments(commitment.pk, day)
+    for assessment in assessments:
         if assessment.round_id not in rounds_by_id:
             continue  # a round not held by a past day: it was not there to assess yet
         assessment.round = rounds_by_id[assessment.round_id]  # shown with it; no query each
