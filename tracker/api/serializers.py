@@ -271,6 +271,9 @@ class AssessmentsSerializer(serializers.Serializer):
 
 
 class CommitmentDetailSerializer(CommitmentSerializer):
+    # As the page reads them (selectors.commitment.themes_and_agencies): lists, not prefetches.
+    themes = ThemeRefSerializer(many=True, source="theme_list")
+    agencies = ParticipationSerializer(many=True, source="participation_list")
     description = serializers.CharField()
     parent = CommitmentLinkSerializer(allow_null=True, help_text=_("The commitment it is part of, if any."))
     sub_commitments = CommitmentRefSerializer(many=True)
