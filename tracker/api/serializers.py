@@ -281,7 +281,6 @@ class CommitmentDetailSerializer(CommitmentSerializer):
     blocks = DependencySerializer(many=True, source="dependencies.blocks")
     trail = UpdateSerializer(
         many=True,
-        source="updates.all",
         help_text=_("Its updates reported by the day, newest first, withdrawn ones included and marked."),
     )
     assessments = AssessmentsSerializer(source="assessment_board")

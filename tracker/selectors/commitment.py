@@ -4,7 +4,7 @@ import datetime
 from collections import Counter
 from dataclasses import dataclass, field
 
-from django.db.models import Exists, F, OuterRef, Prefetch, Value
+from django.db.models import Exists, F, OuterRef, Value
 from django.utils import timezone
 from django.utils.functional import cached_property
 
@@ -65,14 +65,10 @@ def trail_updates(day: datetime.date | None):
 
 
 def commitment_for_page(day: datetime.date | None):
-    """A commitment as it stood on `day` with its dialogue, source, parent and the trail cut at that
-    day (2 queries). Its themes and agencies are read by themes_and_agencies; whether a blocker held
+    """A commitment as it stood on `day` with its dialogue, source and parent (1 query). Its trail
+    is read by trail_updates, its themes and agencies by themes_and_agencies; whether a blocker held
     it up then, and its children, with its dependencies (CommitmentPage.commitment)."""
-    return (
-        Commitment.objects.as_of(day)
-        .select_related("dialogue", "source", "parent")
-        .prefetch_related(Prefetch("updates", queryset=trail_updates(day)))
-    )
+    return Commitment.objects.as_of(day).select_related("dialogue", "source", "parent")
 
 
 def themes_and_agencies(commitment_id: int) -> tuple[list[Theme], list[Participation]]:
@@ -153,8 +149,11 @@ class CommitmentPage(caching.CachedPage):
             found.is_blocked = self.dependencies.is_blocked
             found.sub_commitments = self.dependencies.children
             found.theme_list, found.participation_list = themes_and_agencies(found.pk)
+            # Read on its own, not prefetched: a prefetch of one commitment's trail cost about as
+            # much to build as the query to run.
+            found.trail = list(trail_updates(self.day).filter(commitment_id=found.pk))
             # The trail's files and the assessments' in one query: the page lists both.
-            attach_files(found.updates.all(), self.assessment_list)
+            attach_files(found.trail, self.assessment_list)
         return found
 
     @cached_property
@@ -203,7 +202,7 @@ class CommitmentPage(caching.CachedPage):
         own when a cached part already loaded it on this request (no second query), else read alone
         (2 queries, with its files)."""
         if self.__dict__.get("commitment") is not None:
-            return self.commitment.updates.all()
+            return self.commitment.trail
         return commitment_trail(self.pk, self.day)
 
     @cached_property
@@ -215,7 +214,7 @@ class CommitmentPage(caching.CachedPage):
         """Progress over the trail up to the page's day, from the updates the page already holds."""
         commitment = self.commitment
         return charts.progress_steps(
-            progress_points(commitment.updates.all()),
+            progress_points(commitment.trail),
             commitment.announced_on,
             self.day or timezone.localdate(),
             charts.Frame(640, 220, left=44, right=16, top=12),
