@@ -137,8 +137,11 @@ class CommitmentPage(caching.CachedPage):
 
     @cached_property
     def commitment(self) -> Commitment | None:
-        """Everything the page shows (7 queries, with its dependencies), fetched only when a cached
-        part is missing."""
+        """Everything the page shows but the rounds (6 queries: the commitment with its dialogue,
+        source and parent; its dependencies and sub-commitments; its themes and agencies; its trail;
+        its assessments; the evidence files of both), fetched only when a cached part is missing.
+        Besides the model's fields it carries `is_blocked`, `sub_commitments`, `theme_list`,
+        `participation_list` and `trail` (the API's serializer reads them too)."""
         # One row by its key: unordered, as first() would order it (and Django hashes every
         # selected column to build an ORDER BY).
         found = next(iter(commitment_for_page(self.day).filter(pk=self.pk).order_by()[:1]), None)
