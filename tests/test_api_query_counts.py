@@ -22,9 +22,10 @@ READS = {
         3,
     ),
     "commitments as of a day": (lambda p: "/api/v1/commitments/?as_of=2024-03-01&country=US", 8, 3),
-    # The commitment with everything its page loads (6), its rounds, assessments and their files (3),
-    # its dependencies (1).
-    "commitment": (lambda p: f"/api/v1/commitments/{p.pk}/", 13, 13),
+    # The commitment with everything its page loads (7, see tests/test_query_counts.py "commitment":
+    # with its themes and agencies, its dependencies and sub-commitments, its rounds, its assessments,
+    # and every evidence file of its trail and assessments).
+    "commitment": (lambda p: f"/api/v1/commitments/{p.pk}/", 10, 10),
     # The count, the page of updates with their authors (joined), their evidence files.
     "updates": (lambda p: "/api/v1/updates/?since=2000-01-01T00:00:00Z", 6, 6),
     # The count and the page (the themes' dialogue and the agencies' parent joined).

@@ -249,10 +249,10 @@ def test_the_overview_loads_its_charts_into_the_cards_after_the_page(viewer_clie
 PAGES = {
     "overview charts": (lambda c: "/overview/charts/", 7),
     "theme": (lambda c: "/themes/t0/", 9),
-    # As without the chart (it reads the trail loaded); the page's pin in test_query_counts.py says
-    # what the 13 are (3 of them the rounds, assessments and dependencies), and the trail's evidence
-    # files (+1, in one query; no assessments here, so none of theirs to read).
-    "commitment": (lambda c: f"/commitments/{c.pk}/", 15),
+    # As without the chart (it reads the trail loaded): the page's pin in test_query_counts.py says
+    # what the 13 are (7 of them the page's own, the evidence files of its trail and assessments
+    # among them).
+    "commitment": (lambda c: f"/commitments/{c.pk}/", 13),
     "overview charts as of": (lambda c: f"/overview/charts/?as_of={days_ago(20).isoformat()}", 7),
     "theme as of": (lambda c: f"/themes/t0/?as_of={days_ago(20).isoformat()}", 9),
 }

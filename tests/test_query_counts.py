@@ -97,14 +97,14 @@ PAGES = {
     "theme": (lambda p: "/themes/t0/", {}, 8 + FOLLOW_BUTTON, 8 + FOLLOW_BUTTON),
     # An editor: 2 of these check the permissions to post, for the forms. Their trail carries their
     # withdraw forms and so is not cached (views._detail_context): computed, it is the one the page
-    # loaded; from the cache, it is read on its own (+1). Computed, 3 read the rounds, the
-    # assessments and the dependencies (see test_commitment_page_query_count_..._assessments).
-    # +2 since evidence files: the trail's and the assessments' files, each prefetched in one query
-    # (from the cache, the editor's trail read on its own brings its files: +1).
+    # loaded; from the cache, it is read on its own (+1, and its files +1). Computed, the page's own
+    # are 7 (selectors.CommitmentPage): the commitment with its dialogue, source and parent; its
+    # themes and agencies (one UNION); its trail; its dependencies with its sub-commitments; its
+    # assessments; the trail's and the assessments' evidence files (one query); the rounds.
     "commitment": (
         lambda p: f"/commitments/{p.pk}/",
         {},
-        15 + FOLLOW_BUTTON,
+        12 + FOLLOW_BUTTON,
         SERVED_FROM_CACHE + 4 + FOLLOW_BUTTON,
     ),
     "source": (lambda p: f"/sources/{p.source_id}/", {}, 4, 4),
@@ -264,7 +264,7 @@ def test_commitment_page_query_count_does_not_grow_with_rounds_assessments_or_de
     """The pins above, with a page that shows rounds, assessments (some superseded) and dependencies,
     at 2 rounds and 4 related commitments, then at 12 rounds and 44."""
     client.force_login(request.getfixturevalue(role))
-    first, again = (15, SERVED_FROM_CACHE + 4) if role == "editor" else (15, SERVED_FROM_CACHE + 2)
+    first, again = (12, SERVED_FROM_CACHE + 4) if role == "editor" else (12, SERVED_FROM_CACHE + 2)
     first, again = first + FOLLOW_BUTTON, again + FOLLOW_BUTTON  # the Follow button's state
     parent = build(make_commitments, editor, 5)
     others = list(Commitment.objects.exclude(pk=parent.pk))
@@ -385,12 +385,12 @@ PAST_PAGES = {
     "agencies as of": (lambda p: f"/agencies/?as_of={PAST}", {}, 4, 4),
     "agency as of": (lambda p: f"/agencies/a0/?as_of={PAST}", {}, 8 + FOLLOW_BUTTON, 8 + FOLLOW_BUTTON),
     "theme as of": (lambda p: f"/themes/t0/?as_of={PAST}", {}, 8 + FOLLOW_BUTTON, 8 + FOLLOW_BUTTON),
-    # Read-only in the past: no update form, so none of the permission checks of today's page.
-    # +1 since evidence files: the trail's files, in one query (no assessments here: none to read).
+    # Read-only in the past: no update form, so none of the permission checks of today's page; the
+    # page's own 7 reads as today's (see "commitment" above).
     "commitment as of": (
         lambda p: f"/commitments/{p.pk}/?as_of={PAST}",
         {},
-        12 + FOLLOW_BUTTON,
+        10 + FOLLOW_BUTTON,
         SERVED_FROM_CACHE + FOLLOW_BUTTON,
     ),
     # Computed: the kinds counted by the database (one query), the objectives' sizes, the shown

@@ -271,14 +271,16 @@ class AssessmentsSerializer(serializers.Serializer):
 
 
 class CommitmentDetailSerializer(CommitmentSerializer):
+    # As the page reads them (selectors.commitment.themes_and_agencies): lists, not prefetches.
+    themes = ThemeRefSerializer(many=True, source="theme_list")
+    agencies = ParticipationSerializer(many=True, source="participation_list")
     description = serializers.CharField()
     parent = CommitmentLinkSerializer(allow_null=True, help_text=_("The commitment it is part of, if any."))
-    sub_commitments = CommitmentRefSerializer(many=True, source="children.all")
+    sub_commitments = CommitmentRefSerializer(many=True)
     blocked_by = DependencySerializer(many=True, source="dependencies.blocked_by")
     blocks = DependencySerializer(many=True, source="dependencies.blocks")
     trail = UpdateSerializer(
         many=True,
-        source="updates.all",
         help_text=_("Its updates reported by the day, newest first, withdrawn ones included and marked."),
     )
     assessments = AssessmentsSerializer(source="assessment_board")

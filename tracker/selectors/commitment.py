@@ -4,24 +4,28 @@ import datetime
 from collections import Counter
 from dataclasses import dataclass, field
 
-from django.db.models import Exists, OuterRef, Prefetch
+from django.db.models import Exists, F, OuterRef, Value
 from django.utils import timezone
 from django.utils.functional import cached_property
 
 from .. import caching, charts, formatting, rules
 from ..models import (
+    Agency,
     Assessment,
     Commitment,
+    Participation,
     Round,
     Status,
     StatusUpdate,
+    Theme,
+    attach_files,
     attached_files,
     country_name,
     is_past,
 )
 from .assessments import rounds_held
 from .charts import progress_points
-from .common import StatusCount, commitments_with_parts
+from .common import StatusCount
 
 
 @dataclass
@@ -49,30 +53,76 @@ def children_rollup(children) -> Rollup | None:
 def commitment_trail(commitment, day: datetime.date | None = None):
     """The commitment's updates reported by `day`, withdrawn ones included (they stay in the
     record, struck through), with their authors, newest first, with their evidence files (2 queries)."""
-    return trail_updates(day).filter(commitment=commitment)
+    # With the files each carries (1 query for the whole trail, as `attached_files`): the trail lists them.
+    return trail_updates(day).filter(commitment=commitment).prefetch_related(attached_files())
 
 
 def trail_updates(day: datetime.date | None):
-    # With the files each carries (1 query for the whole trail, as `attached_files`): the trail lists them.
-    return (
-        StatusUpdate.objects.filter(reported_on__lte=day or timezone.localdate())
-        .select_related("author", "withdrawn_by")
-        .prefetch_related(attached_files())
+    """Status updates reported by `day`, with their authors, without their files."""
+    return StatusUpdate.objects.filter(reported_on__lte=day or timezone.localdate()).select_related(
+        "author", "withdrawn_by"
     )
 
 
 def commitment_for_page(day: datetime.date | None):
-    """A commitment as it stood on `day` with its dialogue, source, parent, themes, agencies,
-    children and the trail cut at that day (6 queries). Whether a blocker held it up then is not
-    asked here: the page reads its blockers anyway (CommitmentPage.commitment)."""
-    return (
-        commitments_with_parts(day)
-        .select_related("source", "parent")
-        .prefetch_related(
-            Prefetch("children", queryset=Commitment.objects.as_of(day).order_by("id")),
-            Prefetch("updates", queryset=trail_updates(day)),
-        )
+    """A commitment as it stood on `day` with its dialogue, source and parent (1 query). Its trail
+    is read by trail_updates, its themes and agencies by themes_and_agencies; whether a blocker held
+    it up then, and its children, with its dependencies (CommitmentPage.commitment)."""
+    return Commitment.objects.as_of(day).select_related("dialogue", "source", "parent")
+
+
+def themes_and_agencies(commitment_id: int) -> tuple[list[Theme], list[Participation]]:
+    """The commitment's themes (by order, then name) and its agencies' participations (by role, then
+    the agency's country and name), each with what the page and the API print: one query, a UNION of
+    the two, in place of a prefetch of each (building a prefetch cost more than running it)."""
+    blank = Value("")
+    themes = Commitment.themes.through.objects.filter(commitment_id=commitment_id).values(
+        kind=Value("theme"),
+        rank=F("theme__order"),
+        role_=blank,
+        country_=blank,
+        name_=F("theme__name"),
+        pk_=F("theme_id"),
+        name_fr_=F("theme__name_fr"),
+        slug_=F("theme__slug"),
+        acronym_=blank,
+        named_=Value(True),
     )
+    agencies = Participation.objects.filter(commitment_id=commitment_id).values(
+        kind=Value("agency"),
+        rank=Value(0),
+        role_=F("role"),
+        country_=F("agency__country"),
+        name_=F("agency__name"),
+        pk_=F("agency_id"),
+        name_fr_=F("agency__name_fr"),
+        slug_=F("agency__slug"),
+        acronym_=F("agency__acronym"),
+        named_=F("agency__named_in_source"),
+    )
+    rows = (
+        themes.order_by()
+        .union(agencies.order_by(), all=True)
+        .order_by("kind", "rank", "role_", "country_", "name_")
+    )
+    found_themes, participations = [], []
+    for row in rows:
+        if row["kind"] == "theme":
+            found_themes.append(
+                Theme(pk=row["pk_"], name=row["name_"], name_fr=row["name_fr_"], slug=row["slug_"])
+            )
+            continue
+        agency = Agency(
+            pk=row["pk_"],
+            name=row["name_"],
+            name_fr=row["name_fr_"],
+            slug=row["slug_"],
+            acronym=row["acronym_"],
+            country=row["country_"],
+            named_in_source=row["named_"],
+        )
+        participations.append(Participation(agency=agency, role=row["role_"], country=row["country_"]))
+    return found_themes, participations
 
 
 class CommitmentPage(caching.CachedPage):
@@ -87,8 +137,11 @@ class CommitmentPage(caching.CachedPage):
 
     @cached_property
     def commitment(self) -> Commitment | None:
-        """Everything the page shows (7 queries, with its dependencies), fetched only when a cached
-        part is missing."""
+        """Everything the page shows but the rounds (6 queries: the commitment with its dialogue,
+        source and parent; its dependencies and sub-commitments; its themes and agencies; its trail;
+        its assessments; the evidence files of both), fetched only when a cached part is missing.
+        Besides the model's fields it carries `is_blocked`, `sub_commitments`, `theme_list`,
+        `participation_list` and `trail` (the API's serializer reads them too)."""
         # One row by its key: unordered, as first() would order it (and Django hashes every
         # selected column to build an ORDER BY).
         found = next(iter(commitment_for_page(self.day).filter(pk=self.pk).order_by()[:1]), None)
@@ -97,7 +150,20 @@ class CommitmentPage(caching.CachedPage):
             # rule (rules.is_troubling_blocker), not a subquery of the commitment's own query: that
             # subquery took about 1 ms to build for one row.
             found.is_blocked = self.dependencies.is_blocked
+            found.sub_commitments = self.dependencies.children
+            found.theme_list, found.participation_list = themes_and_agencies(found.pk)
+            # Read on its own, not prefetched: a prefetch of one commitment's trail cost about as
+            # much to build as the query to run.
+            found.trail = list(trail_updates(self.day).filter(commitment_id=found.pk))
+            # The trail's files and the assessments' in one query: the page lists both.
+            attach_files(found.trail, self.assessment_list)
         return found
+
+    @cached_property
+    def assessment_list(self) -> list[Assessment]:
+        """The commitment's assessments by the page's day, without their files (1 query: the
+        commitment's own read attaches them, with its trail's)."""
+        return list(commitment_assessments(self.pk, self.day, with_files=False))
 
     @cached_property
     def summary(self) -> Commitment | None:
@@ -139,19 +205,19 @@ class CommitmentPage(caching.CachedPage):
         own when a cached part already loaded it on this request (no second query), else read alone
         (2 queries, with its files)."""
         if self.__dict__.get("commitment") is not None:
-            return self.commitment.updates.all()
+            return self.commitment.trail
         return commitment_trail(self.pk, self.day)
 
     @cached_property
     def rollup(self) -> Rollup | None:
-        return children_rollup(self.commitment.children.all())
+        return children_rollup(self.commitment.sub_commitments)
 
     @cached_property
     def progress_chart(self) -> charts.StepChart:
         """Progress over the trail up to the page's day, from the updates the page already holds."""
         commitment = self.commitment
         return charts.progress_steps(
-            progress_points(commitment.updates.all()),
+            progress_points(commitment.trail),
             commitment.announced_on,
             self.day or timezone.localdate(),
             charts.Frame(640, 220, left=44, right=16, top=12),
@@ -163,20 +229,23 @@ class CommitmentPage(caching.CachedPage):
 
     @cached_property
     def assessments(self) -> "AssessmentBoard":
-        """Each party's assessment at the latest round held, and the history by round (3 queries, with their files)."""
-        return assessment_board(self.commitment, self.day)
+        """Each party's assessment at the latest round held, and the history by round (2 queries:
+        the rounds, and the assessments with the commitment's files)."""
+        commitment = self.commitment  # first: its read attaches the assessments' files
+        return assessment_board(commitment, self.day, assessments=self.assessment_list)
 
     @cached_property
     def dependencies(self) -> "Dependencies":
-        """What it is blocked by and what it blocks, as they stood on the page's day (1 query)."""
+        """What it is blocked by, what it blocks and its sub-commitments, as they stood on the page's
+        day (1 query)."""
         return dependencies(self.pk, self.day)
 
 
 def participations_by_country(commitment) -> list[tuple[str, list]]:
-    """The commitment's agencies grouped by country (named, "United States"), the dialogue's parties
+    """The commitment's agencies (its `participation_list`, as CommitmentPage.commitment reads it) grouped by country (named, "United States"), the dialogue's parties
     first, leads first."""
     groups: dict[str, list] = {code: [] for code in commitment.dialogue.party_codes}
-    for participation in commitment.participations.all():
+    for participation in commitment.participation_list:
         groups.setdefault(participation.agency.country, []).append(participation)
     return [(country_name(country), rows) for country, rows in groups.items() if rows]
 
@@ -226,27 +295,29 @@ class AssessmentBoard:
     history: list[RoundHistory] = field(default_factory=list)
 
 
-def commitment_assessments(commitment_id: int, day: datetime.date | None = None):
+def commitment_assessments(commitment_id: int, day: datetime.date | None = None, with_files: bool = True):
     """Every assessment of the commitment recorded by `day` (all, for today), with its assessor, in
     the order that decides which counts (Assessment.objects.latest_first: the first for each party
-    and round counts, as in selectors.latest_assessments) and their evidence files. Two queries."""
-    # With their evidence files (1 query for all, as `attached_files`): the history lists them.
-    assessments = (
-        Assessment.objects.filter(commitment_id=commitment_id)
-        .select_related("assessor")
-        .prefetch_related(attached_files())
-    )
+    and round counts, as in selectors.latest_assessments) and their evidence files (two queries;
+    one `with_files=False`, for a reader that attaches them itself)."""
+    assessments = Assessment.objects.filter(commitment_id=commitment_id).select_related("assessor")
+    if with_files:
+        # With their evidence files (1 query for all, as `attached_files`): the history lists them.
+        assessments = assessments.prefetch_related(attached_files())
     if is_past(day):
         assessments = assessments.filter(assessed_on__lte=day)
     return assessments.latest_first()
 
 
 def assessment_board(
-    commitment: Commitment, day: datetime.date | None = None, rounds: list[Round] | None = None
+    commitment: Commitment,
+    day: datetime.date | None = None,
+    rounds: list[Round] | None = None,
+    assessments: list[Assessment] | None = None,
 ) -> AssessmentBoard:
     """The commitment's (loaded with its dialogue) assessments as they stood on `day`, with their
     evidence files (3 queries; 2 when given the dialogue's `rounds` known that day, as rounds_held
-    reads them)."""
+    reads them; none more when given its `assessments`, as commitment_assessments reads them)."""
     if rounds is None:
         rounds = rounds_held(commitment.dialogue_id, day)
     judged = day or timezone.localdate()
@@ -254,7 +325,9 @@ def assessment_board(
     rounds_by_id = {r.pk: r for r in rounds}
     by_key: dict[tuple[int, str], list[Assessment]] = {}
     write_day = formatting.date_writer("j F Y")
-    for assessment in commitment_assessments(commitment.pk, day):
+    if assessments is None:
+        assessments = commitment_assessments(commitment.pk, day)
+    for assessment in assessments:
         if assessment.round_id not in rounds_by_id:
             continue  # a round not held by a past day: it was not there to assess yet
         assessment.round = rounds_by_id[assessment.round_id]  # shown with it; no query each
@@ -298,8 +371,12 @@ class Dependency:
 
 @dataclass
 class Dependencies:
+    """The commitments linked to one: what it is blocked by and what it blocks, and its
+    sub-commitments (read with them: the same few columns of a few commitments, as of the day)."""
+
     blocked_by: list[Dependency]
     blocks: list[Dependency]
+    children: list[Commitment] = field(default_factory=list)  # first first (by number)
 
     @property
     def is_blocked(self) -> bool:
@@ -308,25 +385,47 @@ class Dependencies:
 
 def dependencies(commitment_id: int, day: datetime.date | None = None) -> Dependencies:
     """The commitments `commitment_id` is blocked by and those it blocks, each as it stood on `day`
-    with whether it was in trouble then (rules.is_troubling_blocker). Both lists in one query."""
+    with whether it was in trouble then (rules.is_troubling_blocker), and its sub-commitments
+    announced by `day`. All three in one query."""
     links = Commitment.blocked_by.through.objects
     blockers = links.filter(from_commitment_id=commitment_id).values("to_commitment_id")
     blocked = links.filter(to_commitment_id=commitment_id).values("from_commitment_id")
+    children = Commitment.objects.filter(parent_id=commitment_id).order_by().values("pk")
     related = (
         Commitment.objects.as_of(day)
-        # One IN over a UNION of both sides' links, not an OR of two INs: PostgreSQL answered the
-        # OR by reading every commitment (2 ms at 10,000 commitments, growing with them), the
+        # One IN over a UNION of the links and the children, not an OR of INs: PostgreSQL answered
+        # the OR by reading every commitment (2 ms at 10,000 commitments, growing with them), the
         # UNION by looking the few linked ones up by their key.
-        .filter(pk__in=blockers.union(blocked, all=True))
+        .filter(pk__in=blockers.union(blocked, children, all=True))
         .annotate(
-            is_blocker=Exists(links.filter(from_commitment_id=commitment_id, to_commitment_id=OuterRef("pk")))
+            is_blocker=Exists(
+                links.filter(from_commitment_id=commitment_id, to_commitment_id=OuterRef("pk"))
+            ),
+            # Not `is_blocked`: that name is the Blocked flag's ({% flags %}).
+            waits_on_it=Exists(
+                links.filter(from_commitment_id=OuterRef("pk"), to_commitment_id=commitment_id)
+            ),
         )
-        .only("pk", "title", "title_fr", "status", "progress", "due_on", "last_update_on", "announced_on")
+        .only(
+            "pk",
+            "title",
+            "title_fr",
+            "status",
+            "progress",
+            "due_on",
+            "last_update_on",
+            "announced_on",
+            "parent_id",
+        )
         .order_by("title", "pk")
     )
     judged = day or timezone.localdate()
     found = Dependencies(blocked_by=[], blocks=[])
     for other in related:
-        entry = Dependency(other, rules.is_troubling_blocker(other.status, other.due_on, judged))
-        (found.blocked_by if other.is_blocker else found.blocks).append(entry)
+        if other.parent_id == commitment_id:
+            found.children.append(other)
+        if other.is_blocker or other.waits_on_it:
+            entry = Dependency(other, rules.is_troubling_blocker(other.status, other.due_on, judged))
+            (found.blocked_by if other.is_blocker else found.blocks).append(entry)
+    found.children.sort(key=lambda child: child.pk)
     return found

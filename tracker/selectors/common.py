@@ -19,7 +19,7 @@ def commitments_for_listing(day: datetime.date | None):
 
 def commitments_with_parts(day: datetime.date | None):
     """Commitments as they stood on `day` with their dialogue, themes and agencies (3 queries), but
-    not whether they are blocked: for a page that reads its blockers anyway (the commitment page)."""
+    not whether they are blocked (commitments_for_listing adds it)."""
     return (
         Commitment.objects.as_of(day)
         .select_related("dialogue")
