@@ -32,8 +32,8 @@ from ..models import (
     localized_text,
     state_expressions,
 )
-from ..models.content import active_language
 from ..models.commitment import troubling_blocker_links
+from ..models.content import active_language
 from ..rules import STATE_LAST_UPDATE, STATE_PROGRESS, STATE_STATUS
 from .charts import status_months_by_theme
 from .common import StatusCount, states_on
@@ -353,7 +353,10 @@ class ListWriter:
         these rows are not read with whether they are blocked) and dialogue."""
         url, title, title_lang = self.link(commitment)
         dialogue, dialogue_lang = self.text(commitment.dialogue, "name")
-        flags = (("overdue", self._overdue, commitment.is_overdue), ("stale", self._stale, commitment.is_stale))
+        flags = (
+            ("overdue", self._overdue, commitment.is_overdue),
+            ("stale", self._stale, commitment.is_stale),
+        )
         return {
             "url": url,
             "title": title,
