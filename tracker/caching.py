@@ -39,7 +39,7 @@ from contextlib import contextmanager, suppress
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
-from django.db import DatabaseError
+from django.db import DatabaseError, connection
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.utils import timezone
 from django.utils.functional import cached_property
@@ -145,8 +145,17 @@ def data_tokens() -> tuple[str, str]:
     Without a stamp row (a database emptied by hand) there is nothing to key on: new random tokens
     each time mean nothing is shared until the next write creates the row.
     """
-    tokens = DataStamp.objects.filter(pk=STAMP_ID).values_list("token", "state_token").first()
-    return tokens or (uuid.uuid4().hex, uuid.uuid4().hex)
+    # Every request for a cached page reads them, also one then served from the cache in a few ms:
+    # the ORM took 0.25 ms to build this one-row query that the database answers in 0.02.
+    quote, fields = connection.ops.quote_name, DataStamp._meta
+    sql = (
+        f"SELECT {quote(fields.get_field('token').column)}, {quote(fields.get_field('state_token').column)}"
+        f" FROM {quote(fields.db_table)} WHERE {quote(fields.pk.column)} = %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [STAMP_ID])
+        tokens = cursor.fetchone()
+    return tuple(tokens) if tokens else (uuid.uuid4().hex, uuid.uuid4().hex)
 
 
 def versioned_key(token: str, parts) -> str:

@@ -8,7 +8,9 @@ from dataclasses import dataclass
 from typing import NamedTuple
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.core.paginator import Page, Paginator
+from django.db import connection
 from django.db.models import Case, Count, DateField, F, IntegerField, Sum, Value, When
 from django.urls import reverse
 from django.utils import timezone
@@ -544,21 +546,92 @@ def card_display(themes: list[Theme], day: datetime.date | None, dialogue: Dialo
 
 def attention_summary(day: datetime.date | None = None, dialogue_id: int | None = None) -> dict[str, int]:
     """How many open commitments (of one dialogue, when given) are overdue, at risk, off track, stale,
-    due soon (rules.due_soon_q) or blocked today, and how many give each reason for slipping (1 query).
+    due soon (rules.due_soon_q) or blocked today, and how many give each reason for slipping (1 query:
+    attention_summary_query).
 
-    Today only (a past day is counted from its states). One UNION: the counts by status and by
-    reason read from the maintained counts (tracker/counts.py); overdue, stale and due soon counted
-    together in one pass over the narrow index of the columns they read (commitment_attention);
-    blocked counted from the "blocked by" links, a few per hundred commitments, rather than by
-    looking every troubled commitment up. One aggregate of thirteen filtered counts over the wide
-    rows cost 26 ms at 10,000 commitments; the three date counts as a COUNT each cost a pass over
-    the index each, and three parts of the UNION to build.
+    Today only (a past day is counted from its states). The query's SQL is compiled once per process
+    (attention_summary_sql) and run with the day's dates and the dialogue: building it through the
+    ORM took 2.5-3 ms a time at 10,000 commitments, as long as the database took to answer it.
     """
     judged_on = day or timezone.localdate()
-    open_commitments = Commitment.objects.as_of(day).open().order_by()
+    sql, params = attention_summary_sql(
+        connection.vendor,
+        dialogue_id is not None,
+        settings.TRACKER_STALE_AFTER_DAYS,
+        settings.TRACKER_DUE_SOON_DAYS,
+        settings.TRACKER_REVIEW_EVERY_DAYS,
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, parameters_for(params, judged_on, dialogue_id))
+        rows = cursor.fetchall()
+    summary = dict.fromkeys(["overdue", "at_risk", "off_track", "stale", "due_soon", "blocked"], 0)
+    summary.update({f"reason_{value}": 0 for value in SlipReason.values})
+    for kind, code, status, n, stale, due_soon in rows:
+        if kind == CountDimension.REASON:
+            summary[f"reason_{code}"] += n
+        elif kind == CountDimension.ALL:
+            if status in rules.TROUBLED_STATUSES:  # at_risk, off_track
+                summary[status] = n
+        elif kind == "dates":
+            summary.update(overdue=n, stale=stale, due_soon=due_soon)
+        else:
+            summary[kind] = n
+    return summary
+
+
+# The day attention_summary's SQL is compiled for, its dates then replaced by the day's: one far
+# ahead, so never past (the commitments' state is read from their columns, as today).
+COMPILED_FOR = datetime.date(3000, 1, 1)
+# A dialogue id no dialogue has: it marks, in the SQL compiled once, the parameters that are the
+# dialogue's.
+ANY_ONE_DIALOGUE = -7_000_002
+
+
+@functools.cache
+def attention_summary_sql(
+    vendor: str, one_dialogue: bool, stale_days: int, due_soon_days: int, review_days: int
+) -> tuple[str, tuple]:
+    """attention_summary_query's SQL and parameters, compiled once per database vendor, for all
+    dialogues or one, and the settings that its dates and its review cadence are worked out from
+    (their values only key the compiled query: the rules read them from the settings)."""
+    dialogue_id = ANY_ONE_DIALOGUE if one_dialogue else None
+    sql, params = attention_summary_query(COMPILED_FOR, dialogue_id).query.sql_with_params()
+    # The next day's query must be this one with its parameters moved: else a rule now reads a date
+    # that parameters_for does not know, and the compiled query would count wrong.
+    next_day = COMPILED_FOR + datetime.timedelta(days=1)
+    expected_sql, expected = attention_summary_query(next_day, dialogue_id).query.sql_with_params()
+    if (expected_sql, list(expected)) != (sql, parameters_for(params, next_day, dialogue_id)):
+        raise RuntimeError("attention_summary_query reads a date that parameters_for does not move.")
+    return sql, tuple(params)
+
+
+def parameters_for(params, judged_on: datetime.date, dialogue_id: int | None) -> list:
+    """The compiled attention summary's parameters for `judged_on` and `dialogue_id`: its dates are
+    all the day it was compiled for, that day's stale cutoff or its due-soon horizon."""
+    adapt = connection.ops.adapt_datefield_value
+    moved = {
+        adapt(day_of(COMPILED_FOR)): adapt(day_of(judged_on))
+        for day_of in (lambda day: day, rules.stale_cutoff, rules.due_soon_horizon)
+    }
+    # The same type as the sentinel's (psycopg marks integers' sizes).
+    return [type(p)(dialogue_id) if p == ANY_ONE_DIALOGUE else moved.get(p, p) for p in params]
+
+
+def attention_summary_query(judged_on: datetime.date, dialogue_id: int | None = None):
+    """attention_summary's query, judged on `judged_on` (today or later: the commitments' state is
+    their columns): (kind, code, status, n, stale, due soon) rows.
+
+    One UNION: the counts by status and by reason read from the maintained counts (tracker/counts.py);
+    overdue, stale and due soon counted together in one pass over the narrow index of the columns
+    they read (commitment_attention); blocked counted from the "blocked by" links, a few per hundred
+    commitments, rather than by looking every troubled commitment up. One aggregate of thirteen
+    filtered counts over the wide rows cost 26 ms at 10,000 commitments; the three date counts as a
+    COUNT each cost a pass over the index each, and three parts of the UNION to build.
+    """
+    open_commitments = Commitment.objects.as_of(judged_on).open().order_by()
     if dialogue_id is not None:
         open_commitments = open_commitments.filter(dialogue_id=dialogue_id)
-    blocked = troubling_blocker_links(day).exclude(from_commitment__status__in=rules.CLOSED_STATUSES)
+    blocked = troubling_blocker_links(judged_on).exclude(from_commitment__status__in=rules.CLOSED_STATUSES)
     if dialogue_id is not None:
         blocked = blocked.filter(from_commitment__dialogue_id=dialogue_id)
     # Every part of the UNION gives (kind, code, status, n, stale, due soon): the dates' part puts
@@ -574,25 +647,11 @@ def attention_summary(day: datetime.date | None = None, dialogue_id: int | None 
         n=Count("from_commitment_id", distinct=True), stale=none, due_soon=none
     )
     columns = ("kind", "code", "no_status")
-    summary = dict.fromkeys(["overdue", "at_risk", "off_track", "stale", "due_soon", "blocked"], 0)
-    summary.update({f"reason_{value}": 0 for value in SlipReason.values})
-    for kind, code, status, n, stale, due_soon in kept.values_list(
-        "dimension", "code", "status", "commitments", "stale", "due_soon"
-    ).union(
+    return kept.values_list("dimension", "code", "status", "commitments", "stale", "due_soon").union(
         dates.values_list(*columns, "overdue", "stale", "due_soon"),
         blocked.values_list(*columns, "n", "stale", "due_soon"),
         all=True,
-    ):
-        if kind == CountDimension.REASON:
-            summary[f"reason_{code}"] += n
-        elif kind == CountDimension.ALL:
-            if status in rules.TROUBLED_STATUSES:  # at_risk, off_track
-                summary[status] = n
-        elif kind == "dates":
-            summary.update(overdue=n, stale=stale, due_soon=due_soon)
-        else:
-            summary[kind] = n
-    return summary
+    )
 
 
 def attention_list(
