@@ -165,7 +165,7 @@ class Overview(caching.CachedPage):
     def dialogue_choices(self) -> list[DialogueChoice]:
         """The switch's options: every dialogue, newest first, the one shown selected."""
         chosen = self.dialogue.pk if self.dialogue else None
-        language = active_language()  # read once for the 200 names, not once a name
+        language = active_language()  # read once for every name, not once a name
         return [
             DialogueChoice(d.slug, localized_text(d.name, d.name_fr, language=language).text, d.pk == chosen)
             for d in self.dialogues
