@@ -89,7 +89,12 @@ def test_the_tokens_are_read_from_the_stamps_own_table_and_columns(db):
     token, state_token = meta.get_field("token").column, meta.get_field("state_token").column
     written = "SELECT token, state_token FROM tracker_datastamp WHERE id = %s"
     assert caching.TOKENS_SQL == written
-    assert (token, state_token, meta.db_table, meta.pk.column) == ("token", "state_token", "tracker_datastamp", "id")
+    assert (token, state_token, meta.db_table, meta.pk.column) == (
+        "token",
+        "state_token",
+        "tracker_datastamp",
+        "id",
+    )
     stamp = DataStamp.objects.get(pk=caching.STAMP_ID)
     assert caching.data_tokens() == (stamp.token, stamp.state_token)
 
