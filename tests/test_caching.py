@@ -13,7 +13,17 @@ from tests.conftest import PASSWORD
 from tests.factories import reason_for
 from tracker import caching, services
 from tracker.loader import DEFAULT_DIALOGUE_FILE, dialogue_load, read_dialogue_file
-from tracker.models import Agency, Assessment, Commitment, Participation, Round, Status, StatusUpdate, Theme
+from tracker.models import (
+    Agency,
+    Assessment,
+    Commitment,
+    DataStamp,
+    Participation,
+    Round,
+    Status,
+    StatusUpdate,
+    Theme,
+)
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
@@ -70,6 +80,23 @@ def test_every_kind_of_write_gives_the_data_a_new_token(seed, editor, write):
     WRITES[write](editor)
     assert caching.data_tokens()[0] != token
     assert caching.data_tokens()[1] != state_token
+
+
+def test_the_tokens_are_read_from_the_stamps_own_table_and_columns(db):
+    """caching.TOKENS_SQL is written out rather than built by the ORM: it must name DataStamp's table
+    and columns as the model does."""
+    meta = DataStamp._meta
+    token, state_token = meta.get_field("token").column, meta.get_field("state_token").column
+    written = "SELECT token, state_token FROM tracker_datastamp WHERE id = %s"
+    assert caching.TOKENS_SQL == written
+    assert (token, state_token, meta.db_table, meta.pk.column) == (
+        "token",
+        "state_token",
+        "tracker_datastamp",
+        "id",
+    )
+    stamp = DataStamp.objects.get(pk=caching.STAMP_ID)
+    assert caching.data_tokens() == (stamp.token, stamp.state_token)
 
 
 def test_an_assessment_gives_the_data_a_new_token(seed, editor):

@@ -260,3 +260,53 @@ def test_one_dialogue_has_no_pages_of_dialogues(viewer_client, many_dialogues):
     response = viewer_client.get("/?dialogue=d0&page=2")
     assert list(cards_by_dialogue(response.context["overview"])) == ["d0"]
     assert "Pages of dialogues" not in response.content.decode()
+
+
+@pytest.mark.parametrize("dialogue", [None, "space"])
+def test_what_needs_attention_is_counted_as_its_query_counts_on_any_day_and_setting(settings, add, dialogue):
+    """The overview's counts run from SQL compiled once and given the day's dates: they must be
+    those of the query built afresh for that day, for one dialogue or all, whatever the settings."""
+    from tracker.selectors import overview
+
+    for status in (Status.AT_RISK, Status.OFF_TRACK, Status.ON_TRACK, None):
+        add(
+            "space",
+            "stem",
+            status,
+            SlipReason.FUNDING if status in (Status.AT_RISK, Status.OFF_TRACK) else "",
+        )
+        add("ocean", "stem", status, SlipReason.LEGAL if status in (Status.AT_RISK, Status.OFF_TRACK) else "")
+    Commitment.objects.filter(title__endswith="0").update(
+        due_on=datetime.date.today() + datetime.timedelta(10)
+    )
+    Commitment.objects.filter(title__endswith="1").update(
+        due_on=datetime.date.today() + datetime.timedelta(40)
+    )
+    dialogue_id = Dialogue.objects.get(slug=dialogue).pk if dialogue else None
+    seen = set()
+    for stale_days, soon_days in ((90, 14), (30, 60)):
+        settings.TRACKER_STALE_AFTER_DAYS, settings.TRACKER_DUE_SOON_DAYS = stale_days, soon_days
+        for later in (0, 20, 50, 200, 400):
+            day = datetime.date.today() + datetime.timedelta(later)
+            counted = overview.attention_summary(day, dialogue_id)
+            rows = overview.attention_summary_query(day, dialogue_id)
+            assert counted == overview_counts(rows), (stale_days, soon_days, later)
+            seen.add(tuple(sorted(counted.items())))
+    assert len(seen) >= 3, "the days and settings chosen change the counts"
+
+
+def overview_counts(rows) -> dict[str, int]:
+    """The attention summary's query read through the ORM, as the summary reads its rows."""
+    counts = {"overdue": 0, "at_risk": 0, "off_track": 0, "stale": 0, "due_soon": 0, "blocked": 0}
+    counts.update({f"reason_{value}": 0 for value in SlipReason.values})
+    for kind, code, status, n, stale, due_soon in rows:
+        if kind == "reason":
+            counts[f"reason_{code}"] += n
+        elif kind == "all":
+            if status in (Status.AT_RISK, Status.OFF_TRACK):
+                counts[status] = n
+        elif kind == "dates":
+            counts.update(overdue=n, stale=stale, due_soon=due_soon)
+        else:
+            counts[kind] = n
+    return counts

@@ -39,7 +39,7 @@ from contextlib import contextmanager, suppress
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
-from django.db import DatabaseError
+from django.db import DatabaseError, connection
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.utils import timezone
 from django.utils.functional import cached_property
@@ -78,6 +78,8 @@ TRACKED_MODELS = (
 # days' pages read, and what today's state is derived from (see the module's docstring).
 TRAIL_MODELS = (StatusUpdate, EvidenceFile)
 STAMP_ID = 1
+# data_tokens' query, written out (DataStamp's table and columns; tests/test_caching.py reads it).
+TOKENS_SQL = "SELECT token, state_token FROM tracker_datastamp WHERE id = %s"
 # What a batch (one_change) has noted so far, least to most: nothing, the trail, everything.
 UNCHANGED, TRAIL, ALL = 0, 1, 2
 
@@ -145,8 +147,12 @@ def data_tokens() -> tuple[str, str]:
     Without a stamp row (a database emptied by hand) there is nothing to key on: new random tokens
     each time mean nothing is shared until the next write creates the row.
     """
-    tokens = DataStamp.objects.filter(pk=STAMP_ID).values_list("token", "state_token").first()
-    return tokens or (uuid.uuid4().hex, uuid.uuid4().hex)
+    # Every request for a cached page reads them, also one then served from the cache in a few ms:
+    # the ORM took 0.25 ms to build this one-row query that the database answers in 0.02.
+    with connection.cursor() as cursor:
+        cursor.execute(TOKENS_SQL, [STAMP_ID])
+        tokens = cursor.fetchone()
+    return tuple(tokens) if tokens else (uuid.uuid4().hex, uuid.uuid4().hex)
 
 
 def versioned_key(token: str, parts) -> str:

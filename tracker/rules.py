@@ -91,7 +91,13 @@ def is_overdue(status: str, due_on, day: datetime.date) -> bool:
 
 def overdue_q(day: datetime.date) -> Q:
     """`is_overdue` for the database, over the state fields."""
-    return ~Q(**{f"{STATE_STATUS}__in": CLOSED_STATUSES}) & Q(due_on__lt=day)
+    return open_q() & past_due_q(day)
+
+
+def past_due_q(day: datetime.date) -> Q:
+    """overdue_q without its test of being open: for counting among commitments already chosen
+    open (repeating the test in each of the overview's counts cost a fifth of their time)."""
+    return Q(due_on__lt=day)
 
 
 # --- stale --------------------------------------------------------------------------------------
@@ -113,8 +119,13 @@ def stale_q(day: datetime.date) -> Q:
     "updated before the cutoff, or never updated and announced before it", SQLite answered it by
     looking up every row the last_update_on index gave, three times as long as reading an index
     that holds both dates; and on a past day the latest update's subquery ran twice.)"""
+    return open_q() & quiet_too_long_q(day)
+
+
+def quiet_too_long_q(day: datetime.date) -> Q:
+    """stale_q without its test of being open (see past_due_q)."""
     since = Coalesce(F(STATE_LAST_UPDATE), F("announced_on"), output_field=models.DateField())
-    return ~Q(**{f"{STATE_STATUS}__in": CLOSED_STATUSES}) & Q(LessThan(since, stale_cutoff(day)))
+    return Q(LessThan(since, stale_cutoff(day)))
 
 
 # --- review ------------------------------------------------------------------------------------
@@ -213,10 +224,13 @@ def is_due_soon(
 
 def due_soon_q(day: datetime.date) -> Q:
     """`is_due_soon` for the database, over the state fields (joins the dialogue for its cadence)."""
+    return open_q() & due_or_review_soon_q(day)
+
+
+def due_or_review_soon_q(day: datetime.date) -> Q:
+    """due_soon_q without its test of being open (see past_due_q)."""
     horizon = due_soon_horizon(day)
-    return ~Q(**{f"{STATE_STATUS}__in": CLOSED_STATUSES}) & (
-        Q(due_on__gte=day, due_on__lte=horizon) | Q(LessThanOrEqual(next_review_expression(), horizon))
-    )
+    return Q(due_on__gte=day, due_on__lte=horizon) | Q(LessThanOrEqual(next_review_expression(), horizon))
 
 
 # --- blocked ------------------------------------------------------------------------------------

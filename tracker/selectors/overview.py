@@ -8,7 +8,9 @@ from dataclasses import dataclass
 from typing import NamedTuple
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.core.paginator import Page, Paginator
+from django.db import connection
 from django.db.models import Case, Count, DateField, F, IntegerField, Sum, Value, When
 from django.urls import reverse
 from django.utils import timezone
@@ -29,9 +31,11 @@ from ..models import (
     Theme,
     is_past,
     localized,
+    localized_text,
     state_expressions,
 )
 from ..models.commitment import troubling_blocker_links
+from ..models.content import active_language
 from ..rules import STATE_LAST_UPDATE, STATE_PROGRESS, STATE_STATUS
 from .charts import status_months_by_theme
 from .common import StatusCount, states_on
@@ -161,7 +165,11 @@ class Overview(caching.CachedPage):
     def dialogue_choices(self) -> list[DialogueChoice]:
         """The switch's options: every dialogue, newest first, the one shown selected."""
         chosen = self.dialogue.pk if self.dialogue else None
-        return [DialogueChoice(d.slug, localized(d, "name").text, d.pk == chosen) for d in self.dialogues]
+        language = active_language()  # read once for every name, not once a name
+        return [
+            DialogueChoice(d.slug, localized_text(d.name, d.name_fr, language=language).text, d.pk == chosen)
+            for d in self.dialogues
+        ]
 
     @property
     def dialogue_id(self) -> int | None:
@@ -290,6 +298,18 @@ class Overview(caching.CachedPage):
         return list(latest_updates(self.day, self.dialogue_id))
 
     @cached_property
+    def attention_rows(self) -> list[dict]:
+        """attention_list as the page prints it (see ListWriter)."""
+        writer = ListWriter(self.day)
+        return [writer.commitment(commitment) for commitment in self.attention_list]
+
+    @cached_property
+    def latest_rows(self) -> list[dict]:
+        """latest_updates as the page prints it (see ListWriter)."""
+        writer = ListWriter(self.day)
+        return [writer.update(update) for update in self.latest_updates]
+
+    @cached_property
     def chart_themes(self) -> list[Theme]:
         """The themes in card order, for the charts (1 query): they are drawn on their own request."""
         return self.shown_themes
@@ -301,6 +321,68 @@ class Overview(caching.CachedPage):
         return {
             theme_id: charts.stacked_bars(months, frame)
             for theme_id, months in status_months_by_theme(self.day, self.dialogue_id).items()
+        }
+
+
+class ListWriter:
+    """What the overview prints of its two short lists, what needs attention and the latest updates,
+    as text in dicts the template only prints (as card_display does for the cards): each link from a
+    pattern reversed once, titles and names in the reader's language read once, the status labels,
+    flags, percentages and dates written here. Through the template's tags and filters ({% dated %}
+    of get_absolute_url, {% localized %}, {% status_badge %}, {% flags %}, |percent, |date), the 18
+    rows cost about as much as the 30 cards."""
+
+    def __init__(self, day: datetime.date | None):
+        self.day = day
+        self.language = active_language()
+        self._labels = {value: str(label) for value, label in Status.choices}
+        self._page = links.id_reverser("tracker:commitment_detail")
+        self._day = formatting.date_writer("SHORT_DATE_FORMAT")
+        self._overdue, self._stale = _("Overdue"), _("Stale")
+
+    def text(self, item, field: str) -> tuple[str, str]:
+        """`item`'s `field` for the reader and, when not in the page's language, the language it is
+        in (as {% localized %} marks it)."""
+        shown = item.localized(field, self.language)
+        return shown.text, shown.lang if shown.foreign else ""
+
+    def link(self, commitment) -> tuple[str, str, str]:
+        title, lang = self.text(commitment, "title")
+        return links.dated(self._page(commitment.pk), self.day), title, lang
+
+    def commitment(self, commitment) -> dict:
+        """A commitment that needs attention: its link and title, status, flags (overdue and stale:
+        these rows are not read with whether they are blocked) and dialogue."""
+        url, title, title_lang = self.link(commitment)
+        dialogue, dialogue_lang = self.text(commitment.dialogue, "name")
+        flags = (
+            ("overdue", self._overdue, commitment.is_overdue),
+            ("stale", self._stale, commitment.is_stale),
+        )
+        return {
+            "url": url,
+            "title": title,
+            "title_lang": title_lang,
+            "status": commitment.status,
+            "status_label": self._labels[commitment.status],
+            "flags": [(kind, label) for kind, label, shown in flags if shown],
+            "dialogue": dialogue,
+            "dialogue_lang": dialogue_lang,
+        }
+
+    def update(self, update) -> dict:
+        """One of the latest updates: its commitment's link and title, status, progress, day and
+        author's login."""
+        url, title, title_lang = self.link(update.commitment)
+        return {
+            "url": url,
+            "title": title,
+            "title_lang": title_lang,
+            "status": update.status,
+            "status_label": self._labels[update.status],
+            "progress": formatting.percent(update.progress),
+            "day": self._day(update.reported_on),
+            "author": update.author.get_username(),
         }
 
 
@@ -464,45 +546,27 @@ def card_display(themes: list[Theme], day: datetime.date | None, dialogue: Dialo
 
 def attention_summary(day: datetime.date | None = None, dialogue_id: int | None = None) -> dict[str, int]:
     """How many open commitments (of one dialogue, when given) are overdue, at risk, off track, stale,
-    due soon (rules.due_soon_q) or blocked today, and how many give each reason for slipping (1 query).
+    due soon (rules.due_soon_q) or blocked today, and how many give each reason for slipping (1 query:
+    attention_summary_query).
 
-    Today only (a past day is counted from its states). One UNION: the counts by status and by
-    reason read from the maintained counts (tracker/counts.py); overdue, stale and due soon counted
-    together in one pass over the narrow index of the columns they read (commitment_attention);
-    blocked counted from the "blocked by" links, a few per hundred commitments, rather than by
-    looking every troubled commitment up. One aggregate of thirteen filtered counts over the wide
-    rows cost 26 ms at 10,000 commitments; the three date counts as a COUNT each cost a pass over
-    the index each, and three parts of the UNION to build.
+    Today only (a past day is counted from its states). The query's SQL is compiled once per process
+    (attention_summary_sql) and run with the day's dates and the dialogue: building it through the
+    ORM took 2.5-3 ms a time at 10,000 commitments, as long as the database took to answer it.
     """
     judged_on = day or timezone.localdate()
-    open_commitments = Commitment.objects.as_of(day).open().order_by()
-    if dialogue_id is not None:
-        open_commitments = open_commitments.filter(dialogue_id=dialogue_id)
-    blocked = troubling_blocker_links(day).exclude(from_commitment__status__in=rules.CLOSED_STATUSES)
-    if dialogue_id is not None:
-        blocked = blocked.filter(from_commitment__dialogue_id=dialogue_id)
-    # Every part of the UNION gives (kind, code, status, n, stale, due soon): the dates' part puts
-    # its three counts in one row (overdue as n), the others leave the last two at 0.
-    none = Value(0)
-    kept = open_status_and_reason_counts(dialogue_id).annotate(stale=none, due_soon=none)
-    dates = open_commitments.values(kind=Value("dates"), code=Value(""), no_status=Value("")).annotate(
-        overdue=Count("pk", filter=rules.overdue_q(judged_on)),
-        stale=Count("pk", filter=rules.stale_q(judged_on)),
-        due_soon=Count("pk", filter=rules.due_soon_q(judged_on)),
+    sql, params = attention_summary_sql(
+        connection.vendor,
+        dialogue_id is not None,
+        settings.TRACKER_STALE_AFTER_DAYS,
+        settings.TRACKER_DUE_SOON_DAYS,
+        settings.TRACKER_REVIEW_EVERY_DAYS,
     )
-    blocked = blocked.values(kind=Value("blocked"), code=Value(""), no_status=Value("")).annotate(
-        n=Count("from_commitment_id", distinct=True), stale=none, due_soon=none
-    )
-    columns = ("kind", "code", "no_status")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, parameters_for(params, judged_on, dialogue_id))
+        rows = cursor.fetchall()
     summary = dict.fromkeys(["overdue", "at_risk", "off_track", "stale", "due_soon", "blocked"], 0)
     summary.update({f"reason_{value}": 0 for value in SlipReason.values})
-    for kind, code, status, n, stale, due_soon in kept.values_list(
-        "dimension", "code", "status", "commitments", "stale", "due_soon"
-    ).union(
-        dates.values_list(*columns, "overdue", "stale", "due_soon"),
-        blocked.values_list(*columns, "n", "stale", "due_soon"),
-        all=True,
-    ):
+    for kind, code, status, n, stale, due_soon in rows:
         if kind == CountDimension.REASON:
             summary[f"reason_{code}"] += n
         elif kind == CountDimension.ALL:
@@ -513,6 +577,81 @@ def attention_summary(day: datetime.date | None = None, dialogue_id: int | None 
         else:
             summary[kind] = n
     return summary
+
+
+# The day attention_summary's SQL is compiled for, its dates then replaced by the day's: one far
+# ahead, so never past (the commitments' state is read from their columns, as today).
+COMPILED_FOR = datetime.date(3000, 1, 1)
+# A dialogue id no dialogue has: it marks, in the SQL compiled once, the parameters that are the
+# dialogue's.
+ANY_ONE_DIALOGUE = -7_000_002
+
+
+@functools.cache
+def attention_summary_sql(
+    vendor: str, one_dialogue: bool, stale_days: int, due_soon_days: int, review_days: int
+) -> tuple[str, tuple]:
+    """attention_summary_query's SQL and parameters, compiled once per database vendor, for all
+    dialogues or one, and the settings that its dates and its review cadence are worked out from
+    (their values only key the compiled query: the rules read them from the settings)."""
+    dialogue_id = ANY_ONE_DIALOGUE if one_dialogue else None
+    sql, params = attention_summary_query(COMPILED_FOR, dialogue_id).query.sql_with_params()
+    # The next day's query must be this one with its parameters moved: else a rule now reads a date
+    # that parameters_for does not know, and the compiled query would count wrong.
+    next_day = COMPILED_FOR + datetime.timedelta(days=1)
+    expected_sql, expected = attention_summary_query(next_day, dialogue_id).query.sql_with_params()
+    if (expected_sql, list(expected)) != (sql, parameters_for(params, next_day, dialogue_id)):
+        raise RuntimeError("attention_summary_query reads a date that parameters_for does not move.")
+    return sql, tuple(params)
+
+
+def parameters_for(params, judged_on: datetime.date, dialogue_id: int | None) -> list:
+    """The compiled attention summary's parameters for `judged_on` and `dialogue_id`: its dates are
+    all the day it was compiled for, that day's stale cutoff or its due-soon horizon."""
+    adapt = connection.ops.adapt_datefield_value
+    moved = {
+        adapt(day_of(COMPILED_FOR)): adapt(day_of(judged_on))
+        for day_of in (lambda day: day, rules.stale_cutoff, rules.due_soon_horizon)
+    }
+    # The same type as the sentinel's (psycopg marks integers' sizes).
+    return [type(p)(dialogue_id) if p == ANY_ONE_DIALOGUE else moved.get(p, p) for p in params]
+
+
+def attention_summary_query(judged_on: datetime.date, dialogue_id: int | None = None):
+    """attention_summary's query, judged on `judged_on` (today or later: the commitments' state is
+    their columns): (kind, code, status, n, stale, due soon) rows.
+
+    One UNION: the counts by status and by reason read from the maintained counts (tracker/counts.py);
+    overdue, stale and due soon counted together in one pass over the narrow index of the columns
+    they read (commitment_attention); blocked counted from the "blocked by" links, a few per hundred
+    commitments, rather than by looking every troubled commitment up. One aggregate of thirteen
+    filtered counts over the wide rows cost 26 ms at 10,000 commitments; the three date counts as a
+    COUNT each cost a pass over the index each, and three parts of the UNION to build.
+    """
+    open_commitments = Commitment.objects.as_of(judged_on).open().order_by()
+    if dialogue_id is not None:
+        open_commitments = open_commitments.filter(dialogue_id=dialogue_id)
+    blocked = troubling_blocker_links(judged_on).exclude(from_commitment__status__in=rules.CLOSED_STATUSES)
+    if dialogue_id is not None:
+        blocked = blocked.filter(from_commitment__dialogue_id=dialogue_id)
+    # Every part of the UNION gives (kind, code, status, n, stale, due soon): the dates' part puts
+    # its three counts in one row (overdue as n), the others leave the last two at 0.
+    none = Value(0)
+    kept = open_status_and_reason_counts(dialogue_id).annotate(stale=none, due_soon=none)
+    dates = open_commitments.values(kind=Value("dates"), code=Value(""), no_status=Value("")).annotate(
+        overdue=Count("pk", filter=rules.past_due_q(judged_on)),
+        stale=Count("pk", filter=rules.quiet_too_long_q(judged_on)),
+        due_soon=Count("pk", filter=rules.due_or_review_soon_q(judged_on)),
+    )
+    blocked = blocked.values(kind=Value("blocked"), code=Value(""), no_status=Value("")).annotate(
+        n=Count("from_commitment_id", distinct=True), stale=none, due_soon=none
+    )
+    columns = ("kind", "code", "no_status")
+    return kept.values_list("dimension", "code", "status", "commitments", "stale", "due_soon").union(
+        dates.values_list(*columns, "overdue", "stale", "due_soon"),
+        blocked.values_list(*columns, "n", "stale", "due_soon"),
+        all=True,
+    )
 
 
 def attention_list(
