@@ -12,7 +12,17 @@ from hypothesis import strategies as st
 
 from tests.factories import reason_for
 from tracker import services
-from tracker.models import Agency, Commitment, Dialogue, Participation, Role, Status, StatusUpdate, Theme
+from tracker.models import (
+    Agency,
+    Commitment,
+    Dialogue,
+    Participation,
+    Role,
+    SlipReason,
+    Status,
+    StatusUpdate,
+    Theme,
+)
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 D = datetime.date
@@ -314,6 +324,106 @@ def test_state_on_any_day_is_the_latest_update_reported_by_then(
         counts = {s.value: s.count for s in next(t for t in cards if t.slug == "climate").by_status}
         for status in Status.values:
             assert counts[status] == sum(1 for v in expected.values() if v[0] == status)
+
+
+@pytest.fixture
+def two_dialogues(db, editor):
+    """Commitments of two dialogues, with themes, agencies of two countries in both roles and trails
+    that change after the day: two updates on one day (the later recorded counts), one withdrawn,
+    one reported on the day itself, one after it, a commitment never reported on and one announced
+    after the day."""
+    space = Dialogue.objects.create(name="Space", slug="space", parties="US,FR", announced_on=FOUNDED)
+    ocean = Dialogue.objects.create(name="Ocean", slug="ocean", parties="US,FR", announced_on=FOUNDED)
+    climate, stem = (
+        Theme.objects.create(name="Climate", slug="climate"),
+        Theme.objects.create(name="STEM", slug="stem"),
+    )
+    seabed = Theme.objects.create(name="Seabed", slug="seabed")
+    nasa = Agency.objects.create(name="NASA", slug="nasa", country="US")
+    noaa = Agency.objects.create(name="NOAA", slug="noaa", country="US")
+    cnes = Agency.objects.create(name="CNES", slug="cnes", country="FR")
+
+    def commitment(title, dialogue, themes, lead, partner=None, announced_on=FOUNDED):
+        c = Commitment.objects.create(
+            dialogue=dialogue, slug=title.lower(), title=title, announced_on=announced_on
+        )
+        c.themes.set(themes)
+        Participation.objects.create(commitment=c, agency=lead, role=Role.LEAD)
+        if partner:
+            Participation.objects.create(commitment=c, agency=partner, role=Role.PARTNER)
+        return c
+
+    def update(c, day, status, reason=""):
+        return services.status_update_create(
+            commitment=c,
+            author=editor,
+            status=status,
+            progress=10,
+            text="News.",
+            reported_on=day,
+            reason=reason,
+        )
+
+    a = commitment("A", space, [climate], nasa, cnes)
+    update(a, D(2022, 1, 1), Status.AT_RISK, SlipReason.FUNDING)
+    update(a, D(2023, 1, 1), Status.ON_TRACK)
+    b = commitment("B", space, [climate, stem], cnes)
+    update(b, D(2022, 3, 1), Status.OFF_TRACK, SlipReason.LEGAL)
+    update(b, D(2022, 3, 1), Status.ON_TRACK)  # the same day, recorded later: it counts
+    c = commitment("C", space, [stem], nasa, noaa)
+    update(c, D(2022, 2, 1), Status.AT_RISK, SlipReason.TECHNICAL)
+    wrong = update(c, D(2022, 5, 1), Status.OFF_TRACK, SlipReason.LEGAL)
+    StatusUpdate.objects.filter(pk=wrong.pk).update(withdrawn_at=timezone.now(), withdrawn_by=editor)
+    commitment("D", ocean, [seabed], noaa, nasa)  # never reported on
+    e = commitment("E", ocean, [seabed], cnes, announced_on=D(2023, 1, 1))
+    update(e, D(2023, 2, 1), Status.COMPLETED)
+    f = commitment("F", ocean, [seabed], nasa)
+    update(f, D(2022, 4, 1), Status.OFF_TRACK, SlipReason.FUNDING)
+    update(f, D(2022, 6, 30), Status.AT_RISK, SlipReason.TECHNICAL)
+    update(f, D(2023, 3, 1), Status.OFF_TRACK, SlipReason.LEGAL)
+
+
+@pytest.mark.parametrize("day", ["2022-03-01", "2022-06-30"])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "",
+        "status=at_risk",
+        "status=on_track&status=off_track",
+        "reason=funding",
+        "reason=technical&status=at_risk",
+        "dialogue=space",
+        "dialogue=ocean&status=off_track",
+        "theme=climate",
+        "theme=stem&agency=cnes",
+        "agency=nasa&role=lead",
+        "country=FR",
+        "country=US&role=partner&reason=legal",
+    ],
+)
+def test_every_facet_as_of_a_day_counts_what_choosing_its_option_would_list(
+    viewer_client, two_dialogues, day, query
+):
+    """Each option's count is the number of commitments the list shows, on that day, with that option
+    chosen in place of its facet's own choices and every other filter kept."""
+    from django.http import QueryDict
+
+    from tracker.filters import CommitmentFilter
+
+    asked = QueryDict(query, mutable=True)
+    facets = viewer_client.get(f"/commitments/?{query}&as_of={day}").context["browser"].facets
+    as_of = D.fromisoformat(day)
+    # An agency and a country chosen together name one participation; each of the two facets counts
+    # with the other's choice met by any participation: not what choosing both would list.
+    apart = {"agency": "country", "country": "agency"}
+    for facet in facets:
+        if apart.get(facet.name) in asked:
+            continue
+        for option in facet.options:
+            chosen = asked.copy()
+            chosen.setlist(facet.name, [option.value])
+            listed = CommitmentFilter(chosen, queryset=Commitment.objects.as_of(as_of), day=as_of).qs
+            assert option.count == listed.count(), (facet.name, option.value)
 
 
 # --- roll-up of sub-commitments -----------------------------------------------------------------

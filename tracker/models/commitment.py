@@ -471,6 +471,15 @@ class StatusUpdate(models.Model):
             models.Index(
                 fields=["commitment", "-reported_on", "-created_at", "-id"], name="statusupdate_trail"
             ),
+            # The same order over the updates that count (not withdrawn): the latest on or before a day
+            # for each commitment, which every past day's state reads, is found in the index alone,
+            # without looking each candidate up in the table to see whether it was withdrawn (the
+            # state of 9,000 commitments on SQLite: 21 → 12 ms).
+            models.Index(
+                fields=["commitment", "-reported_on", "-created_at", "-id"],
+                condition=Q(withdrawn_at__isnull=True),
+                name="statusupdate_counting_trail",
+            ),
             # The newest recorded first (the overview's latest updates, what I follow, the API's
             # `since`): with the id beside the time, PostgreSQL reads the first few entries instead
             # of sorting every update (42 ms → under 1 ms at 100,000 updates).
