@@ -119,14 +119,13 @@ class PastFigures:
     chosen: list[int]  # the ids attention_list would choose, in no order
 
 
-# The columns every part of past_figures' statement gives after its kind: an id, a code, a count
-# and three more numbers.
+# The columns every part of past_figures' statement gives after its kind: an id, a status, a
+# reason, a count and three more numbers.
 PAST_PARTS = {
-    "card": "theme_id, {status}, n, progress, 0, 0",
-    "open": "NULL, {status}, n, overdue, stale, due_soon",
-    "reason": "NULL, {reason}, n, 0, 0, 0",
-    "blocked": "NULL, NULL, n, 0, 0, 0",
-    "chosen": "id, NULL, 0, 0, 0, 0",
+    "card": "theme_id, {status}, NULL, n, progress, 0, 0",
+    "open": "NULL, {status}, {reason}, n, overdue, stale, due_soon",
+    "blocked": "NULL, NULL, NULL, n, 0, 0, 0",
+    "chosen": "id, NULL, NULL, 0, 0, 0, 0",
 }
 
 
@@ -559,13 +558,13 @@ def past_figures(
         .values("theme_id", STATE_STATUS)
         .annotate(n=Count("pk"), progress=Sum(STATE_PROGRESS))
     )
-    by_status = open_ones.values(STATE_STATUS).annotate(
+    # By status and reason: the reasons' counts too, in the same pass.
+    by_status = open_ones.values(STATE_STATUS, STATE_REASON).annotate(
         n=Count("pk"),
         overdue=Count("pk", filter=rules.overdue_q(day)),
         stale=Count("pk", filter=rules.stale_q(day)),
         due_soon=Count("pk", filter=rules.due_soon_q(day)),
     )
-    reasons = open_ones.exclude(**{STATE_REASON: ""}).values(STATE_REASON).annotate(n=Count("pk"))
     # Blockers judged as they stood then, and only those announced by then (as the blocked are).
     troubling = troubling_blocker_links(day).filter(to_commitment__announced_on__lte=day).values("pk")
     links = Commitment.blocked_by.through
@@ -590,7 +589,6 @@ def past_figures(
     for kind, queryset in (
         ("card", cards),
         ("open", by_status),
-        ("reason", reasons),
         ("blocked", blocked),
         ("chosen", chosen),
     ):
@@ -608,18 +606,18 @@ def past_figures(
     ids = []
     with connection.cursor() as cursor:
         cursor.execute(head + " UNION ALL ".join(parts), params)
-        for kind, pk, code, n, a, b, c in cursor.fetchall():
+        for kind, pk, status, reason, n, a, b, c in cursor.fetchall():
             if kind == "card":
-                counts[(pk, code)] += n
+                counts[(pk, status)] += n
                 progress[pk] += a
             elif kind == "open":
                 attention["overdue"] += a
                 attention["stale"] += b
                 attention["due_soon"] += c
-                if code in rules.TROUBLED_STATUSES:
-                    attention[code] = n
-            elif kind == "reason":
-                attention[f"reason_{code}"] = n
+                if status in rules.TROUBLED_STATUSES:
+                    attention[status] += n
+                if reason:
+                    attention[f"reason_{reason}"] += n
             elif kind == "blocked":
                 attention["blocked"] = n
             else:
