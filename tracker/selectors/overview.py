@@ -120,12 +120,14 @@ class PastFigures:
 
 
 # The columns every part of past_figures' statement gives after its kind: an id, a status, a
-# reason, a count and three more numbers.
+# reason, a count and three more numbers. Typed NULLs: PostgreSQL types an untyped NULL of the
+# first part as text, which a later part's id then does not match.
+NO_ID, NO_TEXT = "CAST(NULL AS bigint)", "CAST(NULL AS text)"
 PAST_PARTS = {
-    "card": "theme_id, {status}, NULL, n, progress, 0, 0",
-    "open": "NULL, {status}, {reason}, n, overdue, stale, due_soon",
-    "blocked": "NULL, NULL, NULL, n, 0, 0, 0",
-    "chosen": "id, NULL, NULL, 0, 0, 0, 0",
+    "card": f"theme_id, {{status}}, {NO_TEXT}, n, progress, 0, 0",
+    "open": f"{NO_ID}, {{status}}, {{reason}}, n, overdue, stale, due_soon",
+    "blocked": f"{NO_ID}, {NO_TEXT}, {NO_TEXT}, n, 0, 0, 0",
+    "chosen": f"id, {NO_TEXT}, {NO_TEXT}, 0, 0, 0, 0",
 }
 
 
