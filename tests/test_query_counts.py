@@ -356,13 +356,15 @@ def build_history(make_commitments, editor, n, dialogue=None):
 
 
 # name: (url, headers, queries the first time, queries when asked again with the data unchanged)
-# A past day's list counts its facets from the commitments, in one UNION (see PAGES).
+# A past day's list counts its facets from the commitments, in one UNION (see PAGES); a past day's
+# overview counts its cards and what needs attention, and chooses its list of ten, in one statement
+# (selectors.overview.past_figures), then reads those ten.
 PAST_PAGES = {
-    "overview as of": (lambda p: f"/?as_of={PAST}", {}, 8, SERVED_FROM_CACHE),
+    "overview as of": (lambda p: f"/?as_of={PAST}", {}, 7, SERVED_FROM_CACHE),
     "overview of one dialogue as of": (
         lambda p: f"/?as_of={PAST}&dialogue={p.dialogue.slug}",
         {},
-        8,
+        7,
         SERVED_FROM_CACHE,
     ),
     "list as of": (lambda p: f"/commitments/?as_of={PAST}", {}, 7, SERVED_FROM_CACHE),

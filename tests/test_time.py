@@ -12,7 +12,17 @@ from hypothesis import strategies as st
 
 from tests.factories import reason_for
 from tracker import services
-from tracker.models import Agency, Commitment, Dialogue, Participation, Role, Status, StatusUpdate, Theme
+from tracker.models import (
+    Agency,
+    Commitment,
+    Dialogue,
+    Participation,
+    Role,
+    SlipReason,
+    Status,
+    StatusUpdate,
+    Theme,
+)
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 D = datetime.date
@@ -314,6 +324,180 @@ def test_state_on_any_day_is_the_latest_update_reported_by_then(
         counts = {s.value: s.count for s in next(t for t in cards if t.slug == "climate").by_status}
         for status in Status.values:
             assert counts[status] == sum(1 for v in expected.values() if v[0] == status)
+
+
+@pytest.fixture
+def two_dialogues(db, editor):
+    """Commitments of two dialogues, with objectives, agencies of two countries in both roles,
+    due dates, review cadences, blockers and trails that change after the day: two updates on one
+    day (the later recorded counts), one withdrawn, one reported on the day itself, one after it, a
+    commitment never reported on and one announced after the day (a blocker overdue by then)."""
+    space = Dialogue.objects.create(name="Space", slug="space", parties="US,FR", announced_on=FOUNDED)
+    ocean = Dialogue.objects.create(
+        name="Ocean", slug="ocean", parties="US,FR", announced_on=FOUNDED, review_every_days=60
+    )
+    climate = Theme.objects.create(name="Climate", slug="climate", dialogue=space)
+    stem = Theme.objects.create(name="STEM", slug="stem", dialogue=space)
+    seabed = Theme.objects.create(name="Seabed", slug="seabed", dialogue=ocean)
+    nasa = Agency.objects.create(name="NASA", slug="nasa", country="US")
+    noaa = Agency.objects.create(name="NOAA", slug="noaa", country="US")
+    cnes = Agency.objects.create(name="CNES", slug="cnes", country="FR")
+
+    def commitment(title, dialogue, themes, lead, partner=None, announced_on=FOUNDED, **fields):
+        c = Commitment.objects.create(
+            dialogue=dialogue, slug=title.lower(), title=title, announced_on=announced_on, **fields
+        )
+        c.themes.set(themes)
+        Participation.objects.create(commitment=c, agency=lead, role=Role.LEAD)
+        if partner:
+            Participation.objects.create(commitment=c, agency=partner, role=Role.PARTNER)
+        return c
+
+    def update(c, day, status, reason=""):
+        return services.status_update_create(
+            commitment=c,
+            author=editor,
+            status=status,
+            progress=10 + day.month,
+            text="News.",
+            reported_on=day,
+            reason=reason,
+        )
+
+    a = commitment("A", space, [climate], nasa, cnes, due_on=D(2022, 6, 1))
+    update(a, D(2022, 1, 1), Status.AT_RISK, SlipReason.FUNDING)
+    update(a, D(2023, 1, 1), Status.ON_TRACK)
+    b = commitment("B", space, [climate, stem], cnes, due_on=D(2022, 7, 5))
+    update(b, D(2022, 3, 1), Status.OFF_TRACK, SlipReason.LEGAL)
+    update(b, D(2022, 3, 1), Status.ON_TRACK)  # the same day, recorded later: it counts
+    c = commitment("C", space, [stem], nasa, noaa, review_every_days=30)
+    update(c, D(2022, 2, 1), Status.AT_RISK, SlipReason.TECHNICAL)
+    wrong = update(c, D(2022, 5, 1), Status.OFF_TRACK, SlipReason.LEGAL)
+    services.status_update_withdraw(update=wrong, by=editor, reason="Reported on the wrong commitment.")
+    d = commitment("D", ocean, [seabed], noaa, nasa, due_on=D(2022, 3, 10))  # never reported on
+    e = commitment("E", ocean, [seabed], cnes, announced_on=D(2023, 1, 1), due_on=D(2022, 1, 1))
+    update(e, D(2023, 2, 1), Status.COMPLETED)
+    f = commitment("F", ocean, [seabed], nasa)
+    update(f, D(2022, 4, 1), Status.OFF_TRACK, SlipReason.FUNDING)
+    update(f, D(2022, 6, 30), Status.AT_RISK, SlipReason.TECHNICAL)
+    update(f, D(2023, 3, 1), Status.OFF_TRACK, SlipReason.LEGAL)
+    g = commitment("G", space, [climate], cnes, due_on=D(2022, 2, 1))
+    update(g, D(2022, 1, 15), Status.COMPLETED)
+    a.blocked_by.add(f)
+    b.blocked_by.add(c)
+    d.blocked_by.add(e)
+    g.blocked_by.add(f)  # completed: not counted as blocked
+
+
+def judged_in_python(day: datetime.date, dialogue: str | None) -> tuple[dict, dict, list[str]]:
+    """The overview's cards (by theme slug and status), attention counts and list of ten on `day`,
+    each commitment read as of the day (Commitment.objects.as_of) and judged one by one by the
+    rules' Python forms."""
+    from collections import Counter
+
+    from tracker import rules
+
+    states = {c.pk: c for c in Commitment.objects.as_of(day).select_related("dialogue")}
+    shown = {pk: c for pk, c in states.items() if dialogue is None or c.dialogue.slug == dialogue}
+    cards = Counter()
+    for link in Commitment.themes.through.objects.select_related("theme"):
+        if link.commitment_id in shown:
+            cards[(link.theme.slug, shown[link.commitment_id].status)] += 1
+    troubling = {pk for pk, c in states.items() if rules.is_troubling_blocker(c.status, c.due_on, day)}
+    blocked = {
+        link.from_commitment_id
+        for link in Commitment.blocked_by.through.objects.all()
+        if link.to_commitment_id in troubling
+    }
+    attention = Counter()
+    needing = []
+    for pk, c in shown.items():
+        if c.status in rules.CLOSED_STATUSES:
+            continue
+        cadence = rules.review_cadence_days(c.review_every_days, c.dialogue.review_every_days)
+        attention["overdue"] += rules.is_overdue(c.status, c.due_on, day)
+        attention["stale"] += rules.is_stale(c.status, c.last_update_on, c.announced_on, day)
+        attention["due_soon"] += rules.is_due_soon(
+            c.status, c.due_on, c.last_update_on, c.announced_on, cadence, day
+        )
+        attention[c.status] += 1
+        attention["blocked"] += pk in blocked
+        if c.slip_reason:
+            attention[f"reason_{c.slip_reason}"] += 1
+        if rules.needs_attention(c.status, c.due_on, c.last_update_on, c.announced_on, day):
+            needing.append(c)
+    needing.sort(
+        key=lambda c: (
+            rules.attention_urgency(c.status, c.due_on, day),
+            (c.due_on is None, c.due_on or day),
+            (c.last_update_on is not None, c.last_update_on or day),
+            c.pk,
+        )
+    )
+    return dict(cards), attention, [c.title for c in needing[:10]]
+
+
+@pytest.mark.parametrize("dialogue", [None, "space", "ocean"])
+@pytest.mark.parametrize("day", ["2022-01-20", "2022-03-01", "2022-06-30", "2023-06-01"])
+def test_the_overview_as_of_a_day_counts_as_the_rules_judge_each_commitment_then(
+    viewer_client, two_dialogues, day, dialogue
+):
+    query = f"as_of={day}" + (f"&dialogue={dialogue}" if dialogue else "")
+    overview = viewer_client.get(f"/?{query}").context["overview"]
+    cards, attention, ten = judged_in_python(D.fromisoformat(day), dialogue)
+    shown = {
+        (theme.slug, count.value): count.count
+        for theme in overview.themes
+        for count in theme.by_status
+        if count.count
+    }
+    assert shown == cards
+    for name, n in overview.attention.items():
+        assert n == attention[name], name
+    assert [c.title for c in overview.attention_list] == ten
+
+
+@pytest.mark.parametrize("day", ["2022-03-01", "2022-06-30"])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "",
+        "status=at_risk",
+        "status=on_track&status=off_track",
+        "reason=funding",
+        "reason=technical&status=at_risk",
+        "dialogue=space",
+        "dialogue=ocean&status=off_track",
+        "theme=climate",
+        "theme=stem&agency=cnes",
+        "agency=nasa&role=lead",
+        "country=FR",
+        "country=US&role=partner&reason=legal",
+    ],
+)
+def test_every_facet_as_of_a_day_counts_what_choosing_its_option_would_list(
+    viewer_client, two_dialogues, day, query
+):
+    """Each option's count is the number of commitments the list shows, on that day, with that option
+    chosen in place of its facet's own choices and every other filter kept."""
+    from django.http import QueryDict
+
+    from tracker.filters import CommitmentFilter
+
+    asked = QueryDict(query, mutable=True)
+    facets = viewer_client.get(f"/commitments/?{query}&as_of={day}").context["browser"].facets
+    as_of = D.fromisoformat(day)
+    # An agency and a country chosen together name one participation; each of the two facets counts
+    # with the other's choice met by any participation: not what choosing both would list.
+    apart = {"agency": "country", "country": "agency"}
+    for facet in facets:
+        if apart.get(facet.name) in asked:
+            continue
+        for option in facet.options:
+            chosen = asked.copy()
+            chosen.setlist(facet.name, [option.value])
+            listed = CommitmentFilter(chosen, queryset=Commitment.objects.as_of(as_of), day=as_of).qs
+            assert option.count == listed.count(), (facet.name, option.value)
 
 
 # --- roll-up of sub-commitments -----------------------------------------------------------------

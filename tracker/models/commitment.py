@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Avg, Exists, F, OuterRef, Q, Subquery, Value
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 from django.db.models.query import ModelIterable
 from django.urls import reverse
@@ -80,6 +81,60 @@ def latest_updates(day: datetime.date | None, commitment: str = ""):
     if is_past(day):
         updates = updates.filter(reported_on__lte=day)
     return updates.order_by("-reported_on", "-created_at", "-id")
+
+
+# The table of each commitment's state on a past day that day_states_sql makes and on_day reads.
+DAY_STATES = "tracker_day_states"
+
+
+def day_states_sql(day: datetime.date) -> tuple[str, list]:
+    """A WITH clause (SQL and parameters) making DAY_STATES: each commitment announced by `day` (a
+    past day), its dialogue and its state then (status, progress, last_update_on, reason), each
+    commitment's latest update (latest_updates) looked up once and read by its id.
+
+    For a statement that reads the state of thousands of commitments in several places (on_day):
+    state_expressions looks the trail up again in every clause that reads a state field, which
+    made counting the overview's attention in SQL dearer than reading every state into Python.
+    MATERIALIZED, so that neither database folds the lookups back into each place that reads them."""
+    picked = (
+        Commitment.objects.filter(announced_on__lte=day)
+        .annotate(update_id=Subquery(latest_updates(day).values("id")[:1]))
+        .order_by()
+        .values_list("pk", "dialogue_id", "update_id")
+    )
+    sql, params = picked.query.sql_with_params()
+    updates = StatusUpdate._meta.db_table
+    return (
+        f"WITH picked (id, dialogue_id, update_id) AS MATERIALIZED ({sql}), "  # noqa: S608 -- SQL Django compiled, parameters apart
+        f"{DAY_STATES} AS MATERIALIZED (SELECT picked.id, picked.dialogue_id, "
+        f"COALESCE(su.status, %s) AS status, COALESCE(su.progress, 0) AS progress, "
+        f"su.reported_on AS last_update_on, COALESCE(su.reason, %s) AS reason "
+        f"FROM picked LEFT JOIN {updates} su ON su.id = picked.update_id) ",
+        [*params, Status.NOT_STARTED, ""],
+    )
+
+
+def on_day(queryset, commitment_column: str, dialogue_id: int | None = None):
+    """`queryset` joined to DAY_STATES (for a statement that starts with day_states_sql): only rows
+    of commitments announced by the day, each annotated with the state fields read from the table,
+    so the rules (rules.py) read the day's state as they read today's. `commitment_column` is the
+    commitment's id in the rows queried, as SQL ('"tracker_commitment"."id"'); `dialogue_id` keeps
+    one dialogue's commitments. Not for a subquery: the join is written in SQL, which Django does
+    not rename there."""
+    table = DAY_STATES
+    where = [f"{table}.id = {commitment_column}"]
+    params = []
+    if dialogue_id is not None:
+        where.append(f"{table}.dialogue_id = %s")
+        params.append(dialogue_id)
+    return queryset.extra(tables=[table], where=where, params=params).annotate(  # noqa: S610 -- names of our own, values as parameters
+        **{
+            STATE_STATUS: RawSQL(f"{table}.status", (), output_field=models.CharField()),  # noqa: S611
+            STATE_PROGRESS: RawSQL(f"{table}.progress", (), output_field=models.IntegerField()),  # noqa: S611
+            STATE_LAST_UPDATE: RawSQL(f"{table}.last_update_on", (), output_field=models.DateField()),  # noqa: S611
+            STATE_REASON: RawSQL(f"{table}.reason", (), output_field=models.CharField()),  # noqa: S611
+        }
+    )
 
 
 def children_mean_progress(day: datetime.date | None):
@@ -470,6 +525,15 @@ class StatusUpdate(models.Model):
         indexes = [
             models.Index(
                 fields=["commitment", "-reported_on", "-created_at", "-id"], name="statusupdate_trail"
+            ),
+            # The same order over the updates that count (not withdrawn): the latest on or before a day
+            # for each commitment, which every past day's state reads, is found in the index alone,
+            # without looking each candidate up in the table to see whether it was withdrawn (the
+            # state of 9,000 commitments on SQLite: 21 → 12 ms).
+            models.Index(
+                fields=["commitment", "-reported_on", "-created_at", "-id"],
+                condition=Q(withdrawn_at__isnull=True),
+                name="statusupdate_counting_trail",
             ),
             # The newest recorded first (the overview's latest updates, what I follow, the API's
             # `since`): with the id beside the time, PostgreSQL reads the first few entries instead
