@@ -290,23 +290,6 @@ def test_what_needs_attention_is_counted_as_its_query_counts_on_any_day_and_sett
             day = datetime.date.today() + datetime.timedelta(later)
             counted = overview.attention_summary(day, dialogue_id)
             rows = overview.attention_summary_query(day, dialogue_id)
-            assert counted == overview_counts(rows), (stale_days, soon_days, later)
+            assert counted == overview.attention_summary_of(rows), (stale_days, soon_days, later)
             seen.add(tuple(sorted(counted.items())))
     assert len(seen) >= 3, "the days and settings chosen change the counts"
-
-
-def overview_counts(rows) -> dict[str, int]:
-    """The attention summary's query read through the ORM, as the summary reads its rows."""
-    counts = {"overdue": 0, "at_risk": 0, "off_track": 0, "stale": 0, "due_soon": 0, "blocked": 0}
-    counts.update({f"reason_{value}": 0 for value in SlipReason.values})
-    for kind, code, status, n, stale, due_soon in rows:
-        if kind == "reason":
-            counts[f"reason_{code}"] += n
-        elif kind == "all":
-            if status in (Status.AT_RISK, Status.OFF_TRACK):
-                counts[status] = n
-        elif kind == "dates":
-            counts.update(overdue=n, stale=stale, due_soon=due_soon)
-        else:
-            counts[kind] = n
-    return counts

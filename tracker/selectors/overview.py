@@ -545,7 +545,11 @@ def attention_summary(day: datetime.date | None = None, dialogue_id: int | None 
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, parameters_for(params, judged_on, dialogue_id))
-        rows = cursor.fetchall()
+        return attention_summary_of(cursor.fetchall())
+
+
+def attention_summary_of(rows) -> dict[str, int]:
+    """attention_summary's figures from the rows of attention_summary_query."""
     summary = dict.fromkeys(["overdue", "at_risk", "off_track", "stale", "due_soon", "blocked"], 0)
     summary.update({f"reason_{value}": 0 for value in SlipReason.values})
     for kind, code, status, n, stale, due_soon in rows:
