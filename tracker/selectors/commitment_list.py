@@ -295,24 +295,31 @@ class CommitmentBrowser(caching.CachedPage):
         commitments, since one commitment can have several agencies from one country; reasons count
         the commitments whose state (on the day asked about) gives that reason. Each part groups by
         its plain column, so the database can read it in index order.
+
+        When no status, dialogue or reason is chosen, the statuses and the reasons count the same
+        commitments: one part reads them both, by (dialogue id, status, reason), and the reasons
+        are summed in Python (a text search in 4,300 of 10,000 commitments read them once, not
+        twice: 1 to 2 ms less SQL on either database).
         """
 
-        def grouped(kind, queryset, column, n, by_id=True, code=None):
-            # Rows are (kind, id, code, n), named apart from any column (the maintained counts have a `code`): ids for themes and agencies (and the dialogue for the status
-            # counts), codes for countries, reasons and statuses.
+        def grouped(kind, queryset, column, n, by_id=True, code=None, reason=None):
+            # Rows are (kind, id, code, reason, n), named apart from any column (the maintained
+            # counts have a `code`): ids for themes and agencies (and the dialogue for the status
+            # counts), codes for countries, reasons and statuses; a reason beside a status when
+            # one part counts both (see statuses_and_reasons).
+            # Typed NULLs: PostgreSQL reads a bare NULL under DISTINCT as text, which a UNION
+            # with the id columns then refuses.
+            no_code = Cast(Value(None), CharField())
             return (
-                queryset.values(*([column] if code is None else [column, code]))
+                queryset.values(*[name for name in (column, code, reason) if name])
                 .annotate(
                     facet_n=n,
                     facet=Value(kind),
-                    # Typed NULLs: PostgreSQL reads a bare NULL under DISTINCT as text, which a
-                    # UNION with the id columns then refuses.
                     facet_id=F(column) if by_id else Cast(Value(None), IntegerField()),
-                    facet_code=Cast(Value(None), CharField())
-                    if code is None and by_id
-                    else F(code or column),
+                    facet_code=no_code if code is None and by_id else F(code or column),
+                    facet_reason=no_code if reason is None else F(reason),
                 )
-                .values_list("facet", "facet_id", "facet_code", "facet_n")
+                .values_list("facet", "facet_id", "facet_code", "facet_reason", "facet_n")
                 .order_by()
             )
 
@@ -321,6 +328,11 @@ class CommitmentBrowser(caching.CachedPage):
         def maintained(kind):
             rows = maintained_counts(kind, self._chosen("status"), dialogue_ids)
             return grouped(kind, rows, "code", Sum("n"), by_id=False)
+
+        # COUNT(*) rather than of a column: every row counts (a key is never NULL), and SQLite then
+        # need not read the column.
+        every_row = Count("*")
+        statuses_and_reasons = self._statuses_and_reasons_together()
 
         def by_dialogue_and_status():
             if self._maintained_counts_answer("status"):
@@ -331,16 +343,17 @@ class CommitmentBrowser(caching.CachedPage):
                 return grouped("status", rows, "dialogue_id", Sum("n"), code="status")
             others = self._others("status", "dialogue")
             commitments = others if others is not None else Commitment.objects.as_of(self.day).order_by()
-            return grouped("status", commitments, "dialogue_id", Count("pk"), code=STATE_STATUS)
+            reason = STATE_REASON if statuses_and_reasons else None
+            return grouped("status", commitments, "dialogue_id", every_row, code=STATE_STATUS, reason=reason)
 
         recounts = {
             "theme": lambda: grouped(
                 "theme",
                 self._within(Commitment.themes.through.objects.all(), "theme"),
                 "theme_id",
-                Count("pk"),
+                every_row,
             ),
-            "agency": lambda: grouped("agency", self._participations("agency"), "agency_id", Count("pk")),
+            "agency": lambda: grouped("agency", self._participations("agency"), "agency_id", every_row),
             "country": lambda: grouped(
                 "country",
                 self._participations("country"),
@@ -348,22 +361,36 @@ class CommitmentBrowser(caching.CachedPage):
                 Count("commitment_id", distinct=True),
                 by_id=False,
             ),
-            "reason": lambda: grouped("reason", self._with_reason(), STATE_REASON, Count("pk"), by_id=False),
+            "reason": lambda: grouped("reason", self._with_reason(), STATE_REASON, every_row, by_id=False),
         }
+        if statuses_and_reasons:
+            del recounts["reason"]  # read with the statuses
         parts = [
             maintained(kind) if self._maintained_counts_answer(kind) else recount()
             for kind, recount in recounts.items()
         ]
         rows = by_dialogue_and_status().union(*parts, all=True)
         counts: dict[str, dict] = {"status": {}, "theme": {}, "agency": {}, "country": {}, "reason": {}}
-        for kind, pk, code, n in rows:
+        for kind, pk, code, reason, n in rows:
             if kind == "status":
-                counts[kind][(pk, code)] = n
+                counts[kind][(pk, code)] = counts[kind].get((pk, code), 0) + n
+                if reason:  # the statuses' part also counts the reasons ("": none given)
+                    counts["reason"][reason] = counts["reason"].get(reason, 0) + n
             elif pk is not None:
                 counts[kind][pk] = n
             else:  # a code: a country's or a reason's, or (from the maintained counts) a theme's or agency's id
                 counts[kind][int(code) if kind in ("theme", "agency") else code] = n
         return counts
+
+    def _statuses_and_reasons_together(self) -> bool:
+        """Whether the statuses (by dialogue) and the reasons for slippage are counted over the same
+        commitments, so that one part can read them both: no status, dialogue or reason is chosen
+        (each facet counts with every *other* filter), and neither is read from the maintained counts."""
+        return (
+            not any(self._chosen(name) for name in ("status", "dialogue", "reason"))
+            and not self._maintained_counts_answer("status")
+            and not self._maintained_counts_answer("reason")
+        )
 
     def _with_reason(self):
         """The commitments matching every other filter whose state gives a reason for slippage."""
