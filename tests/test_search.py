@@ -6,7 +6,7 @@ import pytest
 
 from tests.factories import make_agency, make_commitment, make_dialogue, make_theme
 from tracker import search
-from tracker.models import Commitment
+from tracker.models import Commitment, Dialogue
 
 CORPUS = {
     "climate": dict(title="Exchange Earth observation satellite data", description="Climate monitoring."),
@@ -126,3 +126,35 @@ def test_the_facets_of_a_search_count_only_its_matches(viewer_client, db):
     assert counts("country", {"q": "ocean"}) == {"France": 1, "United States": 2}
     # With another filter, each facet counts what the search and that filter match together.
     assert counts("theme", {"q": "ocean", "agency": cnes.slug}) == {"Oceans": 1, "Space": 0}
+
+
+def test_the_status_and_reason_facets_of_a_search_count_only_its_matches(viewer_client, db):
+    dialogue = make_dialogue()
+    make_commitment(dialogue, title="Ocean mapping", status="at_risk", slip_reason="funding")
+    make_commitment(dialogue, title="Ocean buoys", status="at_risk", slip_reason="technical")
+    make_commitment(dialogue, title="Ocean survey", status="on_track")
+    make_commitment(dialogue, title="Lunar landing", status="at_risk", slip_reason="funding")
+
+    def counts(name, query):
+        facets = viewer_client.get("/commitments/", query).context["browser"].facets
+        options = next(facet for facet in facets if facet.name == name).options
+        return {option.value: option.count for option in options if option.count}
+
+    assert counts("status", {"q": "ocean"}) == {"at_risk": 2, "on_track": 1}
+    assert counts("reason", {"q": "ocean"}) == {"funding": 1, "technical": 1}
+    # A status chosen narrows the reasons, not the statuses (each facet counts with the *other* filters).
+    assert counts("reason", {"q": "ocean", "status": "on_track"}) == {}
+    assert counts("status", {"q": "ocean", "status": "on_track"}) == {"at_risk": 2, "on_track": 1}
+    assert counts("status", {"q": "ocean", "reason": "funding"}) == {"at_risk": 1}
+
+
+def test_a_search_narrows_a_query_it_is_a_subquery_of(corpus):
+    # As a subquery its table is renamed; the condition must follow it (PostgreSQL tests its own row).
+    def dialogues_with(query):
+        matches = search.commitments_matching(Commitment.objects.all(), query).values("dialogue_id")
+        return set(Dialogue.objects.filter(pk__in=matches))
+
+    assert dialogues_with("satellite") == {corpus["climate"].dialogue}
+    assert dialogues_with("nothing like it") == set()
+    matches = search.commitments_matching(Commitment.objects.all(), "satellite").values("pk")
+    assert {c.title for c in Commitment.objects.filter(pk__in=matches)} == titles(corpus, "climate", "risks")

@@ -21,8 +21,8 @@ import re
 import unicodedata
 
 from django.db import connection
-from django.db.models import QuerySet
-from django.db.models.expressions import RawSQL
+from django.db.models import BooleanField, QuerySet
+from django.db.models.expressions import Expression, RawSQL
 
 # The columns searched, in both databases: a change here needs a migration that calls install().
 COLUMNS = ("title", "title_fr", "description", "description_fr", "quote")
@@ -40,9 +40,31 @@ def search_terms(text: str) -> list[str]:
 
 def commitments_matching(queryset: QuerySet, text: str) -> QuerySet:
     """`queryset` narrowed to the commitments whose text holds every word of `text` (as the start of
-    one of its words). A text with no word in it matches nothing."""
-    ids = matching_ids(text)
-    return queryset.none() if ids is None else queryset.filter(pk__in=ids)
+    one of its words). A text with no word in it matches nothing.
+
+    On PostgreSQL the condition is on each commitment's own row: as `id IN (the matches)`, the
+    planner, which cannot tell how many a word matches, joined the table to itself and sorted the
+    matches to group them (a word in 4,300 of 10,000 commitments: their statuses and reasons
+    counted in 12–17 ms; on the row itself, 2–3 ms). On SQLite the index is a table of its own."""
+    terms = search_terms(text)
+    if not terms:
+        return queryset.none()
+    if connection.vendor == "postgresql":
+        return queryset.filter(DocumentMatches(_query(terms)))
+    return queryset.filter(pk__in=matching_ids(text))
+
+
+class DocumentMatches(Expression):
+    """`search_document @@ query` on the commitment row of the query it is in (PostgreSQL): the
+    table's alias is the query's own, which a subquery renames (U0), so it is not written out."""
+
+    def __init__(self, query: str):
+        super().__init__(output_field=BooleanField())
+        self.query = query
+
+    def as_sql(self, compiler, connection):
+        table = compiler.quote_name_unless_alias(compiler.query.base_table)
+        return f"{table}.search_document @@ to_tsquery('simple', %s)", [self.query]
 
 
 def matching_ids(text: str) -> RawSQL | None:
