@@ -310,3 +310,51 @@ def overview_counts(rows) -> dict[str, int]:
         else:
             counts[kind] = n
     return counts
+
+
+@pytest.mark.parametrize("dialogue", [None, "space"])
+@pytest.mark.parametrize(("off_track", "at_risk"), [(0, 2), (6, 6), (12, 0)])
+def test_todays_short_lists_read_as_rows_are_those_of_their_queries(
+    add, editor, dialogue, off_track, at_risk
+):
+    """Today the page reads what needs attention and the latest updates as rows, from SQL compiled
+    once: the same commitments and updates, in the same order, with the same columns, as the
+    queries that define them (attention_list, latest_updates), for each way the list of ten is
+    chosen (among all that need attention, the troubled, or the off track alone)."""
+    from tracker.selectors import overview
+
+    today = datetime.date.today()
+    statuses = [Status.OFF_TRACK] * off_track + [Status.AT_RISK] * at_risk + [Status.ON_TRACK, None] * 3
+    for i, status in enumerate(statuses):
+        reason = SlipReason.FUNDING if status in (Status.AT_RISK, Status.OFF_TRACK) else ""
+        reported = today - datetime.timedelta(days=200 if i % 2 else 0)
+        add("space" if i % 3 else "ocean", "stem", status, reason, reported_on=reported)
+    Commitment.objects.filter(title__endswith="1").update(due_on=today - datetime.timedelta(3))
+    Commitment.objects.filter(title__endswith="2").update(title_fr="Titre en français")
+    dialogue_id = Dialogue.objects.get(slug=dialogue).pk if dialogue else None
+    counts = overview.attention_summary(today, dialogue_id)
+    known = {status: counts[status] for status in (Status.AT_RISK, Status.OFF_TRACK)}
+    models = list(overview.attention_list(today, dialogue_id, troubled=known))
+    rows = overview.attention_rows(today, dialogue_id, known)
+    assert [
+        (r.pk, r.title, r.title_fr, r.status, r.due_on, r.last_update_on, r.announced_on, r.dialogue_name)
+        for r in rows
+    ] == [
+        (c.pk, c.title, c.title_fr, c.status, c.due_on, c.last_update_on, c.announced_on, c.dialogue.name)
+        for c in models
+    ]
+    assert rows
+    updates = list(overview.latest_updates(today, dialogue_id))
+    assert overview.update_rows(today, dialogue_id) == [
+        overview.UpdateRow(
+            u.commitment_id,
+            u.commitment.title,
+            u.commitment.title_fr,
+            u.status,
+            u.progress,
+            u.reported_on,
+            editor.get_username(),
+        )
+        for u in updates
+    ]
+    assert updates
