@@ -51,6 +51,9 @@ class DialogueSection:
     dialogue: Dialogue | None
     objectives: list[Theme]
     governance: list[Theme]
+    # Its heading, ready for the page (heading_display): the dialogue's name in the reader's language,
+    # that language when it is not the page's, and the links to its overview and its briefing.
+    heading: dict | None = None
 
 
 @dataclass
@@ -258,6 +261,7 @@ class Overview(caching.CachedPage):
         ]
         if None in by_dialogue:
             sections.append(section(None, by_dialogue[None]))
+        heading_display(sections, self.day)
         return sections
 
     @cached_property
@@ -438,21 +442,30 @@ def section(dialogue, themes: list[Theme]) -> DialogueSection:
     )
 
 
+def heading_display(sections: list[DialogueSection], day: datetime.date | None) -> None:
+    """Each dialogue's heading as the page prints it (`section.heading`), its links written from
+    patterns reversed once ({% dated_url %} and {% localized %} took twice as long for five)."""
+    overview, briefing = reverse("tracker:overview"), links.reverser("tracker:dialogue_briefing")
+    for shown in sections:
+        if shown.dialogue is None:
+            continue
+        name = localized(shown.dialogue, "name")
+        shown.heading = {
+            "name": name.text,
+            "lang": name.lang if name.foreign else "",
+            "url": links.dated(links.with_query(overview, {"dialogue": shown.dialogue.slug}), day),
+            "briefing_url": links.dated(briefing(shown.dialogue.slug), day),
+        }
+
+
 def dialogues_and_themes() -> tuple[list[DialogueRow], list[ThemeRow]]:
     """Every dialogue (newest first) and every theme (in display order), from one UNION query: the
     switch needs all dialogues, the pages of cards which dialogues have themes, and each card its
-    dialogue."""
-    no_date, no_number, no_text = Value(None, DateField()), Value(None, IntegerField()), Value("")
-    dialogues = Dialogue.objects.order_by().values_list(
-        Value("dialogue"), "pk", "name", "slug", Value(0), no_text, no_number, "announced_on", "name_fr"
-    )
-    themes = Theme.objects.order_by().values_list(
-        Value("theme"), "pk", "name", "slug", "order", "kind", "dialogue_id", no_date, "name_fr"
-    )
+    dialogue. Run from its SQL compiled once (run_compiled; the day plays no part): building the
+    UNION through the ORM took twice as long as running it."""
     found_dialogues, found_themes = [], []
-    for kind, pk, name, slug, order, theme_kind, dialogue_id, announced_on, name_fr in dialogues.union(
-        themes, all=True
-    ):
+    rows = run_compiled(dialogues_and_themes_query, timezone.localdate(), None)
+    for kind, pk, name, slug, order, theme_kind, dialogue_id, announced_on, name_fr in rows:
         if kind == "dialogue":
             found_dialogues.append(DialogueRow(pk, name, name_fr, slug, announced_on))
         else:
@@ -460,6 +473,19 @@ def dialogues_and_themes() -> tuple[list[DialogueRow], list[ThemeRow]]:
     found_dialogues.sort(key=lambda d: (-d.announced_on.toordinal(), d.name))
     found_themes.sort()  # by order, name, then id: its first fields
     return found_dialogues, found_themes
+
+
+def dialogues_and_themes_query(day: datetime.date | None = None, dialogue_id: int | None = None):
+    """dialogues_and_themes' UNION: every dialogue and every theme, whatever `day` and `dialogue_id`
+    (taken only to be run as the overview's other queries are, by run_compiled)."""
+    no_date, no_number, no_text = Value(None, DateField()), Value(None, IntegerField()), Value("")
+    dialogues = Dialogue.objects.order_by().values_list(
+        Value("dialogue"), "pk", "name", "slug", Value(0), no_text, no_number, "announced_on", "name_fr"
+    )
+    themes = Theme.objects.order_by().values_list(
+        Value("theme"), "pk", "name", "slug", "order", "kind", "dialogue_id", no_date, "name_fr"
+    )
+    return dialogues.union(themes, all=True)
 
 
 def theme_and_blocker_links() -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
@@ -540,7 +566,7 @@ def card_display(themes: list[Theme], day: datetime.date | None, dialogue: Dialo
     its objective's name in the reader's language (`lang` when it is not the page's) and page as of
     `day` (`url`), its size, share completed, mean progress and the name of its progress bar in
     words, whether it is governance, and a link for each status it counts commitments in, to the
-    list of them in the dialogue shown (`status_links`: value, text, url).
+    list of them in the dialogue shown (`status_links`: (value, text, url)).
 
     Prepared once for the page: a reverse(), a |colon and three {% blocktranslate %} per card in
     the template were over half of the overview's rendering. So the URLs are reversed and their
@@ -566,7 +592,7 @@ def card_display(themes: list[Theme], day: datetime.date | None, dialogue: Dialo
         name = localized(theme, "name")
         theme_list = f"{commitment_list}?{urlencode({'theme': theme.slug})}"
         theme.card = {
-            "pk": theme.pk,
+            "pk": str(theme.pk),  # text: the template prints an int through number formatting
             "name": name.text,
             "lang": name.lang if name.foreign else "",
             "url": links.dated(theme_page(theme.slug), day),
@@ -576,12 +602,14 @@ def card_display(themes: list[Theme], day: datetime.date | None, dialogue: Dialo
             "progress": str(theme.mean_progress),
             "progress_shown": progress_shown(theme.mean_progress),
             "progress_label": named % {"theme": name.text},
+            # (value, text, url) tuples, which the template's loop unpacks into plain names: cheaper
+            # to print than a dict's keys, 180 times a page.
             "status_links": [
-                {
-                    "value": status.value,
-                    "text": f"{labels[status.value]} {number(status.count)}",
-                    "url": f"{theme_list}&{status_query[status.value]}{tail}",
-                }
+                (
+                    status.value,
+                    f"{labels[status.value]} {number(status.count)}",
+                    f"{theme_list}&{status_query[status.value]}{tail}",
+                )
                 for status in theme.by_status
                 if status.count
             ],
