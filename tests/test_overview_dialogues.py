@@ -358,3 +358,27 @@ def test_todays_short_lists_read_as_rows_are_those_of_their_queries(
         for u in updates
     ]
     assert updates
+
+
+@pytest.mark.parametrize("dialogue", [None, "space"])
+def test_todays_cards_counted_from_sql_compiled_once_are_the_maintained_counts(add, dialogue):
+    """The cards' counts run from SQL compiled once for as many themes, given the themes' codes: the
+    same counts as the maintained counts' query built afresh, for any themes asked."""
+    from tracker.counts import theme_status_counts
+    from tracker.selectors import overview
+
+    for i, status in enumerate([Status.AT_RISK, Status.ON_TRACK, Status.COMPLETED, None]):
+        reason = SlipReason.FUNDING if status == Status.AT_RISK else ""
+        add("space" if i % 2 else "ocean", "stem", status, reason)
+        add("space", "governance", status, reason)
+    dialogue_id = Dialogue.objects.get(slug=dialogue).pk if dialogue else None
+    themes = list(Theme.objects.order_by("pk").values_list("pk", flat=True))
+    for asked in (themes, themes[1:], themes[:1]):
+        counts, progress = overview.theme_counts(datetime.date.today(), dialogue_id, asked)
+        expected_counts, expected_progress = {}, {}
+        for code, status, n, summed in theme_status_counts(dialogue_id, asked):
+            expected_counts[(int(code), status)] = n
+            expected_progress[int(code)] = expected_progress.get(int(code), 0) + summed
+        assert expected_counts, asked
+        assert dict(counts) == expected_counts
+        assert dict(progress) == expected_progress

@@ -15,7 +15,6 @@ from django.db import connection
 from django.db.models import Case, Count, DateField, F, IntegerField, Sum, Value, When
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.formats import localize
 from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -524,7 +523,14 @@ def theme_counts(
     """
     counts, progress = Counter(), Counter()
     if not is_past(day):
-        for theme_id, status, n, summed in theme_status_counts(dialogue_id, theme_ids):
+        if theme_ids is None:
+            rows = theme_status_counts(dialogue_id, theme_ids)
+        else:  # the page's: its SQL compiled once for as many themes (run_compiled)
+            codes = [str(theme_id) for theme_id in theme_ids]
+            rows = run_compiled(
+                theme_counts_query, day or timezone.localdate(), dialogue_id, len(codes), listed=codes
+            )
+        for theme_id, status, n, summed in rows:
             counts[(int(theme_id), status)] += n
             progress[int(theme_id)] += summed
         return counts, progress
@@ -538,6 +544,12 @@ def theme_counts(
         counts[(row["theme_id"], row[STATE_STATUS])] = row["n"]
         progress[row["theme_id"]] += row["progress"]
     return counts, progress
+
+
+def theme_counts_query(judged_on: datetime.date, dialogue_id: int | None, themes: int):
+    """theme_status_counts of `themes` themes, named by LISTED markers that run_compiled replaces
+    by the themes' codes (the day plays no part: the counts are today's)."""
+    return theme_status_counts(dialogue_id, [LISTED.format(place) for place in range(themes)])
 
 
 def counts_from_states(states: dict, links) -> tuple[Counter, Counter]:
@@ -582,7 +594,7 @@ def card_display(themes: list[Theme], day: datetime.date | None, dialogue: Dialo
     tail = urlencode({**({"dialogue": dialogue.slug} if dialogue else {}), **links.as_of_params(day)})
     tail = f"&{tail}" if tail else ""
     completed, named = _("%(share)s completed"), _("Mean progress of %(theme)s")
-    number = functools.cache(localize)
+    number = formatting.integer_writer()
     size_text = functools.cache(
         lambda n: ngettext("%(n)s commitment", "%(n)s commitments", n) % {"n": number(n)}
     )
@@ -648,12 +660,18 @@ COMPILED_FOR = datetime.date(3000, 1, 1)
 # A dialogue id no dialogue has: it marks, in the SQL compiled once, the parameters that are the
 # dialogue's.
 ANY_ONE_DIALOGUE = -7_000_002
+# Marks, in the SQL compiled once, the place of each value of a list given to run_compiled (`listed`):
+# no code of the maintained counts reads so.
+LISTED = "listed:{}"
 
 
-def run_compiled(build, judged_on: datetime.date, dialogue_id: int | None, *variant) -> list[tuple]:
+def run_compiled(
+    build, judged_on: datetime.date, dialogue_id: int | None, *variant, listed: list[str] = ()
+) -> list[tuple]:
     """The rows of `build(judged_on, dialogue_id, *variant)`'s query, run from its SQL compiled once
-    (compiled_sql) with `judged_on`'s dates and `dialogue_id` put in: the columns as the database
-    driver gives them (dates as dates on SQLite and PostgreSQL alike), no model instances."""
+    (compiled_sql) with `judged_on`'s dates, `dialogue_id` and the `listed` values (in place of the
+    LISTED markers the query was built with) put in: the columns as the database driver gives them
+    (dates as dates on SQLite and PostgreSQL alike), no model instances."""
     sql, params = compiled_sql(
         build,
         variant,
@@ -664,7 +682,7 @@ def run_compiled(build, judged_on: datetime.date, dialogue_id: int | None, *vari
         settings.TRACKER_REVIEW_EVERY_DAYS,
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, parameters_for(params, judged_on, dialogue_id))
+        cursor.execute(sql, parameters_for(params, judged_on, dialogue_id, listed))
         return cursor.fetchall()
 
 
@@ -694,15 +712,16 @@ def compiled_sql(
     return sql, tuple(params)
 
 
-def parameters_for(params, judged_on: datetime.date, dialogue_id: int | None) -> list:
-    """A compiled query's parameters for `judged_on` and `dialogue_id`: its dates are
-    all the day it was compiled for, that day's stale cutoff, its due-soon horizon or its review
-    cutoff."""
+def parameters_for(params, judged_on: datetime.date, dialogue_id: int | None, listed=()) -> list:
+    """A compiled query's parameters for `judged_on`, `dialogue_id` and the `listed` values: its
+    dates are all the day it was compiled for, that day's stale cutoff, its due-soon horizon or its
+    review cutoff; its listed values LISTED markers."""
     adapt = connection.ops.adapt_datefield_value
     moved = {
         adapt(day_of(COMPILED_FOR)): adapt(day_of(judged_on))
         for day_of in (lambda day: day, rules.stale_cutoff, rules.due_soon_horizon, rules.review_cutoff)
     }
+    moved.update((LISTED.format(place), value) for place, value in enumerate(listed))
     # The same type as the sentinel's (psycopg marks integers' sizes).
     return [type(p)(dialogue_id) if p == ANY_ONE_DIALOGUE else moved.get(p, p) for p in params]
 
