@@ -233,24 +233,18 @@ def due_or_review_soon_q(day: datetime.date) -> Q:
     A commitment reviewed at the site's cadence (neither it nor its dialogue sets one: most of
     them) is due for review by the horizon when its latest update or announcement is on or before
     the horizon less that cadence: one comparison of a date, as stale_q makes. Only the others work
-    out their next review date (next_review_expression), which cost SQLite a date calculation for
-    every open commitment: half of the overview's counts at 10,000 commitments."""
+    out their next review date, from the cadence set for them (Commitment.set_review_every_days,
+    the commitment's else its dialogue's, kept by tracker/cadence.py). Working out every open
+    commitment's date from its cadence and its dialogue's was half of the overview's counts at
+    10,000 commitments on SQLite."""
     horizon = due_soon_horizon(day)
     since = Coalesce(F(STATE_LAST_UPDATE), F("announced_on"), output_field=models.DateField())
     review_soon = Case(
-        When(site_cadence_q(), then=LessThanOrEqual(since, review_cutoff(day))),
-        default=LessThanOrEqual(next_review_expression(), horizon),
+        When(set_review_every_days__isnull=True, then=LessThanOrEqual(since, review_cutoff(day))),
+        default=LessThanOrEqual(DaysAfter(since, F("set_review_every_days")), horizon),
         output_field=models.BooleanField(),
     )
     return Q(due_on__gte=day, due_on__lte=horizon) | Q(review_soon)
-
-
-def site_cadence_q() -> Q:
-    """Reviewed at the site's cadence: neither the commitment nor its dialogue sets one (a 0 reads as
-    none, as in review_cadence_expression)."""
-    return (Q(review_every_days__isnull=True) | Q(review_every_days=0)) & (
-        Q(dialogue__review_every_days__isnull=True) | Q(dialogue__review_every_days=0)
-    )
 
 
 def review_cutoff(day: datetime.date) -> datetime.date:

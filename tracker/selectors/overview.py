@@ -525,6 +525,8 @@ def theme_counts(
     if not is_past(day):
         if theme_ids is None:
             rows = theme_status_counts(dialogue_id, theme_ids)
+        elif not theme_ids:
+            rows = []  # no cards: nothing to count (as the ORM, which asks nothing of `IN ()`)
         else:  # the page's: its SQL compiled once for as many themes (run_compiled)
             codes = [str(theme_id) for theme_id in theme_ids]
             rows = run_compiled(
