@@ -150,7 +150,7 @@ def test_the_overview_but_its_latest_updates_reads_no_table_of_the_trail(
             viewer_client.get(url)
         assert trail_reads(queries), "the latest updates are read from the trail"
         cache.clear()
-        monkeypatch.setattr(selectors.Overview, "latest_updates", [])
+        monkeypatch.setattr(selectors.Overview, "latest_rows", [])  # what the page prints of them
         with CaptureQueriesContext(connection) as queries:
             assert viewer_client.get(url).status_code == 200
         assert trail_reads(queries) == [], url

@@ -10,8 +10,10 @@ import pytest
 from django.core.management import call_command
 from django.test import override_settings
 from django.utils import translation
+from django.utils.formats import number_format
 
 from tests.conftest import PASSWORD
+from tracker.formatting import integer_writer
 from tracker.forms import StatusUpdateForm
 from tracker.models import Commitment, Profile
 from tracker.templatetags.tracker_tags import percent
@@ -199,6 +201,18 @@ def test_percentages_are_written_for_the_language(language, value, decimals, sho
 
 def test_a_percentage_of_nothing_is_a_dash():
     assert percent(None) == "—"
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+@pytest.mark.parametrize("grouped", [False, True])
+def test_whole_numbers_written_once_for_a_page_read_as_django_writes_them(settings, language, grouped):
+    """The overview's cards write their counts with formatting.integer_writer: as a template (Django's
+    number_format) writes them, thousands separated or not as the settings say."""
+    settings.USE_THOUSAND_SEPARATOR = grouped
+    with translation.override(language):
+        write = integer_writer()
+        for n in (0, 7, 999, 1000, 12345, 1234567):
+            assert write(n) == number_format(n)
 
 
 @pytest.mark.parametrize("typed", ["12,5", "12.5"])

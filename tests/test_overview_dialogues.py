@@ -293,3 +293,75 @@ def test_what_needs_attention_is_counted_as_its_query_counts_on_any_day_and_sett
             assert counted == overview.attention_summary_of(rows), (stale_days, soon_days, later)
             seen.add(tuple(sorted(counted.items())))
     assert len(seen) >= 3, "the days and settings chosen change the counts"
+
+
+@pytest.mark.parametrize("dialogue", [None, "space"])
+@pytest.mark.parametrize(("off_track", "at_risk"), [(0, 2), (6, 6), (12, 0)])
+def test_todays_short_lists_read_as_rows_are_those_of_their_queries(
+    add, editor, dialogue, off_track, at_risk
+):
+    """Today the page reads what needs attention and the latest updates as rows, from SQL compiled
+    once: the same commitments and updates, in the same order, with the same columns, as the
+    queries that define them (attention_list, latest_updates), for each way the list of ten is
+    chosen (among all that need attention, the troubled, or the off track alone)."""
+    from tracker.selectors import overview
+
+    today = datetime.date.today()
+    statuses = [Status.OFF_TRACK] * off_track + [Status.AT_RISK] * at_risk + [Status.ON_TRACK, None] * 3
+    for i, status in enumerate(statuses):
+        reason = SlipReason.FUNDING if status in (Status.AT_RISK, Status.OFF_TRACK) else ""
+        reported = today - datetime.timedelta(days=200 if i % 2 else 0)
+        add("space" if i % 3 else "ocean", "stem", status, reason, reported_on=reported)
+    Commitment.objects.filter(title__endswith="1").update(due_on=today - datetime.timedelta(3))
+    Commitment.objects.filter(title__endswith="2").update(title_fr="Titre en français")
+    dialogue_id = Dialogue.objects.get(slug=dialogue).pk if dialogue else None
+    counts = overview.attention_summary(today, dialogue_id)
+    known = {status: counts[status] for status in (Status.AT_RISK, Status.OFF_TRACK)}
+    models = list(overview.attention_list(today, dialogue_id, troubled=known))
+    rows = overview.attention_rows(today, dialogue_id, known)
+    assert [
+        (r.pk, r.title, r.title_fr, r.status, r.due_on, r.last_update_on, r.announced_on, r.dialogue_name)
+        for r in rows
+    ] == [
+        (c.pk, c.title, c.title_fr, c.status, c.due_on, c.last_update_on, c.announced_on, c.dialogue.name)
+        for c in models
+    ]
+    assert rows
+    updates = list(overview.latest_updates(today, dialogue_id))
+    assert overview.update_rows(today, dialogue_id) == [
+        overview.UpdateRow(
+            u.commitment_id,
+            u.commitment.title,
+            u.commitment.title_fr,
+            u.status,
+            u.progress,
+            u.reported_on,
+            editor.get_username(),
+        )
+        for u in updates
+    ]
+    assert updates
+
+
+@pytest.mark.parametrize("dialogue", [None, "space"])
+def test_todays_cards_counted_from_sql_compiled_once_are_the_maintained_counts(add, dialogue):
+    """The cards' counts run from SQL compiled once for as many themes, given the themes' codes: the
+    same counts as the maintained counts' query built afresh, for any themes asked."""
+    from tracker.counts import theme_status_counts
+    from tracker.selectors import overview
+
+    for i, status in enumerate([Status.AT_RISK, Status.ON_TRACK, Status.COMPLETED, None]):
+        reason = SlipReason.FUNDING if status == Status.AT_RISK else ""
+        add("space" if i % 2 else "ocean", "stem", status, reason)
+        add("space", "governance", status, reason)
+    dialogue_id = Dialogue.objects.get(slug=dialogue).pk if dialogue else None
+    themes = list(Theme.objects.order_by("pk").values_list("pk", flat=True))
+    for asked in (themes, themes[1:], themes[:1]):
+        counts, progress = overview.theme_counts(datetime.date.today(), dialogue_id, asked)
+        expected_counts, expected_progress = {}, {}
+        for code, status, n, summed in theme_status_counts(dialogue_id, asked):
+            expected_counts[(int(code), status)] = n
+            expected_progress[int(code)] = expected_progress.get(int(code), 0) + summed
+        assert expected_counts, asked
+        assert dict(counts) == expected_counts
+        assert dict(progress) == expected_progress

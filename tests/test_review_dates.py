@@ -394,3 +394,87 @@ def test_the_admin_refuses_a_cadence_of_zero_days(admin_client, dialogue):
     )
     assert not form.is_valid()
     assert "review_every_days" in form.errors
+
+
+# --- the cadence set for each commitment, kept by the database (tracker/cadence.py) ---------------
+
+
+def set_cadences() -> dict[str, int | None]:
+    """Each commitment's stored set cadence, by slug, after checking it is what the rule says: its
+    own, else its dialogue's, None when the site's applies (a 0 reads as none)."""
+    found = {}
+    for c in Commitment.objects.select_related("dialogue"):
+        assert c.set_review_every_days == (c.review_every_days or c.dialogue.review_every_days or None), c
+        found[c.slug] = c.set_review_every_days
+    return found
+
+
+def test_every_write_keeps_each_commitments_set_cadence(rf, admin_user, commit, dialogue, editor):
+    """The column that counting what is due for review reads is kept by triggers, so every way of
+    writing keeps it: saves (the admin, the loader, the services), the admin's own saving of a
+    dialogue, updates in bulk, bulk inserts, the spreadsheet import, a status update from the page or
+    the API, the load_dialogue and seed_synthetic commands."""
+    from django.contrib import admin
+    from django.core.management import call_command
+    from django.test import Client
+
+    from tests.test_admin_import import import_file, three_commitments, xlsx_file
+    from tracker.models import SourceDocument, Theme
+
+    other = Dialogue.objects.create(name="Other", slug="other", parties="US", announced_on=D(2021, 1, 1))
+    own = commit("own", review_every_days=30)
+    plain = commit("plain")
+    assert set_cadences() == {"c0": 30, "c1": None}
+    request = rf.post("/admin/")
+    request.user = admin_user
+    dialogue.review_every_days = 60
+    admin.site._registry[Dialogue].save_model(request, dialogue, None, True)  # the admin's change
+    assert set_cadences() == {"c0": 30, "c1": 60}
+    own.review_every_days = None
+    admin.site._registry[Commitment].save_model(request, own, None, True)
+    plain.dialogue = other
+    plain.save()
+    assert set_cadences() == {"c0": 60, "c1": None}
+    Dialogue.objects.filter(pk=other.pk).update(review_every_days=0)  # 0 reads as none
+    Commitment.objects.filter(pk=own.pk).update(review_every_days=7)
+    assert set_cadences() == {"c0": 7, "c1": None}
+    Dialogue.objects.filter(pk=other.pk).update(review_every_days=45)
+    Commitment.objects.bulk_create(
+        [
+            Commitment(
+                dialogue=other, slug="bulk", title="Bulk", announced_on=FOUNDED, set_review_every_days=99
+            )
+        ]
+    )
+    assert set_cadences() == {"c0": 7, "c1": 45, "bulk": 45}
+    report(own, editor, timezone.localdate())  # what the page and the API post through
+    assert set_cadences()["c0"] == 7
+    # The spreadsheet import, into a dialogue with a cadence.
+    ocean = Dialogue.objects.create(
+        name="Ocean dialogue",
+        slug="ocean-dialogue",
+        parties="US,FR",
+        announced_on=D(2024, 1, 10),
+        review_every_days=20,
+    )
+    SourceDocument.objects.create(
+        title="Joint statement on the oceans",
+        published_on=D(2024, 1, 10),
+        text="The two governments will launch a joint mission to study the oceans. They will exchange "
+        "satellite data every month. They commit to train 500 students by 2027.",
+    )
+    for slug in ("ocean-climate", "ocean-science"):
+        Theme.objects.create(dialogue=ocean, slug=slug, name=slug, order=1)
+    Agency.objects.create(slug="space-agency-us", name="Space Agency US", acronym="USSA", country="US")
+    Agency.objects.create(slug="space-agency-fr", name="Agence spatiale", acronym="ASF", country="FR")
+    client = Client()
+    client.force_login(admin_user)
+    import_file(client, Commitment, xlsx_file(three_commitments()))
+    imported = {slug: days for slug, days in set_cadences().items() if slug in ("joint-mission", "students")}
+    assert imported == {"joint-mission": 20, "students": 20}
+    call_command("load_dialogue")
+    call_command(
+        "seed_synthetic", "--commitments", "20", "--updates", "40", "--agencies", "4", "--allow-real-data"
+    )
+    Dialogue.objects.exclude(slug="space").update(review_every_days=15)
+    assert set(set_cadences().values()) >= {7, 15}

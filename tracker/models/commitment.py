@@ -230,7 +230,9 @@ def blocked_q(day: datetime.date | None) -> Q:
 
 # The commitment's history, kept at hand: an import records a new commitment once, with its links
 # (record_created_with_links), instead of once for the row and once more for its themes.
-COMMITMENT_HISTORY = LinkedHistoricalRecords(m2m_fields=["themes", "blocked_by"])
+COMMITMENT_HISTORY = LinkedHistoricalRecords(
+    m2m_fields=["themes", "blocked_by"], excluded_fields=["set_review_every_days"]
+)
 
 
 class Commitment(TranslatedContent, models.Model):
@@ -292,6 +294,11 @@ class Commitment(TranslatedContent, models.Model):
             "else the site's default."
         ),
     )
+    # The cadence set for it: its own, else its dialogue's; None when neither sets one (the site's
+    # applies). Kept by database triggers on every write (tracker/cadence.py), so that counting what
+    # is due for review reads one column, not the dialogue of every commitment. Not its history: a
+    # copy of two fields that have theirs.
+    set_review_every_days = models.PositiveSmallIntegerField(null=True, blank=True, editable=False)
     # Current state: always that of the latest status update, kept in step by
     # tracker.services.status_update_create. Stored here so lists filter and sort without joins.
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.NOT_STARTED)
@@ -334,7 +341,7 @@ class Commitment(TranslatedContent, models.Model):
                     "last_update_on",
                     "announced_on",
                     "status",
-                    "review_every_days",
+                    "set_review_every_days",
                     "dialogue",
                 ],
                 name="commitment_attention",

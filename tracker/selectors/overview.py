@@ -9,13 +9,13 @@ from typing import NamedTuple
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.exceptions import EmptyResultSet
 from django.core.paginator import Page, Paginator
 from django.db import connection
 from django.db.models import Case, Count, DateField, F, IntegerField, Sum, Value, When
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.formats import localize
 from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -51,6 +51,9 @@ class DialogueSection:
     dialogue: Dialogue | None
     objectives: list[Theme]
     governance: list[Theme]
+    # Its heading, ready for the page (heading_display): the dialogue's name in the reader's language,
+    # that language when it is not the page's, and the links to its overview and its briefing.
+    heading: dict | None = None
 
 
 @dataclass
@@ -266,6 +269,7 @@ class Overview(caching.CachedPage):
         ]
         if None in by_dialogue:
             sections.append(section(None, by_dialogue[None]))
+        heading_display(sections, self.day)
         return sections
 
     @cached_property
@@ -307,15 +311,20 @@ class Overview(caching.CachedPage):
 
     @cached_property
     def attention_rows(self) -> list[dict]:
-        """attention_list as the page prints it (see ListWriter)."""
+        """attention_list as the page prints it (see ListWriter); today read as rows, not models."""
         writer = ListWriter(self.day)
-        return [writer.commitment(commitment) for commitment in self.attention_list]
+        if is_past(self.day):
+            return [writer.commitment(commitment) for commitment in self.attention_list]
+        troubled = {status: self.attention[status] for status in rules.TROUBLED_STATUSES}
+        return [writer.attention_row(row) for row in attention_rows(self.day, self.dialogue_id, troubled)]
 
     @cached_property
     def latest_rows(self) -> list[dict]:
-        """latest_updates as the page prints it (see ListWriter)."""
+        """latest_updates as the page prints it (see ListWriter); today read as rows, not models."""
         writer = ListWriter(self.day)
-        return [writer.update(update) for update in self.latest_updates]
+        if is_past(self.day):
+            return [writer.update(update) for update in self.latest_updates]
+        return [writer.update_row(row) for row in update_rows(self.day, self.dialogue_id)]
 
     @cached_property
     def chart_themes(self) -> list[Theme]:
@@ -351,46 +360,84 @@ class ListWriter:
     def text(self, item, field: str) -> tuple[str, str]:
         """`item`'s `field` for the reader and, when not in the page's language, the language it is
         in (as {% localized %} marks it)."""
-        shown = item.localized(field, self.language)
-        return shown.text, shown.lang if shown.foreign else ""
+        return self.shown(item.localized(field, self.language))
+
+    def row_text(self, english: str, french: str) -> tuple[str, str]:
+        """text() of a row's column and its French (titles and names of dialogues are English)."""
+        return self.shown(localized_text(english, french, language=self.language))
+
+    @staticmethod
+    def shown(text) -> tuple[str, str]:
+        return text.text, text.lang if text.foreign else ""
 
     def link(self, commitment) -> tuple[str, str, str]:
         title, lang = self.text(commitment, "title")
         return links.dated(self._page(commitment.pk), self.day), title, lang
 
     def commitment(self, commitment) -> dict:
-        """A commitment that needs attention: its link and title, status, flags (overdue and stale:
-        these rows are not read with whether they are blocked) and dialogue."""
-        url, title, title_lang = self.link(commitment)
-        dialogue, dialogue_lang = self.text(commitment.dialogue, "name")
-        flags = (
-            ("overdue", self._overdue, commitment.is_overdue),
-            ("stale", self._stale, commitment.is_stale),
+        """A commitment that needs attention (a model: a past day's)."""
+        return self.attention_dict(
+            self.link(commitment),
+            commitment.status,
+            commitment.is_overdue,
+            commitment.is_stale,
+            self.text(commitment.dialogue, "name"),
         )
+
+    def attention_row(self, row: "AttentionRow") -> dict:
+        """A commitment that needs attention, read as a row (today's)."""
+        day = self.day or timezone.localdate()
+        return self.attention_dict(
+            (links.dated(self._page(row.pk), self.day), *self.row_text(row.title, row.title_fr)),
+            row.status,
+            rules.is_overdue(row.status, row.due_on, day),
+            rules.is_stale(row.status, row.last_update_on, row.announced_on, day),
+            self.row_text(row.dialogue_name, row.dialogue_name_fr),
+        )
+
+    def attention_dict(self, link, status: str, overdue: bool, stale: bool, dialogue) -> dict:
+        """Its link and title, status, flags (overdue and stale: these rows are not read with whether
+        they are blocked) and dialogue."""
+        url, title, title_lang = link
+        flags = (("overdue", self._overdue, overdue), ("stale", self._stale, stale))
         return {
             "url": url,
             "title": title,
             "title_lang": title_lang,
-            "status": commitment.status,
-            "status_label": self._labels[commitment.status],
+            "status": status,
+            "status_label": self._labels[status],
             "flags": [(kind, label) for kind, label, shown in flags if shown],
-            "dialogue": dialogue,
-            "dialogue_lang": dialogue_lang,
+            "dialogue": dialogue[0],
+            "dialogue_lang": dialogue[1],
         }
 
     def update(self, update) -> dict:
-        """One of the latest updates: its commitment's link and title, status, progress, day and
-        author's login."""
-        url, title, title_lang = self.link(update.commitment)
+        """One of the latest updates (a model: a past day's)."""
+        return self.update_dict(
+            self.link(update.commitment),
+            update.status,
+            update.progress,
+            update.reported_on,
+            update.author.get_username(),
+        )
+
+    def update_row(self, row: "UpdateRow") -> dict:
+        """One of the latest updates, read as a row (today's)."""
+        link = (links.dated(self._page(row.commitment_id), self.day), *self.row_text(row.title, row.title_fr))
+        return self.update_dict(link, row.status, row.progress, row.reported_on, row.author)
+
+    def update_dict(self, link, status: str, progress: int, reported_on: datetime.date, author: str) -> dict:
+        """Its commitment's link and title, status, progress, day and author's login."""
+        url, title, title_lang = link
         return {
             "url": url,
             "title": title,
             "title_lang": title_lang,
-            "status": update.status,
-            "status_label": self._labels[update.status],
-            "progress": formatting.percent(update.progress),
-            "day": self._day(update.reported_on),
-            "author": update.author.get_username(),
+            "status": status,
+            "status_label": self._labels[status],
+            "progress": formatting.percent(progress),
+            "day": self._day(reported_on),
+            "author": author,
         }
 
 
@@ -402,21 +449,30 @@ def section(dialogue, themes: list[Theme]) -> DialogueSection:
     )
 
 
+def heading_display(sections: list[DialogueSection], day: datetime.date | None) -> None:
+    """Each dialogue's heading as the page prints it (`section.heading`), its links written from
+    patterns reversed once ({% dated_url %} and {% localized %} took twice as long for five)."""
+    overview, briefing = reverse("tracker:overview"), links.reverser("tracker:dialogue_briefing")
+    for shown in sections:
+        if shown.dialogue is None:
+            continue
+        name = localized(shown.dialogue, "name")
+        shown.heading = {
+            "name": name.text,
+            "lang": name.lang if name.foreign else "",
+            "url": links.dated(links.with_query(overview, {"dialogue": shown.dialogue.slug}), day),
+            "briefing_url": links.dated(briefing(shown.dialogue.slug), day),
+        }
+
+
 def dialogues_and_themes() -> tuple[list[DialogueRow], list[ThemeRow]]:
     """Every dialogue (newest first) and every theme (in display order), from one UNION query: the
     switch needs all dialogues, the pages of cards which dialogues have themes, and each card its
-    dialogue."""
-    no_date, no_number, no_text = Value(None, DateField()), Value(None, IntegerField()), Value("")
-    dialogues = Dialogue.objects.order_by().values_list(
-        Value("dialogue"), "pk", "name", "slug", Value(0), no_text, no_number, "announced_on", "name_fr"
-    )
-    themes = Theme.objects.order_by().values_list(
-        Value("theme"), "pk", "name", "slug", "order", "kind", "dialogue_id", no_date, "name_fr"
-    )
+    dialogue. Run from its SQL compiled once (run_compiled; the day plays no part): building the
+    UNION through the ORM took twice as long as running it."""
     found_dialogues, found_themes = [], []
-    for kind, pk, name, slug, order, theme_kind, dialogue_id, announced_on, name_fr in dialogues.union(
-        themes, all=True
-    ):
+    rows = run_compiled(dialogues_and_themes_query, timezone.localdate(), None)
+    for kind, pk, name, slug, order, theme_kind, dialogue_id, announced_on, name_fr in rows:
         if kind == "dialogue":
             found_dialogues.append(DialogueRow(pk, name, name_fr, slug, announced_on))
         else:
@@ -424,6 +480,19 @@ def dialogues_and_themes() -> tuple[list[DialogueRow], list[ThemeRow]]:
     found_dialogues.sort(key=lambda d: (-d.announced_on.toordinal(), d.name))
     found_themes.sort()  # by order, name, then id: its first fields
     return found_dialogues, found_themes
+
+
+def dialogues_and_themes_query(day: datetime.date | None = None, dialogue_id: int | None = None):
+    """dialogues_and_themes' UNION: every dialogue and every theme, whatever `day` and `dialogue_id`
+    (taken only to be run as the overview's other queries are, by run_compiled)."""
+    no_date, no_number, no_text = Value(None, DateField()), Value(None, IntegerField()), Value("")
+    dialogues = Dialogue.objects.order_by().values_list(
+        Value("dialogue"), "pk", "name", "slug", Value(0), no_text, no_number, "announced_on", "name_fr"
+    )
+    themes = Theme.objects.order_by().values_list(
+        Value("theme"), "pk", "name", "slug", "order", "kind", "dialogue_id", no_date, "name_fr"
+    )
+    return dialogues.union(themes, all=True)
 
 
 def theme_links_as_of(day: datetime.date | None, dialogue_id: int | None = None):
@@ -447,7 +516,16 @@ def theme_counts(
     """
     counts, progress = Counter(), Counter()
     if not is_past(day):
-        for theme_id, status, n, summed in theme_status_counts(dialogue_id, theme_ids):
+        if theme_ids is None:
+            rows = theme_status_counts(dialogue_id, theme_ids)
+        elif not theme_ids:
+            rows = []  # no cards: nothing to count (as the ORM, which asks nothing of `IN ()`)
+        else:  # the page's: its SQL compiled once for as many themes (run_compiled)
+            codes = [str(theme_id) for theme_id in theme_ids]
+            rows = run_compiled(
+                theme_counts_query, day or timezone.localdate(), dialogue_id, len(codes), listed=codes
+            )
+        for theme_id, status, n, summed in rows:
             counts[(int(theme_id), status)] += n
             progress[int(theme_id)] += summed
         return counts, progress
@@ -461,6 +539,12 @@ def theme_counts(
         counts[(row["theme_id"], row[STATE_STATUS])] = row["n"]
         progress[row["theme_id"]] += row["progress"]
     return counts, progress
+
+
+def theme_counts_query(judged_on: datetime.date, dialogue_id: int | None, themes: int):
+    """theme_status_counts of `themes` themes, named by LISTED markers that run_compiled replaces
+    by the themes' codes (the day plays no part: the counts are today's)."""
+    return theme_status_counts(dialogue_id, [LISTED.format(place) for place in range(themes)])
 
 
 def cards(themes: list[Theme], counts: Counter, progress: Counter) -> list[Theme]:
@@ -478,7 +562,7 @@ def card_display(themes: list[Theme], day: datetime.date | None, dialogue: Dialo
     its objective's name in the reader's language (`lang` when it is not the page's) and page as of
     `day` (`url`), its size, share completed, mean progress and the name of its progress bar in
     words, whether it is governance, and a link for each status it counts commitments in, to the
-    list of them in the dialogue shown (`status_links`: value, text, url).
+    list of them in the dialogue shown (`status_links`: (value, text, url)).
 
     Prepared once for the page: a reverse(), a |colon and three {% blocktranslate %} per card in
     the template were over half of the overview's rendering. So the URLs are reversed and their
@@ -494,7 +578,7 @@ def card_display(themes: list[Theme], day: datetime.date | None, dialogue: Dialo
     tail = urlencode({**({"dialogue": dialogue.slug} if dialogue else {}), **links.as_of_params(day)})
     tail = f"&{tail}" if tail else ""
     completed, named = _("%(share)s completed"), _("Mean progress of %(theme)s")
-    number = functools.cache(localize)
+    number = formatting.integer_writer()
     size_text = functools.cache(
         lambda n: ngettext("%(n)s commitment", "%(n)s commitments", n) % {"n": number(n)}
     )
@@ -504,7 +588,7 @@ def card_display(themes: list[Theme], day: datetime.date | None, dialogue: Dialo
         name = localized(theme, "name")
         theme_list = f"{commitment_list}?{urlencode({'theme': theme.slug})}"
         theme.card = {
-            "pk": theme.pk,
+            "pk": str(theme.pk),  # text: the template prints an int through number formatting
             "name": name.text,
             "lang": name.lang if name.foreign else "",
             "url": links.dated(theme_page(theme.slug), day),
@@ -514,12 +598,14 @@ def card_display(themes: list[Theme], day: datetime.date | None, dialogue: Dialo
             "progress": str(theme.mean_progress),
             "progress_shown": progress_shown(theme.mean_progress),
             "progress_label": named % {"theme": name.text},
+            # (value, text, url) tuples, which the template's loop unpacks into plain names: cheaper
+            # to print than a dict's keys, 180 times a page.
             "status_links": [
-                {
-                    "value": status.value,
-                    "text": f"{labels[status.value]} {number(status.count)}",
-                    "url": f"{theme_list}&{status_query[status.value]}{tail}",
-                }
+                (
+                    status.value,
+                    f"{labels[status.value]} {number(status.count)}",
+                    f"{theme_list}&{status_query[status.value]}{tail}",
+                )
                 for status in theme.by_status
                 if status.count
             ],
@@ -532,20 +618,11 @@ def attention_summary(day: datetime.date | None = None, dialogue_id: int | None 
     attention_summary_query).
 
     Today only (a past day is counted from its states). The query's SQL is compiled once per process
-    (attention_summary_sql) and run with the day's dates and the dialogue: building it through the
-    ORM took 2.5-3 ms a time at 10,000 commitments, as long as the database took to answer it.
+    (run_compiled) and run with the day's dates and the dialogue: building it through the ORM took
+    2.5-3 ms a time at 10,000 commitments, as long as the database took to answer it.
     """
-    judged_on = day or timezone.localdate()
-    sql, params = attention_summary_sql(
-        connection.vendor,
-        dialogue_id is not None,
-        settings.TRACKER_STALE_AFTER_DAYS,
-        settings.TRACKER_DUE_SOON_DAYS,
-        settings.TRACKER_REVIEW_EVERY_DAYS,
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, parameters_for(params, judged_on, dialogue_id))
-        return attention_summary_of(cursor.fetchall())
+    rows = run_compiled(attention_summary_query, day or timezone.localdate(), dialogue_id)
+    return attention_summary_of(rows)
 
 
 def attention_summary_of(rows) -> dict[str, int]:
@@ -565,40 +642,75 @@ def attention_summary_of(rows) -> dict[str, int]:
     return summary
 
 
-# The day attention_summary's SQL is compiled for, its dates then replaced by the day's: one far
-# ahead, so never past (the commitments' state is read from their columns, as today).
+# The day the overview's queries of today are compiled for (compiled_sql), their dates then replaced
+# by the day's: one far ahead, so never past (the commitments' state is read from their columns, as
+# today).
 COMPILED_FOR = datetime.date(3000, 1, 1)
 # A dialogue id no dialogue has: it marks, in the SQL compiled once, the parameters that are the
 # dialogue's.
 ANY_ONE_DIALOGUE = -7_000_002
+# Marks, in the SQL compiled once, the place of each value of a list given to run_compiled (`listed`):
+# no code of the maintained counts reads so.
+LISTED = "listed:{}"
+
+
+def run_compiled(
+    build, judged_on: datetime.date, dialogue_id: int | None, *variant, listed: list[str] = ()
+) -> list[tuple]:
+    """The rows of `build(judged_on, dialogue_id, *variant)`'s query, run from its SQL compiled once
+    (compiled_sql) with `judged_on`'s dates, `dialogue_id` and the `listed` values (in place of the
+    LISTED markers the query was built with) put in: the columns as the database driver gives them
+    (dates as dates on SQLite and PostgreSQL alike), no model instances."""
+    sql, params = compiled_sql(
+        build,
+        variant,
+        connection.vendor,
+        dialogue_id is not None,
+        settings.TRACKER_STALE_AFTER_DAYS,
+        settings.TRACKER_DUE_SOON_DAYS,
+        settings.TRACKER_REVIEW_EVERY_DAYS,
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, parameters_for(params, judged_on, dialogue_id, listed))
+        return cursor.fetchall()
 
 
 @functools.cache
-def attention_summary_sql(
-    vendor: str, one_dialogue: bool, stale_days: int, due_soon_days: int, review_days: int
+def compiled_sql(
+    build,
+    variant: tuple,
+    vendor: str,
+    one_dialogue: bool,
+    stale_days: int,
+    due_soon_days: int,
+    review_days: int,
 ) -> tuple[str, tuple]:
-    """attention_summary_query's SQL and parameters, compiled once per database vendor, for all
-    dialogues or one, and the settings that its dates and its review cadence are worked out from
-    (their values only key the compiled query: the rules read them from the settings)."""
+    """The SQL and parameters of `build(day, dialogue_id, *variant)`, a query of today's overview,
+    compiled once per query, variant, database vendor, all dialogues or one, and the settings its
+    dates and its review cadence are worked out from (their values only key the compiled query: the
+    rules read them from the settings). Building the overview's queries through the ORM took about
+    as long as the database took to answer them."""
     dialogue_id = ANY_ONE_DIALOGUE if one_dialogue else None
-    sql, params = attention_summary_query(COMPILED_FOR, dialogue_id).query.sql_with_params()
+    sql, params = build(COMPILED_FOR, dialogue_id, *variant).query.sql_with_params()
     # The next day's query must be this one with its parameters moved: else a rule now reads a date
     # that parameters_for does not know, and the compiled query would count wrong.
     next_day = COMPILED_FOR + datetime.timedelta(days=1)
-    expected_sql, expected = attention_summary_query(next_day, dialogue_id).query.sql_with_params()
+    expected_sql, expected = build(next_day, dialogue_id, *variant).query.sql_with_params()
     if (expected_sql, list(expected)) != (sql, parameters_for(params, next_day, dialogue_id)):
-        raise RuntimeError("attention_summary_query reads a date that parameters_for does not move.")
+        raise RuntimeError(f"{build.__name__} reads a date that parameters_for does not move.")
     return sql, tuple(params)
 
 
-def parameters_for(params, judged_on: datetime.date, dialogue_id: int | None) -> list:
-    """The compiled attention summary's parameters for `judged_on` and `dialogue_id`: its dates are
-    all the day it was compiled for, that day's stale cutoff or its due-soon horizon."""
+def parameters_for(params, judged_on: datetime.date, dialogue_id: int | None, listed=()) -> list:
+    """A compiled query's parameters for `judged_on`, `dialogue_id` and the `listed` values: its
+    dates are all the day it was compiled for, that day's stale cutoff, its due-soon horizon or its
+    review cutoff; its listed values LISTED markers."""
     adapt = connection.ops.adapt_datefield_value
     moved = {
         adapt(day_of(COMPILED_FOR)): adapt(day_of(judged_on))
-        for day_of in (lambda day: day, rules.stale_cutoff, rules.due_soon_horizon)
+        for day_of in (lambda day: day, rules.stale_cutoff, rules.due_soon_horizon, rules.review_cutoff)
     }
+    moved.update((LISTED.format(place), value) for place, value in enumerate(listed))
     # The same type as the sentinel's (psycopg marks integers' sizes).
     return [type(p)(dialogue_id) if p == ANY_ONE_DIALOGUE else moved.get(p, p) for p in params]
 
@@ -647,33 +759,88 @@ def attention_list(
     troubled: dict[str, int] | None = None,
 ):
     """The open commitments most in need of a look on `day`: off track, at risk, overdue, then
-    stale (1 query).
+    stale (1 query; attention_list_query says how they are chosen)."""
+    judged_on = day or timezone.localdate()
+    return attention_list_query(judged_on, dialogue_id, attention_among(troubled, limit), limit)
+
+
+def attention_among(troubled: dict[str, int] | None, limit: int = 10) -> str:
+    """Among which commitments attention_list_query chooses its `limit`, given how many are off track
+    and at risk (`troubled`, by status; unknown: None): "off_track", "troubled" or "all"."""
+    troubled = troubled or {}
+    if troubled.get(Status.OFF_TRACK, 0) >= limit:
+        return Status.OFF_TRACK
+    return "troubled" if sum(troubled.values()) >= limit else "all"
+
+
+def attention_list_query(judged_on: datetime.date, dialogue_id: int | None, among: str, limit: int = 10):
+    """attention_list's query, judged on `judged_on` (today or later), choosing `among` the off track
+    ones, the troubled ones or all (attention_among).
 
     The order is chosen over the narrow index of the columns it reads (commitment_attention), and
     only the chosen rows are read: sorting every row that needs attention, descriptions and quotes
     and all, to keep ten cost 7 ms at 10,000 commitments and ten times that at 100,000. When the
-    number off track and at risk is known (`troubled`, by status) and there are `limit` of them,
-    the first come from among them alone: only those are sorted, not every one that needs
-    attention (half the commitments, in the benchmark's data), by the one question that still
-    orders them (off track first), with no test of whether they need attention (a commitment in
-    trouble does). Building the whole question took longer than the database took to answer it:
-    3.4 to 1.7 ms at 10,000 commitments."""
-    judged_on = day or timezone.localdate()
-    troubled = troubled or {}
-    if troubled.get(Status.OFF_TRACK, 0) >= limit:
-        commitments = Commitment.objects.as_of(day).filter(**{STATE_STATUS: Status.OFF_TRACK})
+    number off track and at risk is known and there are `limit` of them, the first come from among
+    them alone: only those are sorted, not every one that needs attention (half the commitments, in
+    the benchmark's data), by the one question that still orders them (off track first), with no
+    test of whether they need attention (a commitment in trouble does)."""
+    if among == Status.OFF_TRACK:
+        commitments = Commitment.objects.as_of(judged_on).filter(**{STATE_STATUS: Status.OFF_TRACK})
         urgency = None  # all off track: the same urgency
-    elif sum(troubled.values()) >= limit:
-        commitments = Commitment.objects.as_of(day).filter(**{f"{STATE_STATUS}__in": rules.TROUBLED_STATUSES})
+    elif among == "troubled":
+        commitments = Commitment.objects.as_of(judged_on).filter(
+            **{f"{STATE_STATUS}__in": rules.TROUBLED_STATUSES}
+        )
         urgency = Case(When(**{STATE_STATUS: Status.OFF_TRACK}, then=Value(0)), default=Value(1))
     else:
-        commitments = Commitment.objects.as_of(day).needing_attention(judged_on)
+        commitments = Commitment.objects.as_of(judged_on).needing_attention(judged_on)
         urgency = attention_urgency(judged_on)
     if dialogue_id is not None:
         commitments = commitments.filter(dialogue_id=dialogue_id)
     order = attention_order(urgency)
     chosen = commitments.order_by(*order).values("pk")[:limit]
-    return Commitment.objects.as_of(day).filter(pk__in=chosen).select_related("dialogue").order_by(*order)
+    return (
+        Commitment.objects.as_of(judged_on).filter(pk__in=chosen).select_related("dialogue").order_by(*order)
+    )
+
+
+class AttentionRow(NamedTuple):
+    """A commitment of attention_list as the page prints it (ListWriter.attention_row)."""
+
+    pk: int
+    title: str
+    title_fr: str
+    status: str
+    due_on: datetime.date | None
+    last_update_on: datetime.date | None
+    announced_on: datetime.date
+    dialogue_name: str
+    dialogue_name_fr: str
+
+
+def attention_rows_query(judged_on: datetime.date, dialogue_id: int | None, among: str):
+    """attention_list_query's commitments as AttentionRow's columns (for run_compiled)."""
+    return attention_list_query(judged_on, dialogue_id, among).values_list(
+        "pk",
+        "title",
+        "title_fr",
+        STATE_STATUS,
+        "due_on",
+        STATE_LAST_UPDATE,
+        "announced_on",
+        "dialogue__name",
+        "dialogue__name_fr",
+    )
+
+
+def attention_rows(
+    day: datetime.date | None, dialogue_id: int | None, troubled: dict[str, int]
+) -> list[AttentionRow]:
+    """attention_list today, as rows (1 query, compiled once: run_compiled). Building the query and
+    making its model instances cost five times what the database took to answer it."""
+    among = attention_among(troubled)
+    rows = run_compiled(attention_rows_query, day or timezone.localdate(), dialogue_id, among)
+    return [AttentionRow(*row) for row in rows]
 
 
 def past_figures(
@@ -809,3 +976,34 @@ def latest_updates(day: datetime.date | None = None, dialogue_id: int | None = N
     if dialogue_id is not None:
         updates = updates.filter(commitment__dialogue_id=dialogue_id)
     return updates.select_related("commitment", "author").order_by("-created_at", "-id")[:limit]
+
+
+class UpdateRow(NamedTuple):
+    """One of latest_updates as the page prints it (ListWriter.update_row)."""
+
+    commitment_id: int
+    title: str
+    title_fr: str
+    status: str
+    progress: int
+    reported_on: datetime.date
+    author: str
+
+
+def update_rows_query(judged_on: datetime.date, dialogue_id: int | None):
+    """latest_updates' updates as UpdateRow's columns (for run_compiled)."""
+    return latest_updates(judged_on, dialogue_id).values_list(
+        "commitment_id",
+        "commitment__title",
+        "commitment__title_fr",
+        "status",
+        "progress",
+        "reported_on",
+        f"author__{get_user_model().USERNAME_FIELD}",
+    )
+
+
+def update_rows(day: datetime.date | None, dialogue_id: int | None) -> list[UpdateRow]:
+    """latest_updates today, as rows (1 query, compiled once: run_compiled)."""
+    rows = run_compiled(update_rows_query, day or timezone.localdate(), dialogue_id)
+    return [UpdateRow(*row) for row in rows]
