@@ -24,8 +24,19 @@ from ..models.content import active_language
 from ..rules import CLOSED_STATUSES
 
 
+class ReadByTemplates:
+    """Attributes a template reads as `row.name`, found at the first try: Django's template engine
+    tries `row["name"]` before `row.name`, and the exception a dataclass raises there, caught, cost
+    about 0.4 ms a table of 25 rows (some 40 lookups a row)."""
+
+    __slots__ = ()
+
+    def __getitem__(self, name: str):
+        return getattr(self, name)
+
+
 @dataclass(frozen=True, slots=True)
-class Shown:
+class Shown(ReadByTemplates):
     """A name or title as the row shows it, with the language to mark it in (`lang`) when that is
     not the page's (see tracker/models/content.py), else "" (nothing to mark)."""
 
@@ -34,7 +45,7 @@ class Shown:
 
 
 @dataclass(slots=True)
-class CommitmentRow:
+class CommitmentRow(ReadByTemplates):
     url: str
     title: Shown
     progress_label: str  # the progress bar's name for screen readers: "Progress of <title>"
