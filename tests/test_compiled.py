@@ -140,6 +140,7 @@ def test_the_compiled_facet_counts_are_those_the_orm_builds(world, query):
         "status=on_track&status=at_risk&theme={t0}",
         "theme={t0}&theme={t0}",
         "theme={t0}&as_of=2021-06-01",
+        "&".join(f"theme=t{i}" for i in range(51)),
     ],
 )
 def test_requests_the_compiled_facet_query_cannot_answer_are_built_by_the_orm(world, query):
@@ -172,3 +173,12 @@ def test_the_compiled_names_of_a_tables_rows_are_those_the_orm_builds(world, par
     compiled = table._names_rows(ids, None, *parts)
     assert sorted(compiled, key=repr) == sorted(table._names_query(ids, None, *parts), key=repr)
     assert any(row[0] == "blocked" for row in compiled) == parts[2]
+
+
+def test_a_table_longer_than_a_page_is_built_by_the_orm(world, monkeypatch):
+    monkeypatch.setattr(table, "COMPILED_ROWS", 2)
+    ids = list(Commitment.objects.values_list("pk", flat=True))
+    table._compiled_names_query.cache_clear()
+    rows = table._names_rows(ids, None, True, True, True)
+    assert table._compiled_names_query.cache_info().currsize == 0
+    assert sorted(rows, key=repr) == sorted(table._names_query(ids, None, True, True, True), key=repr)

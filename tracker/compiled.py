@@ -25,7 +25,13 @@ from django.db import connection
 _FIRST, _SECOND = 0, 1
 
 
+# Stand-ins of the two builds never meet below this many values (ids 100,000 apart, dates a century).
+MAX_VALUES = 10_000
+
+
 def _stand_in(kind: type, place: int, build: int):
+    if place >= MAX_VALUES:
+        raise ValueError(f"A query compiled once takes at most {MAX_VALUES} values.")
     if kind is int:
         return -7_300_000 - 100_000 * build - place
     if kind is datetime.date:

@@ -38,6 +38,7 @@ from .table import CommitmentRow, commitment_rows
 # The filters whose chosen values are plain parameters of the facet query: a request choosing only
 # these, today, runs that query compiled once for its shape (see _compiled_facet_query).
 COMPILED_FILTERS = ("dialogue", "theme", "agency", "country", "role", "status", "reason")
+COMPILED_VALUES = 50
 
 # The filters that do not narrow a facet's own counts (each facet counts with every *other* filter).
 OWN_FILTERS = {
@@ -388,8 +389,9 @@ class CommitmentBrowser(caching.CachedPage):
 
         Only today's filters whose values are the query's plain parameters are compiled: a past
         day, the text search and the filters that read the day (due, stale, blocked) are not; nor
-        a status or reason chosen twice or more (django-filter asks for each in the order of a set)
-        or any value repeated (the ORM drops repeats from its lists).
+        a status or reason chosen twice or more (django-filter asks for each in the order of a set),
+        any value repeated (the ORM drops repeats from its lists), or more than COMPILED_VALUES
+        values in all (a query string no person writes: not worth a compiled query of its own).
         """
         if is_past(self.day) or not self.valid:
             return None
@@ -398,6 +400,8 @@ class CommitmentBrowser(caching.CachedPage):
             return None
         lists = [value for name, value in chosen.items() if isinstance(value, list)]
         if any(len(set(values)) != len(values) for values in lists):
+            return None
+        if sum(len(values) for values in lists) > COMPILED_VALUES:
             return None
         if len(chosen.get("status", ())) > 1 or len(chosen.get("reason", ())) > 1:
             return None

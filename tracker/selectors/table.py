@@ -166,6 +166,11 @@ def _names_query(ids: list[int], day: datetime.date | None, themes: bool, leads:
     return parts[0].order_by().union(*(part.order_by() for part in parts[1:]), all=True)
 
 
+# A page of rows (the list's 25) is compiled once per count of rows; a longer table (an objective's
+# every commitment) is built by the ORM, rather than compiled once for each length it comes in.
+COMPILED_ROWS = 100
+
+
 @functools.lru_cache(maxsize=256)
 def _compiled_names_query(vendor: str, rows: int, themes: bool, leads: bool, blocked: bool) -> CompiledQuery:
     """_names_query of today for `rows` commitments, compiled once (tracker/compiled.py): its values
@@ -181,9 +186,9 @@ def _compiled_names_query(vendor: str, rows: int, themes: bool, leads: bool, blo
 
 
 def _names_rows(ids: list[int], day: datetime.date | None, themes: bool, leads: bool, blocked: bool):
-    """_names_query's rows: today, from its SQL compiled once for so many rows; a past day's (whose
-    state is read from the trail) through the ORM."""
-    if is_past(day):
+    """_names_query's rows: today, from its SQL compiled once for so many rows (up to COMPILED_ROWS); a
+    past day's (whose state is read from the trail), or a longer table's, through the ORM."""
+    if is_past(day) or len(ids) > COMPILED_ROWS:
         return list(_names_query(ids, day, themes, leads, blocked))
     compiled = _compiled_names_query(connection.vendor, len(ids), themes, leads, blocked)
     return compiled.rows([*ids, timezone.localdate()] if blocked else ids)
