@@ -146,6 +146,19 @@ class CommitmentFilter(django_filters.FilterSet):
         super().__init__(data, queryset, **kwargs)
         self.day = day or timezone.localdate()
 
+    @classmethod
+    def _form_class(cls, build):
+        # The form's class: built once per FilterSet class rather than per request (a quarter of
+        # making and validating the filters: 0.26 of 0.85 ms). Its fields depend only on the filters
+        # as declared (labels and choices are lazy, translated when read), and every form made from
+        # it deep-copies them, so nothing a request does reaches another.
+        if "_built_form_class" not in cls.__dict__:
+            cls._built_form_class = build()
+        return cls._built_form_class
+
+    def get_form_class(self):
+        return self._form_class(super().get_form_class)
+
     def filter_text(self, queryset, name, value):
         if not value.strip():
             return queryset

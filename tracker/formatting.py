@@ -37,6 +37,10 @@ def local_date(day, name: str = "SHORT_DATE_FORMAT") -> str:
     return date_format(day, name)
 
 
+# dateformat's codes that write the month's name: "b", "E", "F", "M", "N".
+MONTH_NAME_CODES = frozenset("bEFMN")
+
+
 def date_writer(name: str) -> Callable[[object], str]:
     """A function writing dates (or datetimes) as `local_date(day, name)` does, the format read and
     parsed once: for a page that writes one or two per row (a trail of updates, a chart's points),
@@ -50,11 +54,23 @@ def date_writer(name: str) -> Callable[[object], str]:
         elif piece:
             pieces.append((dateformat.re_escaped.sub(r"\1", piece), False))
 
+    # A month's name, written in the language the format was read in, is looked up in the catalogue
+    # once per writer and month, not once per date: that was a third of writing a table's dates.
+    month_names: dict[tuple[str, int], str] = {}
+
+    def code(formatter, piece: str, day) -> str:
+        if piece not in MONTH_NAME_CODES:
+            return str(getattr(formatter, piece)())
+        key = (piece, day.month)
+        if key not in month_names:
+            month_names[key] = str(getattr(formatter, piece)())
+        return month_names[key]
+
     def write(day) -> str:
         if day in (None, ""):
             return ""
         formatter = dateformat.DateFormat(day)
-        return "".join(str(getattr(formatter, piece)()) if is_code else piece for piece, is_code in pieces)
+        return "".join(code(formatter, piece, day) if is_code else piece for piece, is_code in pieces)
 
     return write
 

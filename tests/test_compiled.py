@@ -1,0 +1,184 @@
+"""Queries compiled once per shape (tracker/compiled.py): what compile_once accepts and refuses, and
+that the list's compiled queries (facet counts, maintained counts, facet labels, the table's names)
+answer exactly what the ORM builds for the same request."""
+
+import datetime
+
+import pytest
+from django.db import connection
+from django.http import QueryDict
+
+from tests.factories import make_agency, make_commitment, make_dialogue, make_theme
+from tracker import counts, services
+from tracker.compiled import compile_once
+from tracker.models import Commitment, Dialogue, SlipReason, Status
+from tracker.selectors import table
+from tracker.selectors.commitment_list import (
+    CommitmentBrowser,
+    _compiled_facet_labels,
+    _compiled_facet_query,
+    facet_labels,
+    facet_labels_query,
+)
+
+
+def titles_query(values):
+    return Commitment.objects.filter(title__in=values[:2], announced_on__lte=values[2]).values_list("title")
+
+
+def test_a_compiled_query_runs_with_the_values_given(db):
+    make_commitment(title="Map the seabed")
+    make_commitment(title="Launch a probe")
+    compiled = compile_once(titles_query, [str, str, datetime.date])
+    today = datetime.date.today()
+    assert sorted(compiled.rows(["Map the seabed", "Nothing", today])) == [("Map the seabed",)]
+    assert sorted(compiled.rows(["Launch a probe", "Map the seabed", today])) == [
+        ("Launch a probe",),
+        ("Map the seabed",),
+    ]
+
+
+def test_a_value_that_changes_the_sql_is_refused(db):
+    def build(values):
+        return (
+            Commitment.objects.filter(title=values[0]) if values[1] > -7_350_000 else Commitment.objects.all()
+        )
+
+    with pytest.raises(RuntimeError):
+        compile_once(build, [str, int])
+
+
+def test_a_value_the_orm_transforms_is_refused(db):
+    with pytest.raises(RuntimeError):
+        compile_once(lambda values: Commitment.objects.filter(title=values[0].upper()), [str])
+
+
+def test_a_value_the_query_does_not_read_is_refused_unless_optional(db):
+    def build(values):
+        return Commitment.objects.filter(title=values[0])
+
+    with pytest.raises(RuntimeError):
+        compile_once(build, [str, str])
+    assert compile_once(build, [str, str], optional=[1]).rows(["x", "y"]) == []
+
+
+@pytest.fixture
+def world(db, editor):
+    """Two dialogues with themes, agencies of three countries, and commitments in several states."""
+    dialogues = [make_dialogue(slug="d-one"), make_dialogue(slug="d-two")]
+    themes = [make_theme(dialogues[i % 2]) for i in range(3)]
+    agencies = [make_agency(country=("US", "FR", "GB")[i % 3]) for i in range(5)]
+    made = [
+        make_commitment(dialogues[i % 2], themes=themes[i % 3 :], agencies=agencies[i % 2 :: 2], slug=f"w{i}")
+        for i in range(6)
+    ]
+    states = [
+        (Status.ON_TRACK, ""),
+        (Status.AT_RISK, SlipReason.FUNDING),
+        (Status.OFF_TRACK, SlipReason.LEGAL),
+    ]
+    for commitment, (status, reason) in zip(made, states, strict=False):
+        services.status_update_create(
+            commitment=commitment,
+            author=editor,
+            status=status,
+            progress=20,
+            text="News.",
+            reported_on=datetime.date(2022, 1, 1),
+            reason=reason,
+        )
+    made[0].blocked_by.add(made[2])
+    return {"themes": themes, "agencies": agencies, "dialogues": dialogues}
+
+
+def label_ids():
+    labels = facet_labels()
+    return {kind: {row.slug: row.pk for row in labels[kind]} for kind in ("dialogue", "theme", "agency")}
+
+
+COMPILED_QUERIES = [
+    "theme={t0}",
+    "theme={t0}&status=at_risk",
+    "agency={a0}&status=on_track",
+    "agency={a0}&theme={t0}&status=on_track",
+    "theme={t0}&theme={t1}",
+    "dialogue=d-one&theme={t0}",
+    "dialogue=nope&dialogue=d-two&theme={t1}&status=at_risk",
+    "dialogue=nope&theme={t0}",
+    "theme=no-such-theme",
+    "agency=no-such-agency&status=at_risk",
+    "country=FR",
+    "country=FR&role=lead",
+    "country=FR&country=GB&theme={t2}&dialogue=d-one&dialogue=d-two",
+    "agency={a0}&agency={a1}&role=partner&dialogue=d-two",
+    "reason=funding",
+    "reason=legal&dialogue=d-one",
+    "reason=funding&theme={t0}&status=at_risk",
+    "theme={t0}&sort=title",
+]
+
+
+@pytest.mark.parametrize("query", COMPILED_QUERIES)
+def test_the_compiled_facet_counts_are_those_the_orm_builds(world, query):
+    slugs = {f"t{i}": theme.slug for i, theme in enumerate(world["themes"])}
+    slugs |= {f"a{i}": agency.slug for i, agency in enumerate(world["agencies"])}
+    browser = CommitmentBrowser(QueryDict(query.format(**slugs)), page_size=10)
+    ids = label_ids()
+    shape = browser._facet_shape(ids)
+    assert shape is not None, "this request is one the compiled query answers"
+    compiled = _compiled_facet_query(connection.vendor, shape).rows(browser._facet_values(ids, shape))
+    assert sorted(compiled, key=repr) == sorted(browser._counted_query(ids), key=repr)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "q=seabed&theme={t0}",
+        "due=overdue",
+        "stale=1&theme={t0}",
+        "blocked=1",
+        "status=on_track&status=at_risk&theme={t0}",
+        "theme={t0}&theme={t0}",
+        "theme={t0}&as_of=2021-06-01",
+        "&".join(f"theme=t{i}" for i in range(51)),
+    ],
+)
+def test_requests_the_compiled_facet_query_cannot_answer_are_built_by_the_orm(world, query):
+    theme = world["themes"][0].slug
+    day = datetime.date(2021, 6, 1) if "as_of" in query else None
+    browser = CommitmentBrowser(QueryDict(query.format(t0=theme)), page_size=10, day=day)
+    assert browser._facet_shape(label_ids()) is None
+
+
+@pytest.mark.parametrize(
+    ("statuses", "dialogues"), [([], None), (["on_track"], None), (["at_risk", "off_track"], 2), ([], 1)]
+)
+def test_the_compiled_maintained_counts_are_those_the_orm_builds(world, statuses, dialogues):
+    dialogue_ids = (
+        None if dialogues is None else list(Dialogue.objects.values_list("pk", flat=True))[:dialogues]
+    )
+    compiled = counts._compiled_facet_counts(connection.vendor, len(statuses), dialogues)
+    orm = counts.facet_counts_query(statuses, dialogue_ids)
+    assert sorted(compiled.rows([*statuses, *(dialogue_ids or [])]), key=repr) == sorted(orm, key=repr)
+
+
+def test_the_compiled_facet_labels_are_those_the_orm_builds(world):
+    compiled = _compiled_facet_labels(connection.vendor).rows([])
+    assert sorted(compiled, key=repr) == sorted(facet_labels_query(), key=repr)
+
+
+@pytest.mark.parametrize("parts", [(True, True, True), (True, False, False), (False, True, True)])
+def test_the_compiled_names_of_a_tables_rows_are_those_the_orm_builds(world, parts):
+    ids = list(Commitment.objects.values_list("pk", flat=True))
+    compiled = table._names_rows(ids, None, *parts)
+    assert sorted(compiled, key=repr) == sorted(table._names_query(ids, None, *parts), key=repr)
+    assert any(row[0] == "blocked" for row in compiled) == parts[2]
+
+
+def test_a_table_longer_than_a_page_is_built_by_the_orm(world, monkeypatch):
+    monkeypatch.setattr(table, "COMPILED_ROWS", 2)
+    ids = list(Commitment.objects.values_list("pk", flat=True))
+    table._compiled_names_query.cache_clear()
+    rows = table._names_rows(ids, None, True, True, True)
+    assert table._compiled_names_query.cache_info().currsize == 0
+    assert sorted(rows, key=repr) == sorted(table._names_query(ids, None, True, True, True), key=repr)
