@@ -48,14 +48,20 @@ def _as_parameter(value):
     return value
 
 
+def _no_derived(values: Sequence) -> list:
+    return []
+
+
 @dataclass(frozen=True)
 class CompiledQuery:
     sql: str
     # Per parameter: (True, index of the value that fills it) or (False, the constant it always is).
+    # The indexes go on past the values given, into those `derived` works out from them.
     slots: tuple[tuple[bool, object], ...]
+    derived: Callable[[Sequence], list] = _no_derived
 
     def params(self, values: Sequence) -> list:
-        given = [_as_parameter(value) for value in values]
+        given = [_as_parameter(value) for value in (*values, *self.derived(values))]
         return [given[slot] if is_value else slot for is_value, slot in self.slots]
 
     def rows(self, values: Sequence) -> list[tuple]:
@@ -65,18 +71,30 @@ class CompiledQuery:
             return cursor.fetchall()
 
 
-def compile_once(build: Callable[[list], object], kinds: Sequence[type], optional=()) -> CompiledQuery:
+def compile_once(
+    build: Callable[[list], object],
+    kinds: Sequence[type],
+    optional=(),
+    derived: Callable[[Sequence], list] = _no_derived,
+) -> CompiledQuery:
     """The SQL of `build(values)` (a QuerySet) with its parameters mapped to `values`, whose types are
     `kinds` (int, str or datetime.date). `build` must use each value only as a value of the query,
     never to choose what the query holds: that is its shape, which the caller keys on. Raises
     RuntimeError when two builds with different stand-ins do not differ only in the stand-ins'
     parameters, or when a value is none of them (but those at the places `optional`, which a
-    shape may leave unread; see the module's docstring)."""
+    shape may leave unread; see the module's docstring).
+
+    `derived(values)`: values the query reads that `build` works out from `values` itself, in the
+    same way (a rule's dates from the day judged on: its stale cutoff, its due-soon horizon); they
+    are worked out again from each request's values. Each may fill parameters or not."""
     builds = []
     for which in (_FIRST, _SECOND):
         values = [_stand_in(kind, place, which) for place, kind in enumerate(kinds)]
         sql, params = build(values).query.sql_with_params()
-        places = {_as_parameter(value): place for place, value in enumerate(values)}
+        # Reversed, so that a derived value equal to a value (an offset of 0 days) names the value's
+        # place: the same parameter either way.
+        every = [*values, *derived(values)]
+        places = {_as_parameter(value): place for place, value in reversed(list(enumerate(every)))}
         builds.append((sql, list(params), places))
     (sql, params, places), (other_sql, other_params, other_places) = builds
     if sql != other_sql or len(params) != len(other_params):
@@ -94,4 +112,4 @@ def compile_once(build: Callable[[list], object], kinds: Sequence[type], optiona
     # compiled SQL would then ignore.
     if set(range(len(kinds))) - {slot for is_value, slot in slots if is_value} - set(optional):
         raise RuntimeError("A value is not one of the query's parameters: it cannot be compiled once.")
-    return CompiledQuery(sql, tuple(slots))
+    return CompiledQuery(sql, tuple(slots), derived)

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from .. import caching, charts, formatting, links, rules
+from ..compiled import CompiledQuery, compile_once
 from ..counts import open_status_and_reason_counts, theme_status_counts
 from ..models import (
     Commitment,
@@ -522,9 +523,7 @@ def theme_counts(
             rows = []  # no cards: nothing to count (as the ORM, which asks nothing of `IN ()`)
         else:  # the page's: its SQL compiled once for as many themes (run_compiled)
             codes = [str(theme_id) for theme_id in theme_ids]
-            rows = run_compiled(
-                theme_counts_query, day or timezone.localdate(), dialogue_id, len(codes), listed=codes
-            )
+            rows = run_compiled(theme_counts_query, day or timezone.localdate(), dialogue_id, listed=codes)
         for theme_id, status, n, summed in rows:
             counts[(int(theme_id), status)] += n
             progress[int(theme_id)] += summed
@@ -541,10 +540,10 @@ def theme_counts(
     return counts, progress
 
 
-def theme_counts_query(judged_on: datetime.date, dialogue_id: int | None, themes: int):
-    """theme_status_counts of `themes` themes, named by LISTED markers that run_compiled replaces
-    by the themes' codes (the day plays no part: the counts are today's)."""
-    return theme_status_counts(dialogue_id, [LISTED.format(place) for place in range(themes)])
+def theme_counts_query(judged_on: datetime.date, dialogue_id: int | None, codes: list[str]):
+    """theme_status_counts of the themes with these codes (the day plays no part: the counts are
+    today's)."""
+    return theme_status_counts(dialogue_id, codes)
 
 
 def cards(themes: list[Theme], counts: Counter, progress: Counter) -> list[Theme]:
@@ -642,77 +641,58 @@ def attention_summary_of(rows) -> dict[str, int]:
     return summary
 
 
-# The day the overview's queries of today are compiled for (compiled_sql), their dates then replaced
-# by the day's: one far ahead, so never past (the commitments' state is read from their columns, as
-# today).
-COMPILED_FOR = datetime.date(3000, 1, 1)
-# A dialogue id no dialogue has: it marks, in the SQL compiled once, the parameters that are the
-# dialogue's.
-ANY_ONE_DIALOGUE = -7_000_002
-# Marks, in the SQL compiled once, the place of each value of a list given to run_compiled (`listed`):
-# no code of the maintained counts reads so.
-LISTED = "listed:{}"
-
-
 def run_compiled(
     build, judged_on: datetime.date, dialogue_id: int | None, *variant, listed: list[str] = ()
 ) -> list[tuple]:
-    """The rows of `build(judged_on, dialogue_id, *variant)`'s query, run from its SQL compiled once
-    (compiled_sql) with `judged_on`'s dates, `dialogue_id` and the `listed` values (in place of the
-    LISTED markers the query was built with) put in: the columns as the database driver gives them
-    (dates as dates on SQLite and PostgreSQL alike), no model instances."""
-    sql, params = compiled_sql(
+    """The rows of `build(judged_on, dialogue_id, *variant)`'s query (given `listed` values, of
+    `build(judged_on, dialogue_id, *variant, listed)`), run from its SQL compiled once
+    (compiled_query, tracker/compiled.py) with this request's day, dialogue and values: the columns
+    as the database driver gives them (dates as dates on SQLite and PostgreSQL alike), no model
+    instances. Building the overview's queries through the ORM took about as long as the database
+    took to answer them."""
+    query = compiled_query(
         build,
         variant,
-        connection.vendor,
+        len(listed),
         dialogue_id is not None,
+        connection.vendor,
         settings.TRACKER_STALE_AFTER_DAYS,
         settings.TRACKER_DUE_SOON_DAYS,
         settings.TRACKER_REVIEW_EVERY_DAYS,
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, parameters_for(params, judged_on, dialogue_id, listed))
-        return cursor.fetchall()
+    return query.rows([judged_on, *listed, *([] if dialogue_id is None else [dialogue_id])])
 
 
 @functools.cache
-def compiled_sql(
+def compiled_query(
     build,
     variant: tuple,
-    vendor: str,
+    listed: int,
     one_dialogue: bool,
+    vendor: str,
     stale_days: int,
     due_soon_days: int,
     review_days: int,
-) -> tuple[str, tuple]:
-    """The SQL and parameters of `build(day, dialogue_id, *variant)`, a query of today's overview,
-    compiled once per query, variant, database vendor, all dialogues or one, and the settings its
-    dates and its review cadence are worked out from (their values only key the compiled query: the
-    rules read them from the settings). Building the overview's queries through the ORM took about
-    as long as the database took to answer them."""
-    dialogue_id = ANY_ONE_DIALOGUE if one_dialogue else None
-    sql, params = build(COMPILED_FOR, dialogue_id, *variant).query.sql_with_params()
-    # The next day's query must be this one with its parameters moved: else a rule now reads a date
-    # that parameters_for does not know, and the compiled query would count wrong.
-    next_day = COMPILED_FOR + datetime.timedelta(days=1)
-    expected_sql, expected = build(next_day, dialogue_id, *variant).query.sql_with_params()
-    if (expected_sql, list(expected)) != (sql, parameters_for(params, next_day, dialogue_id)):
-        raise RuntimeError(f"{build.__name__} reads a date that parameters_for does not move.")
-    return sql, tuple(params)
+) -> CompiledQuery:
+    """`build`'s query compiled once per variant, number of listed values, all dialogues or one,
+    database vendor, and the settings its dates and review cadence are worked out from (their
+    values only key the compiled query: the rules read them from the settings)."""
+    kinds = [datetime.date, *[str] * listed, *([int] if one_dialogue else [])]
+
+    def built(values):
+        day, codes = values[0], list(values[1 : 1 + listed])
+        dialogue_id = values[-1] if one_dialogue else None
+        return build(day, dialogue_id, *variant, *([codes] if listed else []))
+
+    # The day itself may go unread: the dialogues and themes, today's maintained counts.
+    return compile_once(built, kinds, optional=[0], derived=judged_dates)
 
 
-def parameters_for(params, judged_on: datetime.date, dialogue_id: int | None, listed=()) -> list:
-    """A compiled query's parameters for `judged_on`, `dialogue_id` and the `listed` values: its
-    dates are all the day it was compiled for, that day's stale cutoff, its due-soon horizon or its
-    review cutoff; its listed values LISTED markers."""
-    adapt = connection.ops.adapt_datefield_value
-    moved = {
-        adapt(day_of(COMPILED_FOR)): adapt(day_of(judged_on))
-        for day_of in (lambda day: day, rules.stale_cutoff, rules.due_soon_horizon, rules.review_cutoff)
-    }
-    moved.update((LISTED.format(place), value) for place, value in enumerate(listed))
-    # The same type as the sentinel's (psycopg marks integers' sizes).
-    return [type(p)(dialogue_id) if p == ANY_ONE_DIALOGUE else moved.get(p, p) for p in params]
+def judged_dates(values) -> list[datetime.date]:
+    """The dates the rules work out from the day judged on (`values[0]`), which a query compiled for
+    one day reads for another: the stale cutoff, the due-soon horizon and the review cutoff."""
+    day = values[0]
+    return [rules.stale_cutoff(day), rules.due_soon_horizon(day), rules.review_cutoff(day)]
 
 
 def attention_summary_query(judged_on: datetime.date, dialogue_id: int | None = None):
