@@ -12,6 +12,7 @@ from django.db import connection
 from django.db.models import Exists, F, Func, Min, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 
+from ..compiled import CompiledQuery, compile_once
 from ..models import FOLLOWABLE, Commitment, Follow, FollowVisit, Participation, StatusUpdate
 
 
@@ -123,14 +124,9 @@ def follows_with_news(user_id: int):
     )
 
 
-# A user id no one has: it marks, in the SQL compiled once, the parameters that are the user's.
-_ANY_USER = -7_000_001
-
-
 @functools.cache
-def _follow_state_sql(vendor: str) -> tuple[str, tuple]:
-    sql, params = follows_with_news(_ANY_USER).values_list(*FOLLOWABLE, "news").query.sql_with_params()
-    return sql, tuple(params)
+def _follow_state_query(vendor: str) -> CompiledQuery:
+    return compile_once(lambda values: follows_with_news(values[0]).values_list(*FOLLOWABLE, "news"), [int])
 
 
 def follow_state_rows(user_id: int) -> list:
@@ -138,11 +134,9 @@ def follow_state_rows(user_id: int) -> list:
 
     Every page's header runs this, and building its nested subqueries through the ORM costs several
     milliseconds a time (5-12 ms measured) against well under a millisecond to run it: so its SQL is
-    compiled once per process and database vendor, and only the user's id changes between runs."""
-    sql, params = _follow_state_sql(connection.vendor)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [user_id if param == _ANY_USER else param for param in params])
-        return cursor.fetchall()
+    compiled once per process and database vendor (tracker/compiled.py), and only the user's id
+    changes between runs."""
+    return _follow_state_query(connection.vendor).rows([user_id])
 
 
 class FollowState:
