@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 from django.utils import dateformat
 from django.utils.formats import date_format, get_format_modules, number_format
+from django.utils.functional import Promise
 from django.utils.translation import gettext
 
 
@@ -49,11 +50,24 @@ def date_writer(name: str) -> Callable[[object], str]:
         elif piece:
             pieces.append((dateformat.re_escaped.sub(r"\1", piece), False))
 
+    # Month and day names are lazy translations: each made text once per writer, not once per date
+    # (keyed by the name's object, the same for every date of that month or weekday, and kept with
+    # its text so that its id stays its own).
+    names: dict[int, tuple[Promise, str]] = {}
+
+    def text(value) -> str:
+        if not isinstance(value, Promise):
+            return str(value)
+        found = names.get(id(value))
+        if found is None:
+            found = names[id(value)] = (value, str(value))
+        return found[1]
+
     def write(day) -> str:
         if day in (None, ""):
             return ""
         formatter = dateformat.DateFormat(day)
-        return "".join(str(getattr(formatter, piece)()) if is_code else piece for piece, is_code in pieces)
+        return "".join(text(getattr(formatter, piece)()) if is_code else piece for piece, is_code in pieces)
 
     return write
 
