@@ -81,7 +81,35 @@ def commitment_for_page(day: datetime.date | None):
 def themes_and_agencies(commitment_id: int) -> tuple[list[Theme], list[Participation]]:
     """The commitment's themes (by order, then name) and its agencies' participations (by role, then
     the agency's country and name), each with what the page and the API print: one query, a UNION of
-    the two, in place of a prefetch of each (building a prefetch cost more than running it)."""
+    the two (themes_and_agencies_query), in place of a prefetch of each, its SQL compiled once per
+    process (themes_and_agencies_sql): building it took 0.9 ms, running it 0.05."""
+    sql, params = themes_and_agencies_sql(connection.vendor)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, moved_parameters(params, commitment_id))
+        names = [column[0] for column in cursor.description]
+        rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    found_themes, participations = [], []
+    for row in rows:
+        if row["kind"] == "theme":
+            found_themes.append(
+                Theme(pk=row["pk_"], name=row["name_"], name_fr=row["name_fr_"], slug=row["slug_"])
+            )
+            continue
+        agency = Agency(
+            pk=row["pk_"],
+            name=row["name_"],
+            name_fr=row["name_fr_"],
+            slug=row["slug_"],
+            acronym=row["acronym_"],
+            country=row["country_"],
+            named_in_source=bool(row["named_"]),  # SQLite answers 0 or 1
+        )
+        participations.append(Participation(agency=agency, role=row["role_"], country=row["country_"]))
+    return found_themes, participations
+
+
+def themes_and_agencies_query(commitment_id: int):
+    """The UNION themes_and_agencies reads: a row for each theme, then each participation."""
     blank = Value("")
     themes = Commitment.themes.through.objects.filter(commitment_id=commitment_id).values(
         kind=Value("theme"),
@@ -107,29 +135,17 @@ def themes_and_agencies(commitment_id: int) -> tuple[list[Theme], list[Participa
         acronym_=F("agency__acronym"),
         named_=F("agency__named_in_source"),
     )
-    rows = (
+    return (
         themes.order_by()
         .union(agencies.order_by(), all=True)
         .order_by("kind", "rank", "role_", "country_", "name_")
     )
-    found_themes, participations = [], []
-    for row in rows:
-        if row["kind"] == "theme":
-            found_themes.append(
-                Theme(pk=row["pk_"], name=row["name_"], name_fr=row["name_fr_"], slug=row["slug_"])
-            )
-            continue
-        agency = Agency(
-            pk=row["pk_"],
-            name=row["name_"],
-            name_fr=row["name_fr_"],
-            slug=row["slug_"],
-            acronym=row["acronym_"],
-            country=row["country_"],
-            named_in_source=row["named_"],
-        )
-        participations.append(Participation(agency=agency, role=row["role_"], country=row["country_"]))
-    return found_themes, participations
+
+
+@functools.cache
+def themes_and_agencies_sql(vendor: str) -> tuple[str, tuple]:
+    """themes_and_agencies_query's SQL and parameters, compiled once per database vendor."""
+    return compiled_once(lambda commitment_id, day: themes_and_agencies_query(commitment_id))
 
 
 class CommitmentPage(caching.CachedPage):
@@ -439,7 +455,7 @@ def dependencies(commitment_id: int, day: datetime.date | None = None) -> Depend
     past = is_past(day)
     sql, params = dependencies_sql(connection.vendor, past)
     with connection.cursor() as cursor:
-        cursor.execute(sql, dependency_parameters(params, commitment_id, day if past else None))
+        cursor.execute(sql, moved_parameters(params, commitment_id, day if past else None))
         names = [column[0] for column in cursor.description]
         rows = cursor.fetchall()
     judged = day or timezone.localdate()
@@ -514,7 +530,7 @@ def dependencies_query(commitment_id: int, day: datetime.date | None):
     )
 
 
-# What dependencies_query is compiled for, then replaced by the page's own (dependency_parameters):
+# What the page's queries are compiled for, then replaced by the page's own (moved_parameters):
 # an id no commitment has, and a day long past (a past day's state is read from the trail).
 ANY_COMMITMENT = -7_000_003
 ANY_PAST_DAY = datetime.date(1901, 1, 1)
@@ -524,19 +540,26 @@ ANY_PAST_DAY = datetime.date(1901, 1, 1)
 def dependencies_sql(vendor: str, past: bool) -> tuple[str, tuple]:
     """dependencies_query's SQL and parameters, compiled once per database vendor, for today or for
     a past day."""
+    return compiled_once(dependencies_query, past)
+
+
+def compiled_once(build, past: bool = False) -> tuple[str, tuple]:
+    """The SQL and parameters of `build(commitment_id, day)`, a queryset, compiled for ANY_COMMITMENT
+    (and ANY_PAST_DAY when `past`, else for today), to run for any commitment (and past day) with
+    moved_parameters."""
     day = ANY_PAST_DAY if past else None
-    sql, params = dependencies_query(ANY_COMMITMENT, day).query.sql_with_params()
+    sql, params = build(ANY_COMMITMENT, day).query.sql_with_params()
     # Another commitment on another day must be this query with its parameters moved: else the
-    # query reads a value that dependency_parameters does not know, and would answer wrong.
+    # query reads a value that moved_parameters does not know, and would answer wrong.
     other_id, other_day = ANY_COMMITMENT - 1, (ANY_PAST_DAY + datetime.timedelta(days=1) if past else None)
-    expected_sql, expected = dependencies_query(other_id, other_day).query.sql_with_params()
-    if (expected_sql, list(expected)) != (sql, dependency_parameters(params, other_id, other_day)):
-        raise RuntimeError("dependencies_query reads a value that dependency_parameters does not move.")
+    expected_sql, expected = build(other_id, other_day).query.sql_with_params()
+    if (expected_sql, list(expected)) != (sql, moved_parameters(params, other_id, other_day)):
+        raise RuntimeError("A query compiled once reads a value that moved_parameters does not move.")
     return sql, tuple(params)
 
 
-def dependency_parameters(params, commitment_id: int, day: datetime.date | None) -> list:
-    """The compiled dependencies_query's parameters for `commitment_id` and `day` (a past day, or None)."""
+def moved_parameters(params, commitment_id: int, day: datetime.date | None = None) -> list:
+    """The parameters of a query compiled_once, for `commitment_id` and `day` (a past day, or None)."""
     moved = {}
     if day is not None:
         adapt = connection.ops.adapt_datefield_value
