@@ -13,7 +13,6 @@ from collections.abc import Callable
 
 from django.utils import dateformat
 from django.utils.formats import date_format, get_format_modules, number_format
-from django.utils.functional import Promise
 from django.utils.translation import gettext
 
 
@@ -37,6 +36,11 @@ def local_date(day, name: str = "SHORT_DATE_FORMAT") -> str:
     return date_format(day, name)
 
 
+# Django's date format characters that write a month's name (b E F M N) or a weekday's (D l).
+MONTH_NAMES = frozenset("bEFMN")
+WEEKDAY_NAMES = frozenset("Dl")
+
+
 def date_writer(name: str) -> Callable[[object], str]:
     """A function writing dates (or datetimes) as `local_date(day, name)` does, the format read and
     parsed once: for a page that writes one or two per row (a trail of updates, a chart's points),
@@ -50,24 +54,27 @@ def date_writer(name: str) -> Callable[[object], str]:
         elif piece:
             pieces.append((dateformat.re_escaped.sub(r"\1", piece), False))
 
-    # Month and day names are lazy translations: each made text once per writer, not once per date
-    # (keyed by the name's object, the same for every date of that month or weekday, and kept with
-    # its text so that its id stays its own).
-    names: dict[int, tuple[Promise, str]] = {}
+    # A month's or a weekday's name is a translation Django looks up again for every date: each is
+    # written once per writer, for its month or weekday.
+    names: dict[tuple, str] = {}
 
-    def text(value) -> str:
-        if not isinstance(value, Promise):
-            return str(value)
-        found = names.get(id(value))
+    def text(formatter, code: str, day) -> str:
+        if code in MONTH_NAMES:
+            key = (code, day.month)
+        elif code in WEEKDAY_NAMES:
+            key = (code, day.weekday())
+        else:
+            return str(getattr(formatter, code)())
+        found = names.get(key)
         if found is None:
-            found = names[id(value)] = (value, str(value))
-        return found[1]
+            found = names[key] = str(getattr(formatter, code)())
+        return found
 
     def write(day) -> str:
         if day in (None, ""):
             return ""
         formatter = dateformat.DateFormat(day)
-        return "".join(text(getattr(formatter, piece)()) if is_code else piece for piece, is_code in pieces)
+        return "".join(text(formatter, piece, day) if is_code else piece for piece, is_code in pieces)
 
     return write
 
@@ -107,8 +114,14 @@ def signed(value: float, decimals: int = 0) -> str:
 
 def colon(label) -> str:
     """A label and the colon its language puts after it: "Status:", "Statut :" (no-break space)."""
+    return colon_writer()(label)
+
+
+def colon_writer() -> Callable[[str], str]:
+    """colon(), its translation read once: for a page that writes one per row (a chart's points)."""
     # Translators: a label followed by its value ("Status: On track"); French puts a no-break space before the colon.
-    return gettext("%(label)s:") % {"label": label}
+    pattern = gettext("%(label)s:")
+    return lambda label: pattern % {"label": label}
 
 
 def semicolon_join(parts) -> str:
