@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from tracker import services
 from tracker.models import Commitment, Status
+from tracker.selectors.commitment import dependencies, dependencies_query
 from tracker.services import blocking_chain
 
 
@@ -98,3 +99,34 @@ def test_setting_blockers_is_in_the_history_with_its_author(three, editor):
     a, b, _ = three
     services.commitment_set_blockers(commitment=a, blockers=[b], by=editor)
     assert a.history.first().history_user == editor
+
+
+@pytest.mark.parametrize("days_ago", [None, 3])
+def test_the_pages_dependencies_are_read_as_the_orm_reads_them(three, editor, days_ago):
+    """The commitment page runs its dependencies' query compiled once for any commitment and day
+    (selectors.commitment.compiled_dependencies): it reads the same commitments, in the same state, as the
+    ORM running that query for this commitment and day (today, and a day whose states were others)."""
+    waiting, blocker, waiter = three
+    today = timezone.localdate()
+    Commitment.objects.filter(pk__in=[c.pk for c in three]).update(
+        announced_on=today - datetime.timedelta(days=30)
+    )
+    services.commitment_set_blockers(commitment=waiting, blockers=[blocker], by=editor)
+    services.commitment_set_blockers(commitment=waiter, blockers=[waiting], by=editor)
+    Commitment.objects.filter(pk=waiter.pk).update(parent=waiting)  # a child that also waits on it
+    _post(
+        blocker, editor, Status.OFF_TRACK, reason="technical", reported_on=today - datetime.timedelta(days=5)
+    )
+    _post(blocker, editor, Status.ON_TRACK, reported_on=today - datetime.timedelta(days=1))
+    day = None if days_ago is None else today - datetime.timedelta(days=days_ago)
+
+    def state(c):
+        return (c.pk, c.title, c.status, c.progress, c.due_on, c.last_update_on, c.parent_id, c.judged_on)
+
+    found = dependencies(waiting.pk, day)
+    orm = list(dependencies_query(waiting.pk, day))
+    assert [state(d.commitment) for d in found.blocked_by] == [state(c) for c in orm if c.is_blocker]
+    assert [state(d.commitment) for d in found.blocks] == [state(c) for c in orm if c.waits_on_it]
+    assert [state(c) for c in found.children] == [state(c) for c in orm if c.parent_id == waiting.pk]
+    assert found.blocked_by[0].commitment.status == (Status.OFF_TRACK if days_ago else Status.ON_TRACK)
+    assert found.is_blocked is bool(days_ago)

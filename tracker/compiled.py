@@ -4,8 +4,10 @@ Building a query of several parts through the ORM can cost more than the databas
 (the list's facet counts and its table's names: 1-2 ms each to build at 10,000 commitments, several
 times what they took to run). Where a query's SQL depends only on its *shape* (which parts it has,
 how many values each list holds) and the request's values only fill its parameters, it is built once
-per shape, with stand-in values, and run with the request's own in their places. The house
-precedent, written out for one query, is the overview's attention_summary_sql.
+per shape, with stand-in values, and run with the request's own in their places. Every query of
+the project run this way goes through here: the list's facets and table names, the maintained facet
+counts, the overview's queries of today (the rules' dates derived from the day), the commitment
+page's dependencies and its themes and agencies, and the header's follow state.
 
 Why it is safe: the query is built twice, with two different sets of stand-ins. The SQL must be the
 same, and each parameter must be, in both builds, either the same constant or the same stand-in.
@@ -29,9 +31,16 @@ _FIRST, _SECOND = 0, 1
 MAX_VALUES = 10_000
 
 
+class PastDay:
+    """A kind of value for compile_once: a day before today. A query of a past day's state has a
+    shape of its own (the trail looked up), so its stand-ins must be past days too."""
+
+
 def _stand_in(kind: type, place: int, build: int):
     if place >= MAX_VALUES:
         raise ValueError(f"A query compiled once takes at most {MAX_VALUES} values.")
+    if kind is PastDay:
+        return datetime.date(1900 - 100 * build, 1, 1) + datetime.timedelta(days=place)
     if kind is int:
         return -7_300_000 - 100_000 * build - place
     if kind is datetime.date:
@@ -70,6 +79,13 @@ class CompiledQuery:
             cursor.execute(self.sql, self.params(values))
             return cursor.fetchall()
 
+    def dicts(self, values: Sequence) -> list[dict]:
+        """The query's rows for `values` as dicts by column name (as raw as rows())."""
+        with connection.cursor() as cursor:
+            cursor.execute(self.sql, self.params(values))
+            names = [column[0] for column in cursor.description]
+            return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
 
 def compile_once(
     build: Callable[[list], object],
@@ -78,7 +94,7 @@ def compile_once(
     derived: Callable[[Sequence], list] = _no_derived,
 ) -> CompiledQuery:
     """The SQL of `build(values)` (a QuerySet) with its parameters mapped to `values`, whose types are
-    `kinds` (int, str or datetime.date). `build` must use each value only as a value of the query,
+    `kinds` (int, str, datetime.date or PastDay). `build` must use each value only as a value of the query,
     never to choose what the query holds: that is its shape, which the caller keys on. Raises
     RuntimeError when two builds with different stand-ins do not differ only in the stand-ins'
     parameters, or when a value is none of them (but those at the places `optional`, which a

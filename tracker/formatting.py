@@ -37,8 +37,9 @@ def local_date(day, name: str = "SHORT_DATE_FORMAT") -> str:
     return date_format(day, name)
 
 
-# dateformat's codes that write the month's name: "b", "E", "F", "M", "N".
-MONTH_NAME_CODES = frozenset("bEFMN")
+# Django's date format characters that write a month's name (b E F M N) or a weekday's (D l).
+MONTH_NAMES = frozenset("bEFMN")
+WEEKDAY_NAMES = frozenset("Dl")
 
 
 def date_writer(name: str) -> Callable[[object], str]:
@@ -54,23 +55,27 @@ def date_writer(name: str) -> Callable[[object], str]:
         elif piece:
             pieces.append((dateformat.re_escaped.sub(r"\1", piece), False))
 
-    # A month's name, written in the language the format was read in, is looked up in the catalogue
-    # once per writer and month, not once per date: that was a third of writing a table's dates.
-    month_names: dict[tuple[str, int], str] = {}
+    # A month's or a weekday's name is a translation Django looks up again for every date: each is
+    # written once per writer, for its month or weekday.
+    names: dict[tuple, str] = {}
 
-    def code(formatter, piece: str, day) -> str:
-        if piece not in MONTH_NAME_CODES:
-            return str(getattr(formatter, piece)())
-        key = (piece, day.month)
-        if key not in month_names:
-            month_names[key] = str(getattr(formatter, piece)())
-        return month_names[key]
+    def text(formatter, code: str, day) -> str:
+        if code in MONTH_NAMES:
+            key = (code, day.month)
+        elif code in WEEKDAY_NAMES:
+            key = (code, day.weekday())
+        else:
+            return str(getattr(formatter, code)())
+        found = names.get(key)
+        if found is None:
+            found = names[key] = str(getattr(formatter, code)())
+        return found
 
     def write(day) -> str:
         if day in (None, ""):
             return ""
         formatter = dateformat.DateFormat(day)
-        return "".join(code(formatter, piece, day) if is_code else piece for piece, is_code in pieces)
+        return "".join(text(formatter, piece, day) if is_code else piece for piece, is_code in pieces)
 
     return write
 
@@ -125,8 +130,14 @@ def signed(value: float, decimals: int = 0) -> str:
 
 def colon(label) -> str:
     """A label and the colon its language puts after it: "Status:", "Statut :" (no-break space)."""
+    return colon_writer()(label)
+
+
+def colon_writer() -> Callable[[str], str]:
+    """colon(), its translation read once: for a page that writes one per row (a chart's points)."""
     # Translators: a label followed by its value ("Status: On track"); French puts a no-break space before the colon.
-    return gettext("%(label)s:") % {"label": label}
+    pattern = gettext("%(label)s:")
+    return lambda label: pattern % {"label": label}
 
 
 def semicolon_join(parts) -> str:

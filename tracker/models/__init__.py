@@ -43,6 +43,7 @@ from .commitment import (
     latest_updates,
     not_in_the_future,
     state_expressions,
+    with_state_of,
 )
 from .content import Localized, TranslatedContent, localized, localized_text
 from .counts import ANY_DIALOGUE, CommitmentCount, CountDimension
@@ -90,6 +91,7 @@ __all__ = [
     "CommitmentCount",
     "CommitmentQuerySet",
     "CommitmentStateIterable",
+    "with_state_of",
     "CountDimension",
     "DataStamp",
     "DigestSent",

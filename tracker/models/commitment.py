@@ -152,12 +152,18 @@ class CommitmentStateIterable(ModelIterable):
 
     def __iter__(self):
         for commitment in super().__iter__():
-            commitment.status = getattr(commitment, STATE_STATUS)
-            commitment.progress = getattr(commitment, STATE_PROGRESS)
-            commitment.last_update_on = getattr(commitment, STATE_LAST_UPDATE)
-            commitment.slip_reason = getattr(commitment, STATE_REASON)
-            commitment.judged_on = self.day
-            yield commitment
+            yield with_state_of(commitment, self.day)
+
+
+def with_state_of(commitment, day: datetime.date | None):
+    """`commitment`, read with state_expressions(day), with its status, progress, last update and
+    reason for slipping those of `day`."""
+    commitment.status = getattr(commitment, STATE_STATUS)
+    commitment.progress = getattr(commitment, STATE_PROGRESS)
+    commitment.last_update_on = getattr(commitment, STATE_LAST_UPDATE)
+    commitment.slip_reason = getattr(commitment, STATE_REASON)
+    commitment.judged_on = day
+    return commitment
 
 
 class CommitmentQuerySet(models.QuerySet):

@@ -239,6 +239,7 @@ def progress_points(updates) -> list[ProgressPoint]:
     yes, no = gettext("yes"), gettext("no")
     write_day = formatting.date_writer("SHORT_DATE_FORMAT")
     write_percent = functools.cache(formatting.percent)  # progress repeats along a trail
+    heading = formatting.colon_writer()
     points, before = [], Status.NOT_STARTED
     for update in counting:
         changed = update.status != before
@@ -252,7 +253,7 @@ def progress_points(updates) -> list[ProgressPoint]:
                 changed,
                 day_label,
                 write_percent(update.progress),
-                formatting.colon(day_label),
+                heading(day_label),
                 changes.get(update.status, "") if changed else "",
                 yes if changed else no,
             )

@@ -63,8 +63,9 @@ def flags(commitment):
 @register.simple_tag
 def score_of(assessment) -> ScoreDisplay:
     """`{% score_of assessment as score %}`: how an assessment's score shows; "Not assessed"
-    without one (None or "")."""
-    return score_display(assessment.cell if assessment else UNASSESSED)
+    without one (None or ""). As written once for the commitment page (`shown_score`) when it was."""
+    shown = getattr(assessment, "shown_score", None)
+    return shown or score_display(assessment.cell if assessment else UNASSESSED)
 
 
 @register.filter
