@@ -396,17 +396,24 @@ class ListWriter:
             self.row_text(row.dialogue_name, row.dialogue_name_fr),
         )
 
-    def attention_dict(self, link, status: str, overdue: bool, stale: bool, dialogue) -> dict:
-        """Its link and title, status, flags (overdue and stale: these rows are not read with whether
-        they are blocked) and dialogue."""
+    def linked_status(self, link, status: str) -> dict:
+        """What both lists' rows start with: the commitment's link and title (`link`: url, title and
+        the title's language when not the page's) and the status, with its label."""
         url, title, title_lang = link
-        flags = (("overdue", self._overdue, overdue), ("stale", self._stale, stale))
         return {
             "url": url,
             "title": title,
             "title_lang": title_lang,
             "status": status,
             "status_label": self._labels[status],
+        }
+
+    def attention_dict(self, link, status: str, overdue: bool, stale: bool, dialogue) -> dict:
+        """Its link and title, status, flags (overdue and stale: these rows are not read with whether
+        they are blocked) and dialogue."""
+        flags = (("overdue", self._overdue, overdue), ("stale", self._stale, stale))
+        return {
+            **self.linked_status(link, status),
             "flags": [(kind, label) for kind, label, shown in flags if shown],
             "dialogue": dialogue[0],
             "dialogue_lang": dialogue[1],
@@ -429,13 +436,8 @@ class ListWriter:
 
     def update_dict(self, link, status: str, progress: int, reported_on: datetime.date, author: str) -> dict:
         """Its commitment's link and title, status, progress, day and author's login."""
-        url, title, title_lang = link
         return {
-            "url": url,
-            "title": title,
-            "title_lang": title_lang,
-            "status": status,
-            "status_label": self._labels[status],
+            **self.linked_status(link, status),
             "progress": formatting.percent(progress),
             "day": self._day(reported_on),
             "author": author,
