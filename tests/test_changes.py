@@ -290,3 +290,15 @@ def test_a_rows_updates_name_their_author_and_cut_long_texts(viewer_client, comm
     editor.first_name, editor.last_name = "Ada", "Lovelace"
     editor.save()
     assert "Ada Lovelace: " in viewer_client.get(f"/changes/?{WINDOW}").content.decode()
+
+
+@pytest.mark.parametrize("htmx", [False, True])
+def test_a_search_with_no_word_in_it_shows_nothing_changed(viewer_client, commit, htmx):
+    """`q=!!` has no word to look for: it matches nothing, and the page says so (the page's counts
+    are SQL written out, which the ORM's "matches nothing" cannot compile into)."""
+    commit("Launch a probe", [(D(2024, 3, 1), Status.ON_TRACK, 40)])
+    headers = {"HTTP_HX_REQUEST": "true"} if htmx else {}
+    response = viewer_client.get(f"/changes/?{WINDOW}&q=%21%21", **headers)
+    assert response.status_code == 200
+    assert response.context["changes"].rows == []
+    assert kinds(viewer_client, f"{WINDOW}&q=probe") == {"Launch a probe": kinds(viewer_client)["Launch a probe"]}

@@ -15,6 +15,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
+from django.core.exceptions import EmptyResultSet
 from django.core.paginator import Paginator
 from django.db import connection, models
 from django.db.models import Count, Exists, F, OuterRef, Q
@@ -222,10 +223,14 @@ def classified_sql(commitments, days: Days) -> tuple[str, list]:
     `kind` the place of its main kind in KINDS; `overdue`, `stale` and `silent` 1 where it became
     overdue, became stale or fell silent; the state at each end. `change_between` and `classify`, in
     the database."""
-    inner = commitments.order_by().values(
-        "pk", "announced_on", "due_on", "status", "progress", "last_update_on"
-    )
-    sql, params = inner.query.sql_with_params()
+    columns = ("pk", "announced_on", "due_on", "status", "progress", "last_update_on")
+    try:
+        sql, params = commitments.order_by().values(*columns).query.sql_with_params()
+    except EmptyResultSet:
+        # Filters that match nothing (a search with no word in it): the same columns, no row. The ORM
+        # answers such a query without asking the database, which SQL written out cannot.
+        nothing = Commitment.objects.filter(pk__isnull=True)
+        sql, params = nothing.order_by().values(*columns).query.sql_with_params()
     start, end = _literal(days.start), _literal(days.end)
     not_started = _literal(Status.NOT_STARTED)
     closed = _in_sql(rules.CLOSED_STATUSES)
