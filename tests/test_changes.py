@@ -301,4 +301,6 @@ def test_a_search_with_no_word_in_it_shows_nothing_changed(viewer_client, commit
     response = viewer_client.get(f"/changes/?{WINDOW}&q=%21%21", **headers)
     assert response.status_code == 200
     assert response.context["changes"].rows == []
-    assert kinds(viewer_client, f"{WINDOW}&q=probe") == {"Launch a probe": kinds(viewer_client)["Launch a probe"]}
+    assert kinds(viewer_client, f"{WINDOW}&q=probe") == {
+        "Launch a probe": kinds(viewer_client)["Launch a probe"]
+    }
