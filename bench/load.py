@@ -168,6 +168,8 @@ class RequestMix:
     """Reproducible requests over whatever dialogues, themes and agencies the database holds."""
 
     def __init__(self, seed, post_share=0.05):
+        from django.utils import timezone
+
         from tracker.models import Agency, Commitment, Theme
 
         self.rng = random.Random(seed)  # noqa: S311 -- a reproducible request mix
@@ -175,6 +177,9 @@ class RequestMix:
         self.themes = list(Theme.objects.values_list("slug", flat=True))
         self.ids = list(Commitment.objects.values_list("pk", flat=True))
         self.post_share = post_share
+        # Posts are dated today, as staff post them: each one changes its commitment's state, so the
+        # pages that show it are computed again (an update dated in the past would change nothing).
+        self.today = timezone.localdate().isoformat()
 
     def list_request(self):
         rng, themes, agencies = self.rng, self.themes, self.agencies
@@ -198,7 +203,7 @@ class RequestMix:
     def mixed_request(self):
         roll = self.rng.random()
         if roll < self.post_share:
-            body = "status=on_track&progress=50&text=Load+test+update.&reported_on=2020-01-01"
+            body = f"status=on_track&progress=50&text=Load+test+update.&reported_on={self.today}"
             headers = {"HX-Request": "true", "Content-Type": "application/x-www-form-urlencoded"}
             return ("POST", f"/commitments/{self.rng.choice(self.ids)}/updates/", headers, body, 200)
         if roll < 0.5:

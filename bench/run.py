@@ -419,7 +419,15 @@ def calendar_feeds(user, dialogue, agency):
 
 
 def timed_request(client, method, url, headers):
-    data = {"status": "on_track", "progress": "50", "text": "Benchmark update.", "reported_on": "2020-01-01"}
+    from django.utils import timezone
+
+    # Dated today, as staff post: the update becomes the commitment's state.
+    data = {
+        "status": "on_track",
+        "progress": "50",
+        "text": "Benchmark update.",
+        "reported_on": timezone.localdate(),
+    }
     started = time.perf_counter()
     response = client.post(url, data, **headers) if method == "post" else client.get(url, **headers)
     if response.status_code != 200:
