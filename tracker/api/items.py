@@ -113,6 +113,8 @@ def _compiled_parts_query(vendor: str, rows: int):
 def _parts_rows(ids: list[int], day: datetime.date | None) -> list[tuple]:
     """_parts_query's rows: today's from its SQL compiled once for so many ids; a past day's (whose
     blockers' state is read from the trail), or a longer page's, through the ORM."""
+    if not ids:
+        return []
     if is_past(day) or len(ids) > COMPILED_ROWS:
         return list(_parts_query(ids, day))
     return _compiled_parts_query(connection.vendor, len(ids)).rows([*ids, timezone.localdate()])
@@ -128,7 +130,7 @@ def commitment_items(
     themes: dict[int, list] = {}
     agencies: dict[int, list] = {}
     blocked: set[int] = set()
-    for kind, pk, _rank, role, _sort_country, name, slug, acronym, country in _parts_rows(ids, day) if ids else []:
+    for kind, pk, _rank, role, _sort_country, name, slug, acronym, country in _parts_rows(ids, day):
         if kind == "theme":
             themes.setdefault(pk, []).append({"slug": slug, "name": name})
         elif kind == "agency":
@@ -143,9 +145,12 @@ def commitment_items(
     source_url = links.id_reverser("tracker:source_detail")
 
     def item(row: dict) -> dict:
-        pk, status = row["id"], row[rules.STATE_STATUS]
-        last_update_on, announced_on, due_on = row[rules.STATE_LAST_UPDATE], row["announced_on"], row["due_on"]
-        source = row["source_id"]
+        pk, status, source = row["id"], row[rules.STATE_STATUS], row["source_id"]
+        announced_on, due_on, last_update_on = (
+            row["announced_on"],
+            row["due_on"],
+            row[rules.STATE_LAST_UPDATE],
+        )
         return {
             "id": pk,
             "title": row["title"],
