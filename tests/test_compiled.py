@@ -10,6 +10,7 @@ from django.http import QueryDict
 
 from tests.factories import make_agency, make_commitment, make_dialogue, make_theme
 from tracker import counts, services
+from tracker.api import items
 from tracker.compiled import compile_once
 from tracker.models import Commitment, Dialogue, SlipReason, Status
 from tracker.selectors import table
@@ -182,3 +183,18 @@ def test_a_table_longer_than_a_page_is_built_by_the_orm(world, monkeypatch):
     rows = table._names_rows(ids, None, True, True, True)
     assert table._compiled_names_query.cache_info().currsize == 0
     assert sorted(rows, key=repr) == sorted(table._names_query(ids, None, True, True, True), key=repr)
+
+
+def by_commitment_and_kind(rows) -> dict[tuple, list]:
+    """Rows grouped as the API's items read them: the order within each group is the items' order."""
+    groups: dict[tuple, list] = {}
+    for row in rows:
+        groups.setdefault((row[0], row[1]), []).append(row)
+    return groups
+
+
+def test_the_compiled_parts_of_the_apis_items_are_those_the_orm_builds(world):
+    ids = list(Commitment.objects.values_list("pk", flat=True))
+    compiled = items._parts_rows(ids, None)
+    assert by_commitment_and_kind(compiled) == by_commitment_and_kind(items._parts_query(ids, None))
+    assert {row[0] for row in compiled} == {"theme", "agency", "blocked"}

@@ -26,7 +26,7 @@ from ..models import Agency, Dialogue, StatusUpdate, Theme, attached_files
 from ..selectors.commitment_list import CommitmentBrowser
 from ..views import commitment_link_maker
 from ..views.dialogues import RoundProblem, chosen_round
-from . import schema, serializers
+from . import items, schema, serializers
 from .conditional import ConditionalRead
 from .pagination import Pages
 from .schema import ReadSchema
@@ -198,11 +198,11 @@ class CommitmentList(PagedRead):
         refuse_invalid_filters(browser.filterset)
         unknown = [{"field": f.name, "value": value} for f in browser.facets for value in f.unknown]
         paginator = Pages()
-        # The source too: each item links to it (a join, not a query).
-        page = paginator.paginate_known(browser.listing().select_related("source"), request, browser.total)
-        data = serializers.CommitmentSerializer(
-            page, many=True, context=self.context(link=self.link(day))
-        ).data
+        # The page's commitments as values, filtered and ordered by the list's FilterSet; each item is
+        # written from them as CommitmentSerializer writes it (items.py: a third of the time, saved).
+        rows = browser.filterset.qs.values(*items.COLUMNS)
+        page = paginator.paginate_known(rows, request, browser.total)
+        data = items.commitment_items(page, day, self.link(day), request.build_absolute_uri)
         return paginator.get_paginated_response(data, unknown=unknown).data
 
 

@@ -97,7 +97,7 @@ class CommitmentBrowser(caching.CachedPage):
     # Built on first use: a page served from the cache is keyed by the query string alone and never
     # needs them (the form's fields are deep-copied and validated: a third of such a request's time).
     # Over the commitments alone: the page's table reads its rows' names and flags in a query of its
-    # own (see `rows`), the API's items more (see `listing`).
+    # own (see `rows`); the API's items, two of their own (tracker/api/items.py).
     @cached_property
     def filterset(self) -> CommitmentFilter:
         filterset = CommitmentFilter(
@@ -107,8 +107,11 @@ class CommitmentBrowser(caching.CachedPage):
         return filterset
 
     def listing(self):
-        """The matching commitments in order, with everything an item of the API shows: dialogue,
-        themes, agencies and whether it is blocked (see selectors.common.commitments_for_listing)."""
+        """The matching commitments in order, as model instances with everything an item of the API
+        shows: dialogue, themes, agencies and whether it is blocked (see
+        selectors.common.commitments_for_listing). What CommitmentSerializer writes an item from: the
+        API writes its items from plain values instead (tracker/api/items.py), and
+        tests/test_api_items.py holds them to the serializer's over this."""
         return self.filterset.filter_queryset(commitments_for_listing(self.day))
 
     @property
