@@ -38,9 +38,10 @@ from .table import CommitmentRow, commitment_rows
 
 # Marks the kind of a facet query's rows that count the commitments announced after a past day.
 LATER = "-later"
-# The filters whose chosen values are plain parameters of the facet query: a request choosing only
-# these, today, runs that query compiled once for its shape (see _compiled_facet_query).
-COMPILED_FILTERS = ("dialogue", "theme", "agency", "country", "role", "status", "reason")
+# The filters whose chosen values are plain parameters of the facet query, and the text search, whose
+# one parameter is worked out from its text (search.database_query): a request choosing only these,
+# today, runs that query compiled once for its shape (see _compiled_facet_query).
+COMPILED_FILTERS = ("dialogue", "theme", "agency", "country", "role", "status", "reason", "q")
 COMPILED_VALUES = 50
 
 # The filters that do not narrow a facet's own counts (each facet counts with every *other* filter).
@@ -476,8 +477,9 @@ class CommitmentBrowser(caching.CachedPage):
         must be built for it: the filters chosen and how many values each, how many of the chosen
         dialogues exist, and whether the one theme or agency chosen reads its maintained counts.
 
-        Only today's filters whose values are the query's plain parameters are compiled: a past
-        day, the text search and the filters that read the day (due, stale, blocked) are not; nor
+        Only today's filters whose values are the query's plain parameters, and the text search, are
+        compiled: a past day and the filters that read the day (due, stale, blocked) are not, nor a
+        text with no word in it (it matches nothing, which the ORM writes as no query at all); nor
         a status or reason chosen twice or more (django-filter asks for each in the order of a set),
         any value repeated (the ORM drops repeats from its lists), or more than COMPILED_VALUES
         values in all (a query string no person writes: not worth a compiled query of its own).
@@ -493,6 +495,8 @@ class CommitmentBrowser(caching.CachedPage):
         if sum(len(values) for values in lists) > COMPILED_VALUES:
             return None
         if len(chosen.get("status", ())) > 1 or len(chosen.get("reason", ())) > 1:
+            return None
+        if "q" in chosen and not search.search_terms(chosen["q"]):
             return None
         filters = tuple(
             (name, len(chosen[name]) if isinstance(chosen[name], list) else 1)
@@ -581,7 +585,9 @@ def _compiled_facet_query(vendor: str, shape: tuple) -> CompiledQuery:
     are the stand-ins: every choice _counted_query makes reads only what the shape holds (which
     filters, how many values, how many known dialogues, which facets the maintained counts answer),
     and the values themselves go only into its parameters. The chosen dialogues are in it twice, by
-    slug (the filter) and by id (the maintained counts): a query may read only one of the two.
+    slug (the filter) and by id (the maintained counts): a query may read only one of the two. A
+    search's text is in it as the database's query of its words (search.database_query), the one
+    parameter the search adds wherever it narrows a part.
     """
     filters, known_dialogues, one_code = shape
 
@@ -590,7 +596,7 @@ def _compiled_facet_query(vendor: str, shape: tuple) -> CompiledQuery:
         chosen = dict(browser.filterset.form.cleaned_data)  # every filter, none chosen
         at = 0
         for name, n in filters:
-            chosen[name] = values[at] if name == "role" else list(values[at : at + n])
+            chosen[name] = values[at] if name in ("role", "q") else list(values[at : at + n])
             at += n
         dialogue_ids = values[at : at + known_dialogues]
         at += known_dialogues
@@ -609,7 +615,17 @@ def _compiled_facet_query(vendor: str, shape: tuple) -> CompiledQuery:
     # values. A query may read either alone (see the docstring).
     filter_values = sum(sizes.values())
     optional = [*range(sizes.get("dialogue", 0)), *range(filter_values, filter_values + known_dialogues)]
-    return compile_once(build, kinds, optional=optional)
+    if "q" not in sizes:
+        return compile_once(build, kinds, optional=optional)
+    # The text's place: the last filter's (COMPILED_FILTERS' order). The query reads it only as the
+    # database's query of its words, worked out again from each request's text.
+    text = filter_values - 1
+    return compile_once(
+        build,
+        kinds,
+        optional=[*optional, text],
+        derived=lambda values: [search.database_query(values[text])],
+    )
 
 
 @dataclass
