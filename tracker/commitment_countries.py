@@ -17,6 +17,13 @@ rows are written in does not matter: on PostgreSQL the (AFTER) triggers run once
 written every row, on SQLite after each row. A commitment's delete takes its participations first
 (Django deletes them, by their foreign key's CASCADE), and with them its countries.
 
+What it does not guard against, as the maintained counts' country test does not (tracker/counts.py):
+on PostgreSQL, two transactions at once, one adding a participation of a commitment and country
+and the other removing the last one of the same pair, each blind to the other's uncommitted row,
+can leave the pair out. Locking the commitment's row in the triggers would serialize them, but
+the counts' triggers on the same writes lock count rows first, in another order: a deadlock.
+Participations are written by editors, one commitment at a time; `install` recounts the table.
+
 The migration that creates the table (0027) calls `install`, which also fills it from the data there.
 Django remakes a table on SQLite for some later changes (altering a column, some constraints),
 which drops its triggers: a migration that does that to tracker_participation must call `install`
