@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from tracker import caching
 from tracker.loader import DEFAULT_DIALOGUE_FILE, dialogue_load, read_dialogue_file
-from tracker.models import CommitmentCount, DataStamp
+from tracker.models import CommitmentCount, CommitmentCountry, DataStamp
 
 
 @dataclass
@@ -36,11 +36,13 @@ _snapshot: Snapshot | None = None
 
 def _copied_models():
     """Every table a load can write to, except the data stamp, which is refreshed instead, and the
-    maintained counts, which the database's triggers make from the copied rows (tracker/counts.py)."""
+    maintained counts and each commitment's countries, which the database's triggers make from the
+    copied rows (tracker/counts.py, tracker/commitment_countries.py)."""
+    made_by_triggers = (CommitmentCount, CommitmentCountry)
     return [
         model
         for model in apps.get_models(include_auto_created=True)
-        if model._meta.managed and not model._meta.proxy and model not in (DataStamp, CommitmentCount)
+        if model._meta.managed and not model._meta.proxy and model not in (DataStamp, *made_by_triggers)
     ]
 
 

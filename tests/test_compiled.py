@@ -116,6 +116,12 @@ COMPILED_QUERIES = [
     "reason=legal&dialogue=d-one",
     "reason=funding&theme={t0}&status=at_risk",
     "theme={t0}&sort=title",
+    # The text search: its one parameter is the database's query of the text's words.
+    "q=seabed",
+    "q=Map+SEABED&status=at_risk",
+    "q=seabed&theme={t0}",
+    "q=seabed&country=FR&role=lead&dialogue=d-one",
+    "q=nothing+matches+this",
 ]
 
 
@@ -134,7 +140,8 @@ def test_the_compiled_facet_counts_are_those_the_orm_builds(world, query):
 @pytest.mark.parametrize(
     "query",
     [
-        "q=seabed&theme={t0}",
+        "q=!!",
+        "q=seabed&due=overdue",
         "due=overdue",
         "stale=1&theme={t0}",
         "blocked=1",

@@ -1,4 +1,5 @@
-"""The maintained counts (tracker/counts.py) always equal a full recount, whatever writes the data."""
+"""The maintained counts (tracker/counts.py) and each commitment's countries (tracker/commitment_countries.py)
+always equal a full recount, whatever writes the data."""
 
 import itertools
 from collections import Counter
@@ -13,12 +14,13 @@ from hypothesis import strategies as st
 
 from tests.factories import make_agency, make_commitment, make_dialogue, make_theme, reason_for
 from tests.test_admin import admin_url, commitment_form_data
-from tracker import counts, services
+from tracker import commitment_countries, counts, services
 from tracker.models import (
     ANY_DIALOGUE,
     Agency,
     Commitment,
     CommitmentCount,
+    CommitmentCountry,
     Dialogue,
     Participation,
     Role,
@@ -81,6 +83,15 @@ def stored() -> dict[tuple, tuple[int, int]]:
 def assert_counts_are_a_recount():
     assert not CommitmentCount.objects.filter(n__lt=0).exists()
     assert stored() == recount()
+    assert_countries_are_a_recount()
+
+
+def assert_countries_are_a_recount():
+    """Each commitment's countries (tracker/commitment_countries.py) are its participations' distinct
+    countries, one row each."""
+    rows = list(CommitmentCountry.objects.values_list("commitment_id", "country"))
+    assert len(rows) == len(set(rows))
+    assert set(rows) == set(Participation.objects.values_list("commitment_id", "country"))
 
 
 # --- the writes, each a function of the data there and a few numbers Hypothesis picks
@@ -303,6 +314,22 @@ def test_the_counting_triggers_are_installed(db):
     assert counts.installed_triggers(connection) == counts.expected_triggers(connection)
 
 
+def test_the_triggers_keeping_each_commitments_countries_are_installed(db):
+    """Likewise for each commitment's countries (see tracker/commitment_countries.py)."""
+    assert commitment_countries.installed_triggers(connection) == commitment_countries.expected_triggers(
+        connection
+    )
+
+
+def test_install_fills_each_commitments_countries_from_the_data_there(small_world):
+    CommitmentCountry.objects.all().delete()
+    with connection.cursor() as cursor:
+        for statement in commitment_countries.install_statements(connection.vendor == "postgresql"):
+            cursor.execute(statement)
+    assert CommitmentCountry.objects.exists()
+    assert_countries_are_a_recount()
+
+
 def test_install_fills_the_counts_from_the_data_there(small_world, editor):
     post_status_update(0, 2, 40, editor=editor)
     CommitmentCount.objects.all().delete()
@@ -321,6 +348,7 @@ def test_two_agencies_of_one_country_written_in_one_statement_count_the_commitme
     assert (
         CommitmentCount.objects.get(dimension="country", code="FR", dialogue_id=commitment.dialogue_id).n == 1
     )
+    assert list(CommitmentCountry.objects.values_list("commitment_id", "country")) == [(commitment.pk, "FR")]
     Participation.objects.filter(commitment=commitment).update(country="GB")
     assert_counts_are_a_recount()
     Participation.objects.filter(commitment=commitment).delete()
@@ -387,3 +415,4 @@ def test_a_flushed_database_keeps_no_counts(small_world):
     write into counts already emptied: whatever the order, nothing is left to mislead the next test."""
     call_command("flush", interactive=False, verbosity=0)
     assert not CommitmentCount.objects.exists()
+    assert not CommitmentCountry.objects.exists()

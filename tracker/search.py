@@ -101,6 +101,13 @@ def relevance(text: str) -> RawSQL | None:
     return RawSQL(sql, [_query(terms)])
 
 
+def database_query(text: str) -> str:
+    """What the database is asked to match for `text`: its words in the database's query language,
+    the one parameter a search adds to a query wherever it narrows it (a query compiled once works
+    it out from each request's text: see selectors.commitment_list._compiled_facet_query)."""
+    return _query(search_terms(text))
+
+
 def _query(terms: list[str]) -> str:
     """Every term as a prefix, all required, in the database's query language. The terms are words
     (`\\w+`), so nothing in them is an operator."""

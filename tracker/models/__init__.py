@@ -46,7 +46,7 @@ from .commitment import (
     with_state_of,
 )
 from .content import Localized, TranslatedContent, localized, localized_text
-from .counts import ANY_DIALOGUE, CommitmentCount, CountDimension
+from .counts import ANY_DIALOGUE, CommitmentCount, CommitmentCountry, CountDimension
 from .dialogue import (
     Dialogue,
     Round,
@@ -89,6 +89,7 @@ __all__ = [
     "Assessment",
     "Commitment",
     "CommitmentCount",
+    "CommitmentCountry",
     "CommitmentQuerySet",
     "CommitmentStateIterable",
     "with_state_of",
