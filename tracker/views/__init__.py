@@ -246,11 +246,9 @@ def _detail_context(request, page, form=None, controls=None, assessment_form=Non
         # Its rounds come with the cached summary: no query for the form.
         "assessment_form": (assessment_form or assessment_form_for(page.summary)) if can_assess else None,
     }
-    # The trail is cached once for everyone, so it cannot carry per-user forms (nor their CSRF token).
-    # For someone who may withdraw updates it is rendered afresh instead, with the forms on the
-    # entries they may withdraw or restore: one more query and a render, paid only by editors on
-    # today's page (measured: about 0.2 ms per update, so ~2 ms for a typical trail of ten);
-    # everyone else keeps the cached trail.
+    # The trail is written once for everyone (CommitmentPage.written_trail), so it cannot carry
+    # per-user forms (nor their CSRF token): for someone who may withdraw updates, the forms on the
+    # entries they may withdraw or restore are added to that cached copy as it is printed.
     if today and may_mend_trail(request.user):
         context["trail_controls"] = controls or TrailControls(request.user, get_token(request))
     return context
