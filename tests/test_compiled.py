@@ -7,6 +7,7 @@ import datetime
 import pytest
 from django.db import connection
 from django.http import QueryDict
+from django.test.utils import CaptureQueriesContext
 
 from tests.factories import make_agency, make_commitment, make_dialogue, make_theme
 from tracker import counts, services
@@ -182,3 +183,51 @@ def test_a_table_longer_than_a_page_is_built_by_the_orm(world, monkeypatch):
     rows = table._names_rows(ids, None, True, True, True)
     assert table._compiled_names_query.cache_info().currsize == 0
     assert sorted(rows, key=repr) == sorted(table._names_query(ids, None, True, True, True), key=repr)
+
+
+@pytest.mark.parametrize("who", ["viewer", "editor", "superuser", "given_one"])
+def test_the_commitment_pages_reader_state_is_what_django_and_the_follows_say(
+    request, who, django_user_model
+):
+    """selectors.reader_state (compiled once) reads the permissions Django's ModelBackend reads, own
+    and by group, and whether the person follows the commitment; primed on the user, has_perm()
+    then answers as Django would, asking nothing more."""
+    from django.contrib.auth.backends import ModelBackend
+    from django.contrib.auth.models import Permission
+
+    from tracker.models import Follow
+    from tracker.roles import prime_permissions
+    from tracker.selectors import reader_state
+
+    if who == "given_one":
+        user = request.getfixturevalue("viewer")
+        user.user_permissions.add(Permission.objects.get(codename="add_assessment"))
+    else:
+        user = request.getfixturevalue(who)
+    followed, other = make_commitment(title="Followed"), make_commitment(title="Not followed")
+    Follow.objects.create(user=user, commitment=followed)
+    fresh = django_user_model.objects.get(pk=user.pk)
+    backend = ModelBackend()
+    expected_own = backend.get_user_permissions(fresh) if not fresh.is_superuser else None
+    expected_groups = backend.get_group_permissions(fresh) if not fresh.is_superuser else None
+    state = reader_state(user.pk, followed.pk)
+    assert state.following and not reader_state(user.pk, other.pk).following
+    if fresh.is_superuser:
+        return  # has_perm() reads no permission for an active superuser: nothing is primed
+    assert (state.own_permissions, state.group_permissions) == (expected_own, expected_groups)
+    primed = django_user_model.objects.get(pk=user.pk)
+    prime_permissions(primed, state.own_permissions, state.group_permissions)
+    with CaptureQueriesContext(connection) as queries:
+        answers = [
+            primed.has_perm(p)
+            for p in (
+                "tracker.add_statusupdate",
+                "tracker.add_assessment",
+                "tracker.withdraw_any_statusupdate",
+            )
+        ]
+    assert not queries.captured_queries
+    assert answers == [
+        fresh.has_perm(p)
+        for p in ("tracker.add_statusupdate", "tracker.add_assessment", "tracker.withdraw_any_statusupdate")
+    ]

@@ -95,16 +95,17 @@ PAGES = {
     "agency": (lambda p: "/agencies/a0/", {}, 9 + FOLLOW_BUTTON, 9 + FOLLOW_BUTTON),
     # 2 of these read the last 12 months for the charts; 2 the first commitments and their lead agencies.
     "theme": (lambda p: "/themes/t0/", {}, 8 + FOLLOW_BUTTON, 8 + FOLLOW_BUTTON),
-    # An editor: 2 of these check the permissions to post, for the forms. Their trail is the cached
-    # one with their withdraw forms added (views._detail_context): no query of its own, computed or
-    # from the cache. Computed, the page's own are 7 (selectors.CommitmentPage): the commitment with its dialogue, source and parent; its
+    # Whoever looks, one query reads their permissions (for the forms) and whether they follow the
+    # commitment (the Follow button): selectors.reader_state, in place of Django's two and the
+    # button's own. An editor's trail is the cached one with their withdraw forms added
+    # (views._detail_context): no query of its own, computed or from the cache. Computed, the page's own are 7 (selectors.CommitmentPage): the commitment with its dialogue, source and parent; its
     # themes and agencies (one UNION); its trail; its dependencies with its sub-commitments; its
     # assessments; the trail's and the assessments' evidence files (one query); the rounds.
     "commitment": (
         lambda p: f"/commitments/{p.pk}/",
         {},
-        12 + FOLLOW_BUTTON,
-        SERVED_FROM_CACHE + 2 + FOLLOW_BUTTON,
+        11,
+        SERVED_FROM_CACHE + 1,
     ),
     "source": (lambda p: f"/sources/{p.source_id}/", {}, 4, 4),
     # Dialogues and rounds (2).
@@ -263,9 +264,9 @@ def test_commitment_page_query_count_does_not_grow_with_rounds_assessments_or_de
     """The pins above, with a page that shows rounds, assessments (some superseded) and dependencies,
     at 2 rounds and 4 related commitments, then at 12 rounds and 44."""
     client.force_login(request.getfixturevalue(role))
-    # Viewer and editor alike: the trail an editor sees is the cached one with their forms added.
-    first, again = 12, SERVED_FROM_CACHE + 2
-    first, again = first + FOLLOW_BUTTON, again + FOLLOW_BUTTON  # the Follow button's state
+    # Viewer and editor alike: the trail an editor sees is the cached one with their forms added;
+    # their permissions and the Follow button's state are one query (selectors.reader_state).
+    first, again = 11, SERVED_FROM_CACHE + 1
     parent = build(make_commitments, editor, 5)
     others = list(Commitment.objects.exclude(pk=parent.pk))
     add_assessments_and_dependencies(parent, others, editor, rounds=2)
@@ -301,7 +302,8 @@ def test_viewers_get_the_commitment_page_from_the_cache(client, viewer, editor, 
     client.force_login(viewer)
     parent = build(make_commitments, editor, 5)
     queries_for(client, f"/commitments/{parent.pk}/", {})
-    assert queries_for(client, f"/commitments/{parent.pk}/", {}) == SERVED_FROM_CACHE + 2 + FOLLOW_BUTTON
+    # Their permissions and the Follow button's state (one query: selectors.reader_state).
+    assert queries_for(client, f"/commitments/{parent.pk}/", {}) == SERVED_FROM_CACHE + 1
 
 
 # The as-of pages and what changed. Every commitment has updates on both sides of PAST (and the

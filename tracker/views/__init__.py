@@ -25,7 +25,8 @@ from django.utils.functional import Promise, SimpleLazyObject, cached_property
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from .. import selectors, services, timeframe
+from .. import roles, selectors, services, timeframe
+from ..context_processors import request_follow_state
 from ..exports import xlsx
 from ..forms import StatusUpdateForm, WithdrawalForm, assessment_form_for, status_update_form_for
 from ..models import Agency, Commitment, SourceDocument, Status, StatusUpdate, Theme
@@ -235,6 +236,10 @@ def may_mend_trail(user) -> bool:
 
 
 def _detail_context(request, page, form=None, controls=None, assessment_form=None):
+    # What the page asks of the person in one query: their permissions and their Follow button.
+    state = selectors.reader_state(request.user.pk, page.pk)
+    roles.prime_permissions(request.user, state.own_permissions, state.group_permissions)
+    request_follow_state(request).prime_one("commitment", page.pk, state.following)
     # Updates and assessments are posted to today's page: an as-of page shows the past, read-only.
     today = request.as_of is None
     can_post = today and request.user.has_perm("tracker.add_statusupdate")
