@@ -10,7 +10,7 @@ from django.http import QueryDict
 from django.test.utils import CaptureQueriesContext
 
 from tests.factories import make_agency, make_commitment, make_dialogue, make_theme
-from tracker import counts, services
+from tracker import caching, counts, services
 from tracker.compiled import compile_once
 from tracker.models import Commitment, Dialogue, SlipReason, Status
 from tracker.selectors import table
@@ -189,8 +189,8 @@ def test_a_table_longer_than_a_page_is_built_by_the_orm(world, monkeypatch):
 def test_the_commitment_pages_reader_state_is_what_django_and_the_follows_say(
     request, who, django_user_model
 ):
-    """selectors.reader_state (compiled once) reads the permissions Django's ModelBackend reads, own
-    and by group, and whether the person follows the commitment; primed on the user, has_perm()
+    """selectors.reader_state (compiled once) reads the data's tokens, the permissions Django's
+    ModelBackend reads, own and by group, and whether the person follows the commitment; primed on the user, has_perm()
     then answers as Django would, asking nothing more."""
     from django.contrib.auth.backends import ModelBackend
     from django.contrib.auth.models import Permission
@@ -212,6 +212,7 @@ def test_the_commitment_pages_reader_state_is_what_django_and_the_follows_say(
     expected_groups = backend.get_group_permissions(fresh) if not fresh.is_superuser else None
     state = reader_state(user.pk, followed.pk)
     assert state.following and not reader_state(user.pk, other.pk).following
+    assert state.tokens == caching.data_tokens()
     if fresh.is_superuser:
         return  # has_perm() reads no permission for an active superuser: nothing is primed
     assert (state.own_permissions, state.group_permissions) == (expected_own, expected_groups)

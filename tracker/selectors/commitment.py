@@ -19,6 +19,7 @@ from ..models import (
     Agency,
     Assessment,
     Commitment,
+    DataStamp,
     Follow,
     Participation,
     Round,
@@ -150,52 +151,64 @@ def compiled_themes_and_agencies(vendor: str) -> CompiledQuery:
 
 @dataclass
 class ReaderState:
-    """What the page asks of the person looking at it: their permissions (their own and their
-    groups', as Django's ModelBackend reads them) and whether they follow the commitment."""
+    """What a commitment's page reads afresh on every request, cached or not: the data's tokens (for
+    its cache keys), and of the person looking, their permissions (their own and their groups', as
+    Django's ModelBackend reads them) and whether they follow the commitment."""
 
+    tokens: tuple[str, str] | None  # (token, state token), as caching.data_tokens; None: no stamp row
     own_permissions: set[str]
     group_permissions: set[str]
     following: bool
 
 
 def reader_state(user_id: int, commitment_id: int) -> ReaderState:
-    """The person's permissions and their follow of the commitment in one query (reader_state_query),
-    in place of the ModelBackend's two and the Follow button's own: never cached, it is per person.
-    Its SQL is compiled once per process (compiled_reader_state)."""
-    found = ReaderState(set(), set(), following=False)
-    for kind, app, codename in compiled_reader_state(connection.vendor).rows([user_id, commitment_id]):
-        if kind == "follow":
+    """The data's tokens, the person's permissions and their follow of the commitment in one query
+    (reader_state_query), in place of the tokens' own, the ModelBackend's two and the Follow button's:
+    never cached, it is per request. Its SQL is compiled once per process (compiled_reader_state)."""
+    found = ReaderState(None, set(), set(), following=False)
+    for kind, first, second in compiled_reader_state(connection.vendor).rows(
+        [caching.STAMP_ID, user_id, commitment_id]
+    ):
+        if kind == "tokens":
+            found.tokens = (first, second)
+        elif kind == "follow":
             found.following = True
         else:
-            (found.own_permissions if kind == "user" else found.group_permissions).add(f"{app}.{codename}")
+            (found.own_permissions if kind == "user" else found.group_permissions).add(f"{first}.{second}")
     return found
 
 
-def reader_state_query(user_id: int, commitment_id: int):
-    """The UNION reader_state reads: a row for each of the user's own permissions ("user"), each of
-    their groups' ("group"), as ModelBackend selects them, and one if they follow the commitment."""
+def reader_state_query(stamp_id: int, user_id: int, commitment_id: int):
+    """The UNION reader_state reads: the stamp's row ("tokens": token, state token), a row for each
+    of the user's own permissions ("user") and each of their groups' ("group"), as ModelBackend
+    selects them (app label, codename), and one if they follow the commitment ("follow")."""
 
     def permissions(kind, **held_by):
         return (
             Permission.objects.filter(**held_by)
             .order_by()
-            .values(kind_=Value(kind), app_=F("content_type__app_label"), name_=F("codename"))
+            .values(kind_=Value(kind), first_=F("content_type__app_label"), second_=F("codename"))
         )
 
+    tokens = (
+        DataStamp.objects.filter(pk=stamp_id)
+        .order_by()
+        .values(kind_=Value("tokens"), first_=F("token"), second_=F("state_token"))
+    )
     follow = (
         Follow.objects.filter(user_id=user_id, commitment_id=commitment_id)
         .order_by()
-        .values(kind_=Value("follow"), app_=Value(""), name_=Value(""))
+        .values(kind_=Value("follow"), first_=Value(""), second_=Value(""))
     )
-    return permissions("user", user__id=user_id).union(
-        permissions("group", group__user__id=user_id), follow, all=True
+    return tokens.union(
+        permissions("user", user__id=user_id), permissions("group", group__user__id=user_id), follow, all=True
     )
 
 
 @functools.cache
 def compiled_reader_state(vendor: str) -> CompiledQuery:
     """reader_state_query compiled once per database vendor (tracker/compiled.py)."""
-    return compile_once(lambda values: reader_state_query(values[0], values[1]), [int, int])
+    return compile_once(lambda values: reader_state_query(*values), [int, int, int])
 
 
 class CommitmentPage(caching.CachedPage):
@@ -207,6 +220,12 @@ class CommitmentPage(caching.CachedPage):
 
     def cache_parts(self) -> tuple:
         return (self.pk,)
+
+    def prime_tokens(self, tokens: tuple[str, str] | None) -> None:
+        """Take the data's tokens the view read with the reader's state (reader_state): the page
+        reads them no more. None (no stamp row) leaves the page to read them itself."""
+        if tokens is not None:
+            self._tokens = tokens
 
     @cached_property
     def commitment(self) -> Commitment | None:

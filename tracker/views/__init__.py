@@ -204,6 +204,9 @@ def changes_export(request):
 @reads_as_of
 def commitment_detail(request, pk):
     page = selectors.CommitmentPage(pk, request.as_of)
+    # What the page reads afresh for every request, in one query: the data's tokens first (the
+    # summary is cached under them), the person's permissions and their Follow button.
+    page.prime_tokens(_read_reader_state(request, page))
     if page.summary is None:
         if request.as_of:
             raise Http404(_("No commitment with this number had been announced by that date."))
@@ -235,11 +238,20 @@ def may_mend_trail(user) -> bool:
     return user.has_perm("tracker.add_statusupdate") or user.has_perm("tracker.withdraw_any_statusupdate")
 
 
-def _detail_context(request, page, form=None, controls=None, assessment_form=None):
-    # What the page asks of the person in one query: their permissions and their Follow button.
-    state = selectors.reader_state(request.user.pk, page.pk)
+def _read_reader_state(request, page):
+    """Read the person's permissions and whether they follow the commitment (with the data's tokens,
+    which it returns) in one query (selectors.reader_state), primed where has_perm() and the Follow
+    button look for them, unless this request read them already."""
+    if hasattr(request, "_reader_state"):
+        return request._reader_state.tokens
+    state = request._reader_state = selectors.reader_state(request.user.pk, page.pk)
     roles.prime_permissions(request.user, state.own_permissions, state.group_permissions)
     request_follow_state(request).prime_one("commitment", page.pk, state.following)
+    return state.tokens
+
+
+def _detail_context(request, page, form=None, controls=None, assessment_form=None):
+    page.prime_tokens(_read_reader_state(request, page))  # the page's own view did it already
     # Updates and assessments are posted to today's page: an as-of page shows the past, read-only.
     today = request.as_of is None
     can_post = today and request.user.has_perm("tracker.add_statusupdate")
