@@ -289,7 +289,8 @@ def trail_entries(updates, controls=None):
     if entries and not isinstance(entries[0], WrittenEntry):
         entries = written_trail(entries)
     if not (controls and entries):
-        return mark_safe("".join(f"{entry.markup}</li>" for entry in entries))  # noqa: S308 -- escaped_markup wrote each
+        # Each entry's markup is safe already (escaped_markup): format_html_join keeps it as it is.
+        return format_html_join("", "{}</li>", ((entry.markup,) for entry in entries))
     mend_words = {
         "withdraw": (
             gettext("Withdraw…"),
@@ -310,9 +311,7 @@ def trail_entries(updates, controls=None):
             yield from mend_pieces(entry, controls, mend_words, mend_urls)
         yield "</li>", ()
 
-    return mark_safe(  # noqa: S308 -- escaped_markup wrote each entry and each form
-        "".join(entry.markup + escaped_markup(pieces(entry)) for entry in entries)
-    )
+    return format_html_join("", "{}{}", ((entry.markup, escaped_markup(pieces(entry))) for entry in entries))
 
 
 def mend_pieces(update, controls, words, urls):
