@@ -7,9 +7,10 @@ import datetime
 import pytest
 from django.db import connection
 from django.http import QueryDict
+from django.test.utils import CaptureQueriesContext
 
 from tests.factories import make_agency, make_commitment, make_dialogue, make_theme
-from tracker import counts, services
+from tracker import caching, counts, services
 from tracker.api import items
 from tracker.compiled import compile_once
 from tracker.models import Commitment, Dialogue, SlipReason, Status
@@ -205,3 +206,52 @@ def test_the_compiled_parts_of_the_apis_items_are_those_the_orm_builds(world):
     compiled = items._parts_rows(ids, None)
     assert by_commitment_and_kind(compiled) == by_commitment_and_kind(items._parts_query(ids, None))
     assert {row[0] for row in compiled} == {"theme", "agency", "blocked"}
+
+
+@pytest.mark.parametrize("who", ["viewer", "editor", "superuser", "given_one"])
+def test_the_commitment_pages_reader_state_is_what_django_and_the_follows_say(
+    request, who, django_user_model
+):
+    """selectors.reader_state (compiled once) reads the data's tokens, the permissions Django's
+    ModelBackend reads, own and by group, and whether the person follows the commitment; primed on the user, has_perm()
+    then answers as Django would, asking nothing more."""
+    from django.contrib.auth.backends import ModelBackend
+    from django.contrib.auth.models import Permission
+
+    from tracker.models import Follow
+    from tracker.roles import prime_permissions
+    from tracker.selectors import reader_state
+
+    if who == "given_one":
+        user = request.getfixturevalue("viewer")
+        user.user_permissions.add(Permission.objects.get(codename="add_assessment"))
+    else:
+        user = request.getfixturevalue(who)
+    followed, other = make_commitment(title="Followed"), make_commitment(title="Not followed")
+    Follow.objects.create(user=user, commitment=followed)
+    fresh = django_user_model.objects.get(pk=user.pk)
+    backend = ModelBackend()
+    expected_own = backend.get_user_permissions(fresh) if not fresh.is_superuser else None
+    expected_groups = backend.get_group_permissions(fresh) if not fresh.is_superuser else None
+    state = reader_state(user.pk, followed.pk)
+    assert state.following and not reader_state(user.pk, other.pk).following
+    assert state.tokens == caching.data_tokens()
+    if fresh.is_superuser:
+        return  # has_perm() reads no permission for an active superuser: nothing is primed
+    assert (state.own_permissions, state.group_permissions) == (expected_own, expected_groups)
+    primed = django_user_model.objects.get(pk=user.pk)
+    prime_permissions(primed, state.own_permissions, state.group_permissions)
+    with CaptureQueriesContext(connection) as queries:
+        answers = [
+            primed.has_perm(p)
+            for p in (
+                "tracker.add_statusupdate",
+                "tracker.add_assessment",
+                "tracker.withdraw_any_statusupdate",
+            )
+        ]
+    assert not queries.captured_queries
+    assert answers == [
+        fresh.has_perm(p)
+        for p in ("tracker.add_statusupdate", "tracker.add_assessment", "tracker.withdraw_any_statusupdate")
+    ]

@@ -41,3 +41,14 @@ def sync_roles(group_model, permission_model) -> None:
         group.permissions.set(
             permission_model.objects.filter(content_type__app_label="tracker", codename__in=codenames)
         )
+
+
+def prime_permissions(user, own: set[str], by_group: set[str]) -> None:
+    """Give `user` the permissions a view read itself (selectors.reader_state), kept where Django's
+    ModelBackend keeps those it reads (its per-user caches), so has_perm() asks the database nothing
+    more. Not a permission backend of our own: logins stay with ModelBackend. An inactive user or an
+    active superuser is left alone: has_perm() reads no permission for either."""
+    if not user.is_active or user.is_superuser:
+        return
+    user._user_perm_cache, user._group_perm_cache = set(own), set(by_group)
+    user._perm_cache = {*own, *by_group}

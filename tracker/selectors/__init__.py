@@ -17,7 +17,7 @@ each page's reads in a fixed number of SQL statements whatever the data size.
 from .agencies import agency_scorecard, agency_scorecards
 from .assessments import latest_assessments, rounds_held
 from .changes import CHANGES_CSV_COLUMNS, Changes, change_csv_rows
-from .commitment import CommitmentPage, commitment_trail
+from .commitment import CommitmentPage, commitment_trail, reader_state
 from .commitment_list import CommitmentBrowser, filter_choices
 from .dialogues import DialoguePage, dialogue_index
 from .export import EXPORT_COLUMNS, CommitmentExport, export_rows
@@ -41,6 +41,7 @@ __all__ = [
     "agency_scorecard",
     "agency_scorecards",
     "commitment_trail",
+    "reader_state",
     "latest_assessments",
     "rounds_held",
     "export_rows",

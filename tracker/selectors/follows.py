@@ -148,6 +148,7 @@ class FollowState:
         self.user_id = user_id
         self._keys = None
         self._news = 0
+        self._known = {}  # single answers a view primed (prime_one)
 
     def _load(self):
         if self._keys is not None:
@@ -165,7 +166,14 @@ class FollowState:
         """Set what a view already read (the "What I follow" page), sparing the query."""
         self._keys, self._news = keys, news or 0
 
+    def prime_one(self, kind: str, pk: int, following: bool) -> None:
+        """Set whether the person follows one thing, which a view read with a query of its own (the
+        commitment page's Follow button): any other question still reads the whole state."""
+        self._known[(kind, pk)] = following
+
     def follows(self, kind: str, pk: int) -> bool:
+        if (kind, pk) in self._known:
+            return self._known[(kind, pk)]
         self._load()
         return (kind, pk) in self._keys
 

@@ -5,6 +5,7 @@ format_html escapes every value."""
 import datetime
 import functools
 from html import escape
+from typing import NamedTuple
 
 from django import template
 from django.conf import settings
@@ -181,14 +182,23 @@ def _local_time(moment, write) -> tuple[str, str]:
     return local.isoformat(timespec="seconds"), write(local)
 
 
-@register.simple_tag
-def trail_entries(updates, controls=None):
-    """A commitment's status updates as list items (a busy commitment has hundreds). The text keeps
-    its line breaks through CSS (white-space: pre-line), so it needs nothing but escaping. A withdrawn
-    update stays, struck through, with who withdrew it, when and why.
+class WrittenEntry(NamedTuple):
+    """One update of a trail as written_trail writes it: its list item but the closing tag, and what
+    decides whether someone may withdraw or restore it (the form trail_entries adds for them)."""
 
-    `controls` (a TrailControls, never on a cached trail) adds the withdraw or restore form to each
-    update its user may withdraw or restore."""
+    pk: int
+    commitment_id: int
+    author_id: int | None
+    withdrawn_at: bool  # named as the update's field: TrailControls and mend_pieces read it
+    markup: str
+
+
+def written_trail(updates) -> list[WrittenEntry]:
+    """A commitment's status updates (a busy commitment has hundreds) written once as the same list
+    items for everyone: a page keeps them with its cached parts (CommitmentPage.written_trail), and
+    trail_entries adds each reader's withdraw and restore forms between them. The text keeps its line
+    breaks through CSS (white-space: pre-line), so it needs nothing but escaping. A withdrawn update
+    stays, struck through, with who withdrew it, when and why."""
     words = {
         "reported": gettext("Reported for"),
         "recorded": gettext("recorded"),
@@ -202,30 +212,10 @@ def trail_entries(updates, controls=None):
     # Each label translated once per trail: get_status_display() costs far more, per update.
     labels = {value: str(label) for value, label in Status.choices}
     reasons = {value: str(label) for value, label in SlipReason.choices}
-    mend_words = {
-        "withdraw": (
-            gettext("Withdraw…"),
-            gettext("Why withdraw it? (It stays in the record, struck through.)"),
-            gettext("Withdraw this update"),
-        ),
-        "restore": (gettext("Restore…"), gettext("Why restore it?"), gettext("Restore this update")),
-    }
     # Each date format read once per trail, not once per date; each progress written once (they repeat).
     write_reported = formatting.date_writer("j F Y")
     write_recorded = formatting.date_writer("LONG_DATETIME_FORMAT")
     write_percent = functools.cache(percent)
-    updates = list(
-        updates
-    )  # read once (a trail's queryset is usually read already, by the template's {% if %})
-    # Each form's address from its pattern reversed once per trail (a trail is one commitment's), not
-    # once per update: a reverse() each was a fifth of an editor's trail of 50.
-    mend_urls = {}
-    if controls and updates:
-        commitment_id = updates[0].commitment_id
-        mend_urls = {
-            action: links.id_reverser(f"tracker:statusupdate_{action}", commitment_id)
-            for action in ("withdraw", "restore")
-        }
 
     def pieces(update):
         recorded_iso, recorded = _local_time(update.created_at, write_recorded)
@@ -277,11 +267,51 @@ def trail_entries(updates, controls=None):
                     },
                 ),
             )
-        if controls and controls.allows(update):
-            yield from mend_pieces(update, controls, mend_words, mend_urls)
+
+    return [
+        WrittenEntry(
+            update.pk,
+            update.commitment_id,
+            update.author_id,
+            bool(update.withdrawn_at),
+            escaped_markup(pieces(update)),
+        )
+        for update in updates
+    ]
+
+
+@register.simple_tag
+def trail_entries(updates, controls=None):
+    """A commitment's status updates as list items: `updates` as written_trail wrote them, or the
+    updates themselves (written here). `controls` (a TrailControls, never on a trail shared by
+    everyone) adds the withdraw or restore form to each update its user may withdraw or restore."""
+    entries = list(updates)  # read once (a trail's queryset is usually read already, by {% if %})
+    if entries and not isinstance(entries[0], WrittenEntry):
+        entries = written_trail(entries)
+    if not (controls and entries):
+        # Each entry's markup is safe already (escaped_markup): format_html_join keeps it as it is.
+        return format_html_join("", "{}</li>", ((entry.markup,) for entry in entries))
+    mend_words = {
+        "withdraw": (
+            gettext("Withdraw…"),
+            gettext("Why withdraw it? (It stays in the record, struck through.)"),
+            gettext("Withdraw this update"),
+        ),
+        "restore": (gettext("Restore…"), gettext("Why restore it?"), gettext("Restore this update")),
+    }
+    # Each form's address from its pattern reversed once per trail (a trail is one commitment's), not
+    # once per update: a reverse() each was a fifth of an editor's trail of 50.
+    mend_urls = {
+        action: links.id_reverser(f"tracker:statusupdate_{action}", entries[0].commitment_id)
+        for action in ("withdraw", "restore")
+    }
+
+    def pieces(entry):
+        if controls.allows(entry):
+            yield from mend_pieces(entry, controls, mend_words, mend_urls)
         yield "</li>", ()
 
-    return escaped_markup(piece for update in updates for piece in pieces(update))
+    return format_html_join("", "{}{}", ((entry.markup, escaped_markup(pieces(entry))) for entry in entries))
 
 
 def mend_pieces(update, controls, words, urls):

@@ -25,7 +25,8 @@ from django.utils.functional import Promise, SimpleLazyObject, cached_property
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from .. import selectors, services, timeframe
+from .. import roles, selectors, services, timeframe
+from ..context_processors import request_follow_state
 from ..exports import xlsx
 from ..forms import StatusUpdateForm, WithdrawalForm, assessment_form_for, status_update_form_for
 from ..models import Agency, Commitment, SourceDocument, Status, StatusUpdate, Theme
@@ -203,6 +204,9 @@ def changes_export(request):
 @reads_as_of
 def commitment_detail(request, pk):
     page = selectors.CommitmentPage(pk, request.as_of)
+    # What the page reads afresh for every request, in one query: the data's tokens first (the
+    # summary is cached under them), the person's permissions and their Follow button.
+    page.prime_tokens(_read_reader_state(request, page))
     if page.summary is None:
         if request.as_of:
             raise Http404(_("No commitment with this number had been announced by that date."))
@@ -234,7 +238,20 @@ def may_mend_trail(user) -> bool:
     return user.has_perm("tracker.add_statusupdate") or user.has_perm("tracker.withdraw_any_statusupdate")
 
 
+def _read_reader_state(request, page):
+    """Read the person's permissions and whether they follow the commitment (with the data's tokens,
+    which it returns) in one query (selectors.reader_state), primed where has_perm() and the Follow
+    button look for them, unless this request read them already."""
+    if hasattr(request, "_reader_state"):
+        return request._reader_state.tokens
+    state = request._reader_state = selectors.reader_state(request.user.pk, page.pk)
+    roles.prime_permissions(request.user, state.own_permissions, state.group_permissions)
+    request_follow_state(request).prime_one("commitment", page.pk, state.following)
+    return state.tokens
+
+
 def _detail_context(request, page, form=None, controls=None, assessment_form=None):
+    page.prime_tokens(_read_reader_state(request, page))  # the page's own view did it already
     # Updates and assessments are posted to today's page: an as-of page shows the past, read-only.
     today = request.as_of is None
     can_post = today and request.user.has_perm("tracker.add_statusupdate")
@@ -246,11 +263,9 @@ def _detail_context(request, page, form=None, controls=None, assessment_form=Non
         # Its rounds come with the cached summary: no query for the form.
         "assessment_form": (assessment_form or assessment_form_for(page.summary)) if can_assess else None,
     }
-    # The trail is cached once for everyone, so it cannot carry per-user forms (nor their CSRF token).
-    # For someone who may withdraw updates it is rendered afresh instead, with the forms on the
-    # entries they may withdraw or restore: one more query and a render, paid only by editors on
-    # today's page (measured: about 0.2 ms per update, so ~2 ms for a typical trail of ten);
-    # everyone else keeps the cached trail.
+    # The trail is written once for everyone (CommitmentPage.written_trail), so it cannot carry
+    # per-user forms (nor their CSRF token): for someone who may withdraw updates, the forms on the
+    # entries they may withdraw or restore are added to that cached copy as it is printed.
     if today and may_mend_trail(request.user):
         context["trail_controls"] = controls or TrailControls(request.user, get_token(request))
     return context
