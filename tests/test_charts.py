@@ -243,16 +243,16 @@ def test_the_overview_loads_its_charts_into_the_cards_after_the_page(viewer_clie
 
 # --- queries -------------------------------------------------------------------------------------
 
-# +1 on the theme and commitment pages: their Follow button reads what the user follows
-# (tracker/context_processors.py). The header's count of news is fetched after the page, by htmx.
+# +1 on the theme page: its Follow button reads what the user follows (tracker/context_processors.py;
+# the commitment page reads it with the reader's state). The header's count of news is fetched after the page, by htmx.
 # name: (url, queries with the charts computed)
 PAGES = {
     "overview charts": (lambda c: "/overview/charts/", 7),
     "theme": (lambda c: "/themes/t0/", 9),
     # As without the chart (it reads the trail loaded): the page's pin in test_query_counts.py says
-    # what the 13 are (7 of them the page's own, the evidence files of its trail and assessments
-    # among them).
-    "commitment": (lambda c: f"/commitments/{c.pk}/", 13),
+    # what the 10 are (the data's tokens, the reader's permissions and Follow state in one of them:
+    # selectors.reader_state).
+    "commitment": (lambda c: f"/commitments/{c.pk}/", 10),
     "overview charts as of": (lambda c: f"/overview/charts/?as_of={days_ago(20).isoformat()}", 7),
     "theme as of": (lambda c: f"/themes/t0/?as_of={days_ago(20).isoformat()}", 9),
 }
