@@ -11,6 +11,7 @@ and the commitments that block them (8 queries; the view adds the dialogue and i
 import datetime
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from django.http import QueryDict
 from django.urls import reverse
@@ -22,7 +23,6 @@ from .. import charts, rules
 from ..filters import CommitmentFilter
 from ..formatting import colon, date_writer, percent, person, signed
 from ..models import (
-    Agency,
     Commitment,
     Dialogue,
     Participation,
@@ -31,6 +31,7 @@ from ..models import (
     SourceDocument,
     Status,
     StatusUpdate,
+    agency_label,
     country_name,
     state_expressions,
 )
@@ -73,6 +74,23 @@ AGENCIES = gettext_noop("Agencies")
 STATUS = gettext_noop("Status")
 ASSESSMENTS = gettext_noop("Assessments")
 ONLINE = gettext_noop("Online")
+BLOCKED_BY = gettext_noop("Blocked by")
+DUE_DAY = gettext_noop("due %(day)s")  # a blocker's due date: "due 30/06/2022"
+
+
+class BriefingAgency(NamedTuple):
+    """An agency as the briefing shows it (its name, its slug in the form), read as values: a
+    dialogue at 100,000 commitments has a thousand agencies, and a model instance of each cost the
+    page about 8 ms (17 ms built by keyword)."""
+
+    pk: int
+    slug: str
+    name: str
+    acronym: str
+    country: str
+
+    def __str__(self) -> str:
+        return agency_label(self.name, self.acronym, self.country)
 
 
 class Words:
@@ -85,15 +103,16 @@ class Words:
         self._written: dict[tuple, str] = {}
         self._date_writers: dict[str, object] = {}
 
-    def _once(self, key: tuple, write) -> str:
+    def _once(self, key: tuple, write, *args) -> str:
+        """`write(*args)`, written once per `key` (no closure made for each of thousands of lookups)."""
         written = self._written.get(key)
         if written is None:
-            written = self._written[key] = write()
+            written = self._written[key] = write(*args)
         return written
 
     def term(self, message: str) -> str:
         """`message` in the reader's language."""
-        return self._once(("term", message), lambda: _(message))
+        return self._once(("term", message), _, message)
 
     def label(self, message: str) -> str:
         """`message` translated, with its colon: "Due:", "Échéance :"."""
@@ -101,12 +120,12 @@ class Words:
 
     def colon(self, text: str) -> str:
         """A name (already in the reader's language) with its colon: "France :"."""
-        return self._once(("colon", text), lambda: colon(text))
+        return self._once(("colon", text), colon, text)
 
-    @property
+    @cached_property
     def semicolon(self) -> str:
         """What separates parts that hold commas themselves: "; ", " ; " in French."""
-        return self._once(("join",), lambda: _("; "))
+        return _("; ")
 
     def join(self, parts) -> str:
         """Parts that hold commas themselves, joined: "a; b", "a ; b"."""
@@ -115,6 +134,10 @@ class Words:
     def choice(self, choices, value: str) -> str:
         """A value of TextChoices (a status, a reason for slippage) in words."""
         return self._once(("choice", choices.__name__, value), lambda: str(choices(value).label))
+
+    def due(self, day: datetime.date) -> str:
+        """A due date in a list: "due 30/06/2022", "échéance le 30/06/2022"."""
+        return self._once(("due", day), lambda: _(DUE_DAY) % {"day": self.day(day)})
 
     def day(self, day: datetime.date | None, name: str = SHORT_DATE) -> str:
         if day is None:
@@ -130,10 +153,10 @@ class Words:
         return writer
 
     def percent(self, value: int) -> str:
-        return self._once(("percent", value), lambda: percent(value))
+        return self._once(("percent", value), percent, value)
 
-    def agency(self, agency: Agency) -> str:
-        return self._once(("agency", agency.pk), lambda: str(agency))
+    def agency(self, agency: BriefingAgency) -> str:
+        return self._once(("agency", agency.pk), str, agency)
 
     def person(self, user) -> str:
         """Who wrote an update or made an assessment: the full name, else the login."""
@@ -179,9 +202,11 @@ class Blocker:
         return Status(self.status).label
 
 
-@dataclass(frozen=True)
+@dataclass
 class Side:
-    """A party's cell for one commitment, with the party's name, in words once for every format."""
+    """A party's cell for one commitment, with the party's name, in words once for every format.
+    Not frozen: a frozen dataclass sets each field through object.__setattr__, and a briefing makes
+    two per commitment."""
 
     name: str
     cell: Cell
@@ -229,8 +254,8 @@ class Item:
     cells: list[Cell] = field(default_factory=list)  # in the dialogue's party order
     updates: list[StatusUpdate] = field(default_factory=list)
     blockers: list[Blocker] = field(default_factory=list)
-    leads: list[Agency] = field(default_factory=list)
-    partners: list[Agency] = field(default_factory=list)
+    leads: list[BriefingAgency] = field(default_factory=list)
+    partners: list[BriefingAgency] = field(default_factory=list)
     parties: list[tuple[str, str]] = field(default_factory=list)  # (code, name), the dialogue's
     path: str = ""  # the commitment's page, without the site's address
     site: str = ""  # the site's address ("https://tracker.example"), to write links out in full
@@ -346,22 +371,48 @@ class Item:
         name up in a dict first and reads an object's attribute only once that lookup has failed;
         with hundreds of items and a dozen values each, the failed lookups cost the 500-commitment
         page about 8 ms. Labels and separators are joined to their text here, not printed beside
-        it: every value the template prints costs a lookup and an escape, and on 500 commitments
-        the five joined here cost about 7 ms. All of it is text: the template escapes it."""
+        it: every value the template prints costs a lookup and an escape (about 3 µs each, 500
+        times over). The facts line is one text from the status to the link, cut only where a
+        blocker's title may need its own `lang` (shown_blockers); the title's `lang` is given only
+        when it is not the page's language. All of it is text: the template escapes it."""
         words = self.words
+        title = self.title
+        online = f"{words.semicolon}{words.label(ONLINE)}"
+        blockers = self.shown_blockers(online)
         return {
-            "pk": self.pk,
-            "title": self.title,
+            "pk": str(self.pk),  # text: an int would go through number formatting 500 times
+            "title": title.text,
+            "title_lang": title.lang if title.foreign else "",
             "quote": self.quote,
             "quote_language": self.quote_language,
             "status_line": f"{words.label(STATUS)} {self.status_words}",
-            "facts_line": f"{words.semicolon}{self.facts_words}",
-            "blockers": self.blockers,
-            "online_label": f"{words.semicolon}{words.label(ONLINE)}",
+            "facts_line": f"{words.semicolon}{self.facts_words}{'' if blockers else online}",
+            "blockers": blockers,
             "url": self.url,
             "assessments_line": f"{words.label(ASSESSMENTS)} {self.assessments_words}",
             "update_lines": [line.words for line in self.update_lines],
         }
+
+    def shown_blockers(self, after_last: str) -> list[dict]:
+        """The facts line's "; Blocked by: ⊘ Title — Off track, due 1/2/2025; …" in pieces, each
+        blocker's title apart (it is in English on a French page when it has no French) with the
+        words before and after it; `after_last` ends the last one (the "; Online:" label)."""
+        words = self.words
+        last = len(self.blockers) - 1
+        pieces = []
+        for place, blocker in enumerate(self.blockers):
+            before = f"{words.semicolon}{words.label(BLOCKED_BY)} " if place == 0 else ""
+            title = localized_value(blocker, "title")
+            due = f", {words.due(blocker.due_on)}" if blocker.due_on else ""
+            pieces.append(
+                {
+                    "before": f"{before}⊘ " if blocker.troubling else before,
+                    "title": title,
+                    "after": f" — {words.choice(Status, blocker.status)}{due}"
+                    f"{after_last if place == last else words.semicolon}",
+                }
+            )
+        return pieces
 
     @property
     def troubling_blockers(self) -> list[Blocker]:
@@ -451,15 +502,6 @@ class SourcePassages:
     passages: list[Passage]
 
 
-@dataclass(frozen=True)
-class Option:
-    """A choice of the briefing's form: its value, its words, and whether the request chose it."""
-
-    value: str
-    label: str
-    selected: bool
-
-
 class FilterProblem(ValueError):
     """A filter value the briefing cannot use; the message says which and why."""
 
@@ -520,7 +562,8 @@ class Briefing:
             .with_blocked(day)
             .filter(dialogue=dialogue)
             .select_related("source")
-            .defer("source__text"),
+            # Long texts no format of the briefing shows, left in the database.
+            .defer("source__text", "description", "description_fr"),
             day=day,
         )
         self.valid = self.filterset.is_valid()
@@ -533,11 +576,11 @@ class Briefing:
         return dialogue_themes(self.dialogue)
 
     @cached_property
-    def participations(self) -> list[tuple[int, str, Agency]]:
+    def participations(self) -> list[tuple[int, str, BriefingAgency]]:
         """(commitment id, role, agency) for every agency's part in the dialogue's commitments (1
         query): the agencies the form offers, and each commitment's lead and partner agencies.
-        Read as values, one Agency built per agency: a 500-commitment dialogue has thousands of
-        participations but a few dozen agencies."""
+        Read as values, one BriefingAgency made per agency: a 500-commitment dialogue has thousands
+        of participations but a few dozen to a thousand agencies."""
         rows = (
             Participation.objects.filter(commitment__dialogue=self.dialogue)
             .order_by("role", "agency__country", "agency__name")
@@ -549,22 +592,19 @@ class Briefing:
                 "agency__name",
                 "agency__acronym",
                 "agency__country",
-                "agency__name_fr",
             )
         )
-        agencies: dict[int, Agency] = {}
+        agencies: dict[int, BriefingAgency] = {}
         parts = []
-        for commitment_id, role, agency_id, slug, name, acronym, country, name_fr in rows:
-            agency = agencies.get(agency_id)
+        for commitment_id, role, *agency_row in rows:
+            agency = agencies.get(agency_row[0])
             if agency is None:
-                agency = agencies[agency_id] = Agency(
-                    pk=agency_id, slug=slug, name=name, name_fr=name_fr, acronym=acronym, country=country
-                )
+                agency = agencies[agency_row[0]] = BriefingAgency(*agency_row)
             parts.append((commitment_id, role, agency))
         return parts
 
     @cached_property
-    def agencies(self) -> list[Agency]:
+    def agencies(self) -> list[BriefingAgency]:
         unique = {agency.pk: agency for _commitment, _role, agency in self.participations}
         return sorted(unique.values(), key=lambda a: (a.country, a.name))
 
@@ -583,24 +623,27 @@ class Briefing:
     def chosen(self) -> dict[str, list[str]]:
         return {name: self.query_dict.getlist(name) for name in FILTER_NAMES}
 
-    def _options(self, name: str, choices) -> list[Option]:
+    def _options(self, name: str, choices) -> list[dict]:
+        """The choices of one of the form's lists: each its value, its words ("label") and whether
+        the request chose it ("selected"). Dicts, not objects: the template reads three values of
+        each of up to a thousand agencies, and it tries a dict lookup before an attribute."""
         chosen = set(self.chosen[name])
-        return [Option(value, label, value in chosen) for value, label in choices]
+        return [{"value": value, "label": label, "selected": value in chosen} for value, label in choices]
 
     @property
-    def theme_options(self) -> list[Option]:
+    def theme_options(self) -> list[dict]:
         return self._options("theme", ((t.slug, localized_value(t, "name").text) for t in self.themes))
 
     @property
-    def agency_options(self) -> list[Option]:
-        """The dialogue's agencies, each with its country's name (a few dozen to a few hundred)."""
+    def agency_options(self) -> list[dict]:
+        """The dialogue's agencies, each with its country's name (a few dozen to a thousand)."""
         countries = dict(self.countries)
         return self._options(
             "agency", ((a.slug, f"{self.words.agency(a)} · {countries[a.country]}") for a in self.agencies)
         )
 
     @property
-    def country_options(self) -> list[Option]:
+    def country_options(self) -> list[dict]:
         return self._options("country", self.countries)
 
     @cached_property
