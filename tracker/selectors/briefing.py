@@ -93,6 +93,7 @@ STATUS = gettext_noop("Status")
 ASSESSMENTS = gettext_noop("Assessments")
 ONLINE = gettext_noop("Online")
 BLOCKED_BY = gettext_noop("Blocked by")
+BLOCKED_BY_LABEL = gettext_noop("Blocked by:")  # in the summary's list of what is blocked
 DUE_DAY = gettext_noop("due %(day)s")  # a blocker's due date: "due 30/06/2022"
 
 
@@ -448,6 +449,38 @@ class Item:
                 }
             )
         return pieces
+
+    def listed(self, *, show_due: bool = False, show_blockers: bool = False) -> dict:
+        """What one of the summary's lists prints of the item (_briefing_list.html), as a dict like
+        `shown`: its title (with its `lang` when not the page's), then the words after it in one
+        text ("— At risk, due 1/2/2025, funding", ". Blocked by:" when it lists blockers), then each
+        troubling blocker's title and "(at risk)"."""
+        words = self.words
+        title = self.title
+        after = f" — {self.status_label}"
+        if show_due:
+            after += f", {words.due(self.commitment.due_on)}"
+        if self.slip_reason_label:
+            after += f", {self.slip_reason_label.lower()}"
+        blockers = []
+        if show_blockers:
+            after += f". {words.term(BLOCKED_BY_LABEL)} "
+            troubling = self.troubling_blockers
+            for place, blocker in enumerate(troubling, start=1):
+                status = words.choice(Status, blocker.status).lower()
+                blockers.append(
+                    {
+                        "title": localized_value(blocker, "title"),
+                        "after": f" ({status}){words.semicolon if place < len(troubling) else ''}",
+                    }
+                )
+        return {
+            "pk": str(self.pk),
+            "title": title.text,
+            "title_lang": title.lang if title.foreign else "",
+            "after": after,
+            "blockers": blockers,
+        }
 
     @property
     def troubling_blockers(self) -> list[Blocker]:
@@ -890,6 +923,17 @@ class Briefing:
     @cached_property
     def blocked(self) -> list[Item]:
         return [item for item in self.items if item.commitment.is_blocked]
+
+    @cached_property
+    def listed(self) -> dict[str, list[dict]]:
+        """The summary's lists as the page prints them (Item.listed): what slipped, what falls due
+        next and what is overdue (with the due date), what is blocked (with its blockers)."""
+        return {
+            "slipped": [item.listed() for item in self.slipped],
+            "due_next": [item.listed(show_due=True) for item in self.due_next],
+            "overdue": [item.listed(show_due=True) for item in self.overdue],
+            "blocked": [item.listed(show_blockers=True) for item in self.blocked],
+        }
 
     @cached_property
     def n_updates(self) -> int:
