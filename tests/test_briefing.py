@@ -36,6 +36,8 @@ from tracker.models import (
 )
 from tracker.rules import SlipReason
 
+from .test_french_pages import french  # noqa: F401 -- a fixture
+
 TEXT = (
     "We will share Earth observation data. We will analyse climate risks together. "
     "We will exchange young professionals. We will meet every year."
@@ -254,6 +256,21 @@ def test_each_commitment_says_its_status_then_and_now_in_words(viewer_client, be
     assert "<strong>Status: On track → At risk</strong>" in share
     assert "Reason for slippage: Funding" in share and "NASA · US (lead)" in share
     assert "United States: +1 Full compliance — Archive opened." in share
+
+
+def test_a_blocked_commitment_names_what_blocks_it_before_its_address(viewer_client, beta):
+    _response, html = page(viewer_client, beta)
+    science = section(html, "objective-beta-science")
+    people = science[science.index(">Exchange people</h3>") :]
+    # Share data is at risk now, so it blocks (⊘), with its status; the line ends with the address.
+    assert "; Blocked by: ⊘ Share data — At risk; Online: <a " in people
+
+
+def test_a_blockers_title_in_english_is_marked_so_on_the_french_page(viewer_client, beta, french):  # noqa: F811
+    response = viewer_client.get(url(beta), headers={"accept-language": "fr"})
+    science = section(response.content.decode(), "objective-beta-science")
+    people = science[science.index("Exchange people</span></h3>") :]
+    assert '⊘ <span lang="en">Share data</span> — ' in people
 
 
 def test_since_an_earlier_round_takes_in_the_updates_since_then(viewer_client, beta):

@@ -24,7 +24,7 @@ from ..rules import (
     SlipReason,
     Status,
 )
-from .agency import Agency, country_name
+from .agency import Agency, agency_label, country_name
 from .api_token import APIToken, IdempotencyKey, TokenScope
 from .assessment import NO_EVIDENCE_LABEL, NOT_ASSESSED_LABEL, Assessment, Score, ScoreDisplay, score_display
 from .calendar import CalendarToken
@@ -86,6 +86,7 @@ __all__ = [
     "STATE_STATUS",
     "ANY_DIALOGUE",
     "Agency",
+    "agency_label",
     "Assessment",
     "Commitment",
     "CommitmentCount",

@@ -14,6 +14,13 @@ from .content import BASE_LANGUAGE, FRENCH, TranslatedContent, french_descriptio
 from .dialogue import CountryCodesField, country_code_validator
 
 
+def agency_label(name: str, acronym: str, country: str) -> str:
+    """How an agency is named in lists and options: "National Aeronautics… (NASA) · US". Also for
+    agencies read as values (the briefing's, a thousand in a dialogue at 100,000 commitments)."""
+    label = f"{name} ({acronym})" if acronym else name
+    return f"{label} · {country}"
+
+
 class Agency(TranslatedContent, models.Model):
     name = models.CharField(max_length=200)
     name_fr = french_name_field(200)
@@ -48,8 +55,7 @@ class Agency(TranslatedContent, models.Model):
         ]
 
     def __str__(self):
-        label = f"{self.name} ({self.acronym})" if self.acronym else self.name
-        return f"{label} · {self.country}"
+        return agency_label(self.name, self.acronym, self.country)
 
     def save(self, *args, **kwargs):
         fill_blank_slug(self, self.name)

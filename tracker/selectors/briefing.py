@@ -11,6 +11,7 @@ and the commitments that block them (8 queries; the view adds the dialogue and i
 import datetime
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from django.http import QueryDict
 from django.urls import reverse
@@ -22,7 +23,6 @@ from .. import charts, rules
 from ..filters import CommitmentFilter
 from ..formatting import colon, date_writer, percent, person, signed
 from ..models import (
-    Agency,
     Commitment,
     Dialogue,
     Participation,
@@ -31,6 +31,7 @@ from ..models import (
     SourceDocument,
     Status,
     StatusUpdate,
+    agency_label,
     country_name,
     state_expressions,
 )
@@ -53,6 +54,24 @@ from .scorecard import (
     theme_links,
 )
 
+# What every format of the briefing reads of a commitment and its source (the rest, long texts
+# among them, stays in the database: a third less time to read and build 500 commitments).
+COMMITMENT_FIELDS = (
+    "title",
+    "title_fr",
+    "quote",
+    "announced_on",
+    "due_on",
+    "status",
+    "progress",
+    "slip_reason",
+    "dialogue",
+    "source__title",
+    "source__publisher",
+    "source__published_on",
+    "source__url",
+    "source__language",
+)
 # The list's filters a briefing narrows by, with the list's meaning (tracker/filters.py).
 FILTER_NAMES = ("theme", "agency", "country")
 DUE_AHEAD_DAYS = 90  # "due next": the summary lists what falls due within this many days
@@ -73,6 +92,38 @@ AGENCIES = gettext_noop("Agencies")
 STATUS = gettext_noop("Status")
 ASSESSMENTS = gettext_noop("Assessments")
 ONLINE = gettext_noop("Online")
+BLOCKED_BY = gettext_noop("Blocked by")
+BLOCKED_BY_LABEL = gettext_noop("Blocked by:")  # in the summary's list of what is blocked
+DUE_DAY = gettext_noop("due %(day)s")  # a blocker's due date: "due 30/06/2022"
+
+
+def _label(message: str) -> str:
+    return colon(_(message))
+
+
+def _choice_label(choices, value: str) -> str:
+    return str(choices(value).label)
+
+
+class BriefingAgency(NamedTuple):
+    """An agency as the briefing shows it (its name, its slug in the form), read as values: a
+    dialogue at 100,000 commitments has a thousand agencies, and a model instance of each cost the
+    page about 8 ms (17 ms built by keyword). `label` is its name as Agency writes it, written once
+    (of_row) for the hundreds of commitments that name it."""
+
+    pk: int
+    slug: str
+    name: str
+    acronym: str
+    country: str
+    label: str
+
+    @classmethod
+    def of_row(cls, pk: int, slug: str, name: str, acronym: str, country: str) -> "BriefingAgency":
+        return cls(pk, slug, name, acronym, country, agency_label(name, acronym, country))
+
+    def __str__(self) -> str:
+        return self.label
 
 
 class Words:
@@ -85,28 +136,29 @@ class Words:
         self._written: dict[tuple, str] = {}
         self._date_writers: dict[str, object] = {}
 
-    def _once(self, key: tuple, write) -> str:
+    def _once(self, key: tuple, write, *args) -> str:
+        """`write(*args)`, written once per `key` (no closure made for each of thousands of lookups)."""
         written = self._written.get(key)
         if written is None:
-            written = self._written[key] = write()
+            written = self._written[key] = write(*args)
         return written
 
     def term(self, message: str) -> str:
         """`message` in the reader's language."""
-        return self._once(("term", message), lambda: _(message))
+        return self._once(("term", message), _, message)
 
     def label(self, message: str) -> str:
         """`message` translated, with its colon: "Due:", "Échéance :"."""
-        return self._once(("label", message), lambda: colon(_(message)))
+        return self._once(("label", message), _label, message)
 
     def colon(self, text: str) -> str:
         """A name (already in the reader's language) with its colon: "France :"."""
-        return self._once(("colon", text), lambda: colon(text))
+        return self._once(("colon", text), colon, text)
 
-    @property
+    @cached_property
     def semicolon(self) -> str:
         """What separates parts that hold commas themselves: "; ", " ; " in French."""
-        return self._once(("join",), lambda: _("; "))
+        return _("; ")
 
     def join(self, parts) -> str:
         """Parts that hold commas themselves, joined: "a; b", "a ; b"."""
@@ -114,12 +166,22 @@ class Words:
 
     def choice(self, choices, value: str) -> str:
         """A value of TextChoices (a status, a reason for slippage) in words."""
-        return self._once(("choice", choices.__name__, value), lambda: str(choices(value).label))
+        return self._once(("choice", choices.__name__, value), _choice_label, choices, value)
+
+    def due(self, day: datetime.date) -> str:
+        """A due date in a list: "due 30/06/2022", "échéance le 30/06/2022"."""
+        return self._once(("due", day), self._write_due, day)
+
+    def _write_due(self, day: datetime.date) -> str:
+        return _(DUE_DAY) % {"day": self.day(day)}
 
     def day(self, day: datetime.date | None, name: str = SHORT_DATE) -> str:
         if day is None:
             return ""
-        return self._once(("day", day, name), lambda: self._date_writer(name)(day))
+        return self._once(("day", day, name), self._write_day, day, name)
+
+    def _write_day(self, day: datetime.date, name: str) -> str:
+        return self._date_writer(name)(day)
 
     def _date_writer(self, name: str):
         """One writer per format, its format read and parsed once (a briefing writes hundreds of
@@ -130,14 +192,11 @@ class Words:
         return writer
 
     def percent(self, value: int) -> str:
-        return self._once(("percent", value), lambda: percent(value))
-
-    def agency(self, agency: Agency) -> str:
-        return self._once(("agency", agency.pk), lambda: str(agency))
+        return self._once(("percent", value), percent, value)
 
     def person(self, user) -> str:
         """Who wrote an update or made an assessment: the full name, else the login."""
-        return self._once(("person", user.pk), lambda: person(user))
+        return self._once(("person", user.pk), person, user)
 
 
 def commitment_path_pattern() -> tuple[str, str]:
@@ -179,9 +238,11 @@ class Blocker:
         return Status(self.status).label
 
 
-@dataclass(frozen=True)
+@dataclass
 class Side:
-    """A party's cell for one commitment, with the party's name, in words once for every format."""
+    """A party's cell for one commitment, with the party's name, in words once for every format.
+    Not frozen: a frozen dataclass sets each field through object.__setattr__, and a briefing makes
+    two per commitment."""
 
     name: str
     cell: Cell
@@ -229,8 +290,8 @@ class Item:
     cells: list[Cell] = field(default_factory=list)  # in the dialogue's party order
     updates: list[StatusUpdate] = field(default_factory=list)
     blockers: list[Blocker] = field(default_factory=list)
-    leads: list[Agency] = field(default_factory=list)
-    partners: list[Agency] = field(default_factory=list)
+    leads: list[BriefingAgency] = field(default_factory=list)
+    partners: list[BriefingAgency] = field(default_factory=list)
     parties: list[tuple[str, str]] = field(default_factory=list)  # (code, name), the dialogue's
     path: str = ""  # the commitment's page, without the site's address
     site: str = ""  # the site's address ("https://tracker.example"), to write links out in full
@@ -259,11 +320,11 @@ class Item:
 
     @property
     def lead_names(self) -> str:
-        return ", ".join(self.words.agency(agency) for agency in self.leads)
+        return ", ".join(agency.label for agency in self.leads)
 
     @property
     def partner_names(self) -> str:
-        return ", ".join(self.words.agency(agency) for agency in self.partners)
+        return ", ".join(agency.label for agency in self.partners)
 
     @cached_property
     def status_words(self) -> str:
@@ -346,21 +407,79 @@ class Item:
         name up in a dict first and reads an object's attribute only once that lookup has failed;
         with hundreds of items and a dozen values each, the failed lookups cost the 500-commitment
         page about 8 ms. Labels and separators are joined to their text here, not printed beside
-        it: every value the template prints costs a lookup and an escape, and on 500 commitments
-        the five joined here cost about 7 ms. All of it is text: the template escapes it."""
+        it: every value the template prints costs a lookup and an escape (about 3 µs each, 500
+        times over). The facts line is one text from the status to the link, cut only where a
+        blocker's title may need its own `lang` (shown_blockers); the title's `lang` is given only
+        when it is not the page's language. All of it is text: the template escapes it."""
         words = self.words
+        title = self.title
+        online = f"{words.semicolon}{words.label(ONLINE)}"
+        blockers = self.shown_blockers(online)
         return {
-            "pk": self.pk,
-            "title": self.title,
+            "pk": str(self.pk),  # text: an int would go through number formatting 500 times
+            "title": title.text,
+            "title_lang": title.lang if title.foreign else "",
             "quote": self.quote,
             "quote_language": self.quote_language,
             "status_line": f"{words.label(STATUS)} {self.status_words}",
-            "facts_line": f"{words.semicolon}{self.facts_words}",
-            "blockers": self.blockers,
-            "online_label": f"{words.semicolon}{words.label(ONLINE)}",
+            "facts_line": f"{words.semicolon}{self.facts_words}{'' if blockers else online}",
+            "blockers": blockers,
             "url": self.url,
             "assessments_line": f"{words.label(ASSESSMENTS)} {self.assessments_words}",
             "update_lines": [line.words for line in self.update_lines],
+        }
+
+    def shown_blockers(self, after_last: str) -> list[dict]:
+        """The facts line's "; Blocked by: ⊘ Title — Off track, due 1/2/2025; …" in pieces, each
+        blocker's title apart (it is in English on a French page when it has no French) with the
+        words before and after it; `after_last` ends the last one (the "; Online:" label)."""
+        words = self.words
+        last = len(self.blockers) - 1
+        pieces = []
+        for place, blocker in enumerate(self.blockers):
+            before = f"{words.semicolon}{words.label(BLOCKED_BY)} " if place == 0 else ""
+            title = localized_value(blocker, "title")
+            due = f", {words.due(blocker.due_on)}" if blocker.due_on else ""
+            pieces.append(
+                {
+                    "before": f"{before}⊘ " if blocker.troubling else before,
+                    "title": title,
+                    "after": f" — {words.choice(Status, blocker.status)}{due}"
+                    f"{after_last if place == last else words.semicolon}",
+                }
+            )
+        return pieces
+
+    def listed(self, *, show_due: bool = False, show_blockers: bool = False) -> dict:
+        """What one of the summary's lists prints of the item (_briefing_list.html), as a dict like
+        `shown`: its title (with its `lang` when not the page's), then the words after it in one
+        text ("— At risk, due 1/2/2025, funding", ". Blocked by:" when it lists blockers), then each
+        troubling blocker's title and "(at risk)"."""
+        words = self.words
+        title = self.title
+        after = f" — {self.status_label}"
+        if show_due:
+            after += f", {words.due(self.commitment.due_on)}"
+        if self.slip_reason_label:
+            after += f", {self.slip_reason_label.lower()}"
+        blockers = []
+        if show_blockers:
+            after += f". {words.term(BLOCKED_BY_LABEL)} "
+            troubling = self.troubling_blockers
+            for place, blocker in enumerate(troubling, start=1):
+                status = words.choice(Status, blocker.status).lower()
+                blockers.append(
+                    {
+                        "title": localized_value(blocker, "title"),
+                        "after": f" ({status}){words.semicolon if place < len(troubling) else ''}",
+                    }
+                )
+        return {
+            "pk": str(self.pk),
+            "title": title.text,
+            "title_lang": title.lang if title.foreign else "",
+            "after": after,
+            "blockers": blockers,
         }
 
     @property
@@ -451,15 +570,6 @@ class SourcePassages:
     passages: list[Passage]
 
 
-@dataclass(frozen=True)
-class Option:
-    """A choice of the briefing's form: its value, its words, and whether the request chose it."""
-
-    value: str
-    label: str
-    selected: bool
-
-
 class FilterProblem(ValueError):
     """A filter value the briefing cannot use; the message says which and why."""
 
@@ -520,7 +630,7 @@ class Briefing:
             .with_blocked(day)
             .filter(dialogue=dialogue)
             .select_related("source")
-            .defer("source__text"),
+            .only(*COMMITMENT_FIELDS),
             day=day,
         )
         self.valid = self.filterset.is_valid()
@@ -533,11 +643,11 @@ class Briefing:
         return dialogue_themes(self.dialogue)
 
     @cached_property
-    def participations(self) -> list[tuple[int, str, Agency]]:
+    def participations(self) -> list[tuple[int, str, BriefingAgency]]:
         """(commitment id, role, agency) for every agency's part in the dialogue's commitments (1
         query): the agencies the form offers, and each commitment's lead and partner agencies.
-        Read as values, one Agency built per agency: a 500-commitment dialogue has thousands of
-        participations but a few dozen agencies."""
+        Read as values, one BriefingAgency made per agency: a 500-commitment dialogue has thousands
+        of participations but a few dozen to a thousand agencies."""
         rows = (
             Participation.objects.filter(commitment__dialogue=self.dialogue)
             .order_by("role", "agency__country", "agency__name")
@@ -549,22 +659,19 @@ class Briefing:
                 "agency__name",
                 "agency__acronym",
                 "agency__country",
-                "agency__name_fr",
             )
         )
-        agencies: dict[int, Agency] = {}
+        agencies: dict[int, BriefingAgency] = {}
         parts = []
-        for commitment_id, role, agency_id, slug, name, acronym, country, name_fr in rows:
-            agency = agencies.get(agency_id)
+        for commitment_id, role, *agency_row in rows:
+            agency = agencies.get(agency_row[0])
             if agency is None:
-                agency = agencies[agency_id] = Agency(
-                    pk=agency_id, slug=slug, name=name, name_fr=name_fr, acronym=acronym, country=country
-                )
+                agency = agencies[agency_row[0]] = BriefingAgency.of_row(*agency_row)
             parts.append((commitment_id, role, agency))
         return parts
 
     @cached_property
-    def agencies(self) -> list[Agency]:
+    def agencies(self) -> list[BriefingAgency]:
         unique = {agency.pk: agency for _commitment, _role, agency in self.participations}
         return sorted(unique.values(), key=lambda a: (a.country, a.name))
 
@@ -583,24 +690,27 @@ class Briefing:
     def chosen(self) -> dict[str, list[str]]:
         return {name: self.query_dict.getlist(name) for name in FILTER_NAMES}
 
-    def _options(self, name: str, choices) -> list[Option]:
+    def _options(self, name: str, choices) -> list[dict]:
+        """The choices of one of the form's lists: each its value, its words ("label") and whether
+        the request chose it ("selected"). Dicts, not objects: the template reads three values of
+        each of up to a thousand agencies, and it tries a dict lookup before an attribute."""
         chosen = set(self.chosen[name])
-        return [Option(value, label, value in chosen) for value, label in choices]
+        return [{"value": value, "label": label, "selected": value in chosen} for value, label in choices]
 
     @property
-    def theme_options(self) -> list[Option]:
+    def theme_options(self) -> list[dict]:
         return self._options("theme", ((t.slug, localized_value(t, "name").text) for t in self.themes))
 
     @property
-    def agency_options(self) -> list[Option]:
-        """The dialogue's agencies, each with its country's name (a few dozen to a few hundred)."""
+    def agency_options(self) -> list[dict]:
+        """The dialogue's agencies, each with its country's name (a few dozen to a thousand)."""
         countries = dict(self.countries)
         return self._options(
-            "agency", ((a.slug, f"{self.words.agency(a)} · {countries[a.country]}") for a in self.agencies)
+            "agency", ((a.slug, f"{a.label} · {countries[a.country]}") for a in self.agencies)
         )
 
     @property
-    def country_options(self) -> list[Option]:
+    def country_options(self) -> list[dict]:
         return self._options("country", self.countries)
 
     @cached_property
@@ -813,6 +923,17 @@ class Briefing:
     @cached_property
     def blocked(self) -> list[Item]:
         return [item for item in self.items if item.commitment.is_blocked]
+
+    @cached_property
+    def listed(self) -> dict[str, list[dict]]:
+        """The summary's lists as the page prints them (Item.listed): what slipped, what falls due
+        next and what is overdue (with the due date), what is blocked (with its blockers)."""
+        return {
+            "slipped": [item.listed() for item in self.slipped],
+            "due_next": [item.listed(show_due=True) for item in self.due_next],
+            "overdue": [item.listed(show_due=True) for item in self.overdue],
+            "blocked": [item.listed(show_blockers=True) for item in self.blocked],
+        }
 
     @cached_property
     def n_updates(self) -> int:
