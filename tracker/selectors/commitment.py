@@ -258,10 +258,10 @@ class CommitmentPage(caching.CachedPage):
         return list(commitment_assessments(self.pk, self.day, with_files=False))
 
     @cached_property
-    def summary(self) -> Commitment | None:
-        """Title, status and progress, used outside the cached parts (the page title, the update form's
-        starting values), with the dialogue's parties and rounds (`rounds`, for the assessment form),
-        or None when there is no such commitment on that day. No query when cached."""
+    def _summary_and_trail(self) -> tuple[Commitment, list] | None:
+        """The summary and the written trail, or None when there is no such commitment on that day.
+        Kept as one entry of the cache, not two: every page that prints one prints the other, and
+        each entry costs a computed page a write (pickled and compressed) and a cached one a read."""
 
         def summarize():
             found = self.commitment
@@ -277,32 +277,36 @@ class CommitmentPage(caching.CachedPage):
                 dialogue=found.dialogue,
             )
             summary.rounds = self.assessments.rounds
-            return summary
+            return summary, written_trail(found.trail)
 
         return (
             caching.remember(
                 # Named anew when what it holds changes: a cache kept across a deploy never answers
-                # with the old shape (it gained the dialogue and its rounds, then the French title).
+                # with the old shape (the summary gained the dialogue and its rounds, then the French
+                # title; then the written trail joined it).
                 self.token,
-                "commitment-summary-rounds-title-fr",
+                "commitment-summary-and-trail",
                 (self.day, self.cache_parts()),
                 summarize,
             )
             or None
         )
 
-    @cached_property
+    @property
+    def summary(self) -> Commitment | None:
+        """Title, status and progress, used outside the cached parts (the page title, the update form's
+        starting values), with the dialogue's parties and rounds (`rounds`, for the assessment form),
+        or None when there is no such commitment on that day. No query when cached."""
+        kept = self._summary_and_trail
+        return kept[0] if kept else None
+
+    @property
     def written_trail(self) -> list:
         """The trail up to the page's day as its list items (tracker_tags.written_trail), written once
-        and kept with the page's cached parts: the same for everyone, so the trail of someone who may
+        and kept with the summary: the same for everyone, so the trail of someone who may
         withdraw updates is these with their forms added (trail_entries), not the trail read and
         written again for them (2 queries and 4 ms of an editor's page served from the cache)."""
-        return caching.remember(
-            self.token,
-            "commitment-trail",
-            (self.day, self.cache_parts()),
-            lambda: written_trail(self.commitment.trail),
-        )
+        return self._summary_and_trail[1]
 
     @cached_property
     def rollup(self) -> Rollup | None:
