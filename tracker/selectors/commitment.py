@@ -5,9 +5,9 @@ import functools
 from collections import Counter
 from dataclasses import dataclass, field
 
-from django.contrib.auth.models import Permission
+from django.contrib.auth.models import Permission, User
 from django.db import connection
-from django.db.models import Exists, F, OuterRef, Value
+from django.db.models import DateTimeField, Exists, F, OuterRef, Value
 from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from django.utils import timezone
@@ -20,6 +20,7 @@ from ..models import (
     Assessment,
     Commitment,
     DataStamp,
+    EvidenceFile,
     Follow,
     Participation,
     Round,
@@ -27,7 +28,6 @@ from ..models import (
     Status,
     StatusUpdate,
     Theme,
-    attach_files,
     attached_files,
     country_name,
     is_past,
@@ -74,6 +74,95 @@ def trail_updates(day: datetime.date | None):
     return StatusUpdate.objects.filter(reported_on__lte=day or timezone.localdate()).select_related(
         "author", "withdrawn_by"
     )
+
+
+def trail_of(commitment_id: int, day: datetime.date | None) -> list[StatusUpdate]:
+    """The commitment's trail up to `day` as trail_updates reads it (its updates, newest first,
+    with their authors and who withdrew them), without their files (1 query). Its SQL is compiled
+    once per process (compiled_trail) and its rows made into the same instances the ORM makes:
+    building the query and its 50 updates and their authors through the ORM took 1.5 ms, its SQL
+    0.25."""
+    rows = compiled_trail(connection.vendor).rows([commitment_id, day or timezone.localdate()])
+    updates, people = _TRAIL_FIELDS
+    first, second = len(updates), len(updates) + len(people)
+    found = []
+    for row in rows:
+        update = _from_row(StatusUpdate, updates, row[:first])
+        StatusUpdate.author.field.set_cached_value(update, _from_row(User, people, row[first:second]))
+        withdrawer = _from_row(User, people, row[second:]) if row[second] is not None else None
+        StatusUpdate.withdrawn_by.field.set_cached_value(update, withdrawer)
+        found.append(update)
+    return found
+
+
+# The columns of trail_of's query, as the ORM selects them: the update's, then its author's, then
+# those of whoever withdrew it (select_related's order). tests/test_trail.py holds the instances
+# made from them to the ORM's.
+_TRAIL_FIELDS = (StatusUpdate._meta.concrete_fields, User._meta.concrete_fields)
+
+
+def _from_row(model, fields, values):
+    """An instance of `model` from the `values` of its `fields` (every concrete one), as the ORM's
+    converters give them: SQLite answers a timestamp naive (or as text through a UNION)."""
+    values = list(values)
+    for place, model_field in enumerate(fields):
+        if isinstance(model_field, DateTimeField) and values[place] is not None:
+            values[place] = _aware(values[place])
+    return model.from_db(connection.alias, [f.attname for f in fields], values)
+
+
+def _aware(value) -> datetime.datetime:
+    if isinstance(value, str):
+        value = datetime.datetime.fromisoformat(value)
+    if timezone.is_naive(value):
+        value = timezone.make_aware(value, datetime.UTC)
+    return value
+
+
+@functools.cache
+def compiled_trail(vendor: str) -> CompiledQuery:
+    """trail_updates for one commitment, compiled once per database vendor (tracker/compiled.py)."""
+    return compile_once(
+        lambda values: trail_updates(values[1]).filter(commitment_id=values[0]), [int, datetime.date]
+    )
+
+
+def attach_files(commitment_id: int, updates, assessments) -> None:
+    """Give the commitment's status updates and assessments their evidence files as `attached_files`,
+    as the attached_files() prefetch does, in one query for both kinds (a commitment page shows
+    both): the files of the commitment's updates and assessments (a UNION of the two, by the
+    commitment, not by the ids of what was read: its SQL is then the same for every page, compiled
+    once, compiled_files), of which those of updates or assessments not read (later than the
+    page's day) are left out."""
+    by_update = {update.pk: [] for update in updates}
+    by_assessment = {assessment.pk: [] for assessment in assessments}
+    if not by_update and not by_assessment:
+        return
+    fields = EvidenceFile._meta.concrete_fields
+    for row in compiled_files(connection.vendor).rows([commitment_id]):
+        evidence = _from_row(EvidenceFile, fields, row)
+        if evidence.status_update_id is not None:
+            by_update.get(evidence.status_update_id, []).append(evidence)
+        else:
+            by_assessment.get(evidence.assessment_id, []).append(evidence)
+    for update in updates:
+        update.attached_files = by_update[update.pk]
+    for assessment in assessments:
+        assessment.attached_files = by_assessment[assessment.pk]
+
+
+def files_query(commitment_id: int):
+    """The evidence files of the commitment's status updates and of its assessments, in their order
+    (uploaded, then by id): a UNION, each part found by its own index, not an OR across two joins."""
+    of_updates = EvidenceFile.objects.filter(status_update__commitment_id=commitment_id).order_by()
+    of_assessments = EvidenceFile.objects.filter(assessment__commitment_id=commitment_id).order_by()
+    return of_updates.union(of_assessments, all=True).order_by("uploaded_at", "id")
+
+
+@functools.cache
+def compiled_files(vendor: str) -> CompiledQuery:
+    """files_query compiled once per database vendor (tracker/compiled.py)."""
+    return compile_once(lambda values: files_query(values[0]), [int])
 
 
 def commitment_for_page(day: datetime.date | None):
@@ -246,9 +335,9 @@ class CommitmentPage(caching.CachedPage):
             found.theme_list, found.participation_list = themes_and_agencies(found.pk)
             # Read on its own, not prefetched: a prefetch of one commitment's trail cost about as
             # much to build as the query to run.
-            found.trail = list(trail_updates(self.day).filter(commitment_id=found.pk))
+            found.trail = trail_of(found.pk, self.day)
             # The trail's files and the assessments' in one query: the page lists both.
-            attach_files(found.trail, self.assessment_list)
+            attach_files(found.pk, found.trail, self.assessment_list)
         return found
 
     @cached_property
