@@ -321,3 +321,44 @@ def test_the_commitment_pages_compiled_trail_and_files_are_the_orms(day, editor,
     assert [[fields_of(f) for f in a.attached_files] for a in found_assessments] == [
         [fields_of(f) for f in a.attached_files] for a in expected_assessments
     ]
+
+
+@pytest.mark.parametrize("day", [None, datetime.date(2022, 3, 1), datetime.date(2000, 1, 1)])
+def test_the_commitment_pages_compiled_row_is_the_orms(day, editor):
+    """selectors.commitment.commitment_row (compiled once, made by compiled.ModelRows) gives the
+    commitment commitment_for_page reads: its fields, its state on the day, its dialogue, source and
+    parent; None when it was not announced by the day."""
+    from tracker.selectors.commitment import commitment_for_page, commitment_row
+
+    parent = make_commitment(title="Parent", announced_on=datetime.date(2021, 11, 10))
+    commitment = make_commitment(parent=parent, announced_on=datetime.date(2021, 11, 10))
+    orphan = make_commitment(source=None, announced_on=datetime.date(2021, 11, 10))
+    for n, status in enumerate([Status.ON_TRACK, Status.AT_RISK]):
+        services.status_update_create(
+            commitment=commitment,
+            author=editor,
+            status=status,
+            progress=30 * (n + 1),
+            text="News.",
+            reported_on=datetime.date(2022, 2 + 2 * n, 1),
+            **({"reason": SlipReason.FUNDING} if status == Status.AT_RISK else {}),
+        )
+    for made in (commitment, orphan):
+        expected = commitment_for_page(day).filter(pk=made.pk).first()
+        found = commitment_row(made.pk, day)
+        if expected is None:
+            assert found is None
+            continue
+        assert fields_of(found) == fields_of(expected)
+        assert (found.status, found.progress, found.last_update_on, found.slip_reason, found.judged_on) == (
+            expected.status,
+            expected.progress,
+            expected.last_update_on,
+            expected.slip_reason,
+            expected.judged_on,
+        )
+        assert [fields_of(found.dialogue), fields_of(found.source), fields_of(found.parent)] == [
+            fields_of(expected.dialogue),
+            fields_of(expected.source),
+            fields_of(expected.parent),
+        ]
