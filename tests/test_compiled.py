@@ -255,3 +255,110 @@ def test_the_commitment_pages_reader_state_is_what_django_and_the_follows_say(
         fresh.has_perm(p)
         for p in ("tracker.add_statusupdate", "tracker.add_assessment", "tracker.withdraw_any_statusupdate")
     ]
+
+
+def fields_of(instance) -> dict | None:
+    return (
+        None
+        if instance is None
+        else {f.attname: getattr(instance, f.attname) for f in instance._meta.concrete_fields}
+    )
+
+
+@pytest.mark.parametrize("day", [None, datetime.date(2022, 3, 1)])
+def test_the_commitment_pages_compiled_trail_and_files_are_the_orms(day, editor, superuser):
+    """selectors.commitment.trail_of and attach_files (compiled once, made from rows) give the same
+    updates, authors, withdrawers and files, in the same order, as the ORM reads them."""
+    from tracker.models import EvidenceFile, Round, StatusUpdate
+    from tracker.selectors.commitment import attach_files, commitment_assessments, trail_of, trail_updates
+
+    commitment, other = make_commitment(), make_commitment()
+    updates = [
+        StatusUpdate.objects.create(
+            commitment=commitment,
+            author=(editor, superuser)[n % 2],
+            status=Status.ON_TRACK,
+            progress=10 * n,
+            text=f"Step {n}.",
+            reported_on=datetime.date(2022, 1 + n, 1),
+        )
+        for n in range(4)
+    ]
+    services.status_update_withdraw(update=updates[1], by=superuser, reason="Wrong date.")
+    held = Round.objects.create(dialogue=commitment.dialogue, number=1, held_on="2022-01-15")
+    services.assessment_create(
+        commitment=commitment, round=held, party="US", score=0, rationale="Started.", assessor=editor
+    )
+    assessment = commitment.assessments.get()
+    others = StatusUpdate.objects.create(
+        commitment=other, author=editor, status=Status.ON_TRACK, progress=1, text="x"
+    )
+    for n, (update, assessed) in enumerate(
+        [(updates[0], None), (updates[2], None), (updates[0], None), (None, assessment), (others, None)]
+    ):
+        EvidenceFile.objects.create(
+            file=f"2026/01/{n}.pdf",
+            original_name=f"{n}.pdf",
+            content_type="application/pdf",
+            size=3 + n,
+            uploaded_by=editor,
+            status_update=update,
+            assessment=assessed,
+        )
+    expected = list(trail_updates(day).filter(commitment=commitment).prefetch_related("evidence_files"))
+    expected_assessments = list(commitment_assessments(commitment.pk, day))
+    found = trail_of(commitment.pk, day)
+    found_assessments = list(commitment_assessments(commitment.pk, day, with_files=False))
+    attach_files(commitment.pk, found, found_assessments)
+    assert [fields_of(u) for u in found] == [fields_of(u) for u in expected]
+    assert [(fields_of(u.author), fields_of(u.withdrawn_by)) for u in found] == [
+        (fields_of(u.author), fields_of(u.withdrawn_by)) for u in expected
+    ]
+    assert any(u.withdrawn_by for u in found) and any(u.attached_files for u in found)
+    assert [[fields_of(f) for f in u.attached_files] for u in found] == [
+        [fields_of(f) for f in u.evidence_files.all()] for u in expected
+    ]
+    assert [[fields_of(f) for f in a.attached_files] for a in found_assessments] == [
+        [fields_of(f) for f in a.attached_files] for a in expected_assessments
+    ]
+
+
+@pytest.mark.parametrize("day", [None, datetime.date(2022, 3, 1), datetime.date(2000, 1, 1)])
+def test_the_commitment_pages_compiled_row_is_the_orms(day, editor):
+    """selectors.commitment.commitment_row (compiled once, made by compiled.ModelRows) gives the
+    commitment commitment_for_page reads: its fields, its state on the day, its dialogue, source and
+    parent; None when it was not announced by the day."""
+    from tracker.selectors.commitment import commitment_for_page, commitment_row
+
+    parent = make_commitment(title="Parent", announced_on=datetime.date(2021, 11, 10))
+    commitment = make_commitment(parent=parent, announced_on=datetime.date(2021, 11, 10))
+    orphan = make_commitment(source=None, announced_on=datetime.date(2021, 11, 10))
+    for n, status in enumerate([Status.ON_TRACK, Status.AT_RISK]):
+        services.status_update_create(
+            commitment=commitment,
+            author=editor,
+            status=status,
+            progress=30 * (n + 1),
+            text="News.",
+            reported_on=datetime.date(2022, 2 + 2 * n, 1),
+            **({"reason": SlipReason.FUNDING} if status == Status.AT_RISK else {}),
+        )
+    for made in (commitment, orphan):
+        expected = commitment_for_page(day).filter(pk=made.pk).first()
+        found = commitment_row(made.pk, day)
+        if expected is None:
+            assert found is None
+            continue
+        assert fields_of(found) == fields_of(expected)
+        assert (found.status, found.progress, found.last_update_on, found.slip_reason, found.judged_on) == (
+            expected.status,
+            expected.progress,
+            expected.last_update_on,
+            expected.slip_reason,
+            expected.judged_on,
+        )
+        assert [fields_of(found.dialogue), fields_of(found.source), fields_of(found.parent)] == [
+            fields_of(expected.dialogue),
+            fields_of(expected.source),
+            fields_of(expected.parent),
+        ]

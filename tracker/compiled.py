@@ -7,9 +7,10 @@ how many values each list holds) and the request's values only fill its paramete
 per shape, with stand-in values, and run with the request's own in their places. Every query of
 the project run this way goes through here: the list's facets and table names, the API list's
 themes, agencies and blockers (api/items.py), the maintained facet counts, the overview's queries
-of today (the rules' dates derived from the day), the commitment page's dependencies, its themes
-and agencies and what it reads per request (the data's tokens, the reader's permissions and Follow
-state), and the header's follow state.
+of today (the rules' dates derived from the day), the commitment page's own row, its dependencies,
+its themes and agencies, its trail and evidence files and what it reads per request (the data's
+tokens, the reader's permissions and Follow state), and the header's follow state. ModelRows makes
+the rows of a model's query into the instances the ORM would.
 
 Why it is safe: the query is built twice, with two different sets of stand-ins. The SQL must be the
 same, and each parameter must be, in both builds, either the same constant or the same stand-in.
@@ -24,6 +25,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from django.db import connection
+from django.db.models.query import get_related_populators
 
 # Stand-ins far from any real value: negative ids, dates centuries ahead, text no slug can hold.
 _FIRST, _SECOND = 0, 1
@@ -131,3 +133,37 @@ def compile_once(
     if set(range(len(kinds))) - {slot for is_value, slot in slots if is_value} - set(optional):
         raise RuntimeError("A value is not one of the query's parameters: it cannot be compiled once.")
     return CompiledQuery(sql, tuple(slots), derived)
+
+
+class ModelRows:
+    """How the ORM makes a queryset's rows into its model's instances (ModelIterable's steps: each
+    column's converters, the model's fields, the related instances of select_related, the
+    annotations), taken once from the queryset as built with stand-ins, for the rows of the same
+    query compiled once (compile_once): so that a read compiled once still gives the instances the
+    ORM would, not rows each caller makes into them by hand."""
+
+    def __init__(self, queryset):
+        compiler = queryset.query.get_compiler(using=queryset.db)
+        compiler.as_sql()  # decides the columns: select, klass_info, annotation_col_map
+        self._compiler = compiler
+        select, klass_info = compiler.select, compiler.klass_info
+        own = klass_info["select_fields"]
+        self._model = klass_info["model"]
+        self._own = slice(own[0], own[-1] + 1)
+        self._names = [column[0].target.attname for column in select[self._own]]
+        self._related = get_related_populators(klass_info, select, queryset.db)
+        self._annotations = dict(compiler.annotation_col_map)
+        self._converters = compiler.get_converters([column[0] for column in select])
+
+    def instances(self, rows: list[tuple]) -> list:
+        if self._converters:
+            rows = self._compiler.apply_converters(rows, self._converters)
+        found = []
+        for row in rows:
+            instance = self._model.from_db(connection.alias, self._names, row[self._own])
+            for populator in self._related:
+                populator.populate(row, instance)
+            for name, place in self._annotations.items():
+                setattr(instance, name, row[place])
+            found.append(instance)
+        return found

@@ -57,7 +57,7 @@ from .dialogue import (
     party_codes_validator,
 )
 from .digest import DigestSent, DigestStatus, DigestSubscription
-from .evidence import EvidenceFile, attach_files, attached_files
+from .evidence import EvidenceFile, attached_files
 from .follow import FOLLOWABLE, Follow, FollowVisit
 from .profile import Profile
 from .stamp import DataStamp
@@ -101,7 +101,6 @@ __all__ = [
     "DigestSubscription",
     "Dialogue",
     "EvidenceFile",
-    "attach_files",
     "attached_files",
     "Participation",
     "Profile",

@@ -100,25 +100,3 @@ def attached_files() -> Prefetch:
     that cache Django builds a queryset for every update, which cost a commitment page with a trail
     of 50 updates about 2 ms even when no update carries a file."""
     return Prefetch("evidence_files", queryset=EvidenceFile.objects.all(), to_attr="attached_files")
-
-
-def attach_files(updates, assessments) -> None:
-    """Give status updates and assessments their evidence files as `attached_files`, as the
-    attached_files() prefetch does, in one query for both kinds (a commitment page shows both)."""
-    updates, assessments = list(updates), list(assessments)
-    if not updates and not assessments:
-        return
-    by_update = {update.pk: [] for update in updates}
-    by_assessment = {assessment.pk: [] for assessment in assessments}
-    found = EvidenceFile.objects.filter(
-        Q(status_update_id__in=list(by_update)) | Q(assessment_id__in=list(by_assessment))
-    )
-    for evidence in found:
-        if evidence.status_update_id is not None:
-            by_update[evidence.status_update_id].append(evidence)
-        else:
-            by_assessment[evidence.assessment_id].append(evidence)
-    for update in updates:
-        update.attached_files = by_update[update.pk]
-    for assessment in assessments:
-        assessment.attached_files = by_assessment[assessment.pk]
