@@ -246,7 +246,7 @@ def written_trail(updates) -> list[WrittenEntry]:
                 yield TRAIL_REASON, (words["reason"], reason)
         if update.evidence_url:
             yield EVIDENCE, (words["evidence"], update.evidence_url)
-        # Prefetched with the trail (selectors.commitment.trail_updates): no query per update.
+        # Attached with the trail (selectors.commitment.attach_files, or commitment_trail for htmx): no query per update.
         files = update.attached_files
         if files:
             yield EVIDENCE_FILES_START, (words["files"],)
