@@ -13,7 +13,20 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import EmptyResultSet
 from django.core.paginator import Page, Paginator
 from django.db import connection
-from django.db.models import Case, Count, DateField, F, IntegerField, Sum, Value, When
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    DateField,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    OuterRef,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
@@ -697,6 +710,29 @@ def judged_dates(values) -> list[datetime.date]:
     return [rules.stale_cutoff(day), rules.due_soon_horizon(day), rules.review_cutoff(day)]
 
 
+def blocked_links(judged_on: datetime.date, dialogue_id: int | None = None):
+    """The "blocked by" links of open commitments (of the dialogue, if given) whose blocker is in
+    trouble on `judged_on` (today or later: the commitments' state is their columns).
+
+    Each link's two commitments are looked up by id, in a subquery each: joined, PostgreSQL hashed
+    every commitment in trouble (4,400 of 10,000) to match the 333 links, 1.7 ms; looked up, 0.7."""
+
+    def holds(commitment: str, condition):
+        found = Commitment.objects.as_of(judged_on).filter(pk=OuterRef(commitment)).order_by()
+        if dialogue_id is not None and commitment == "from_commitment_id":
+            found = found.filter(dialogue_id=dialogue_id)
+        return Subquery(found.values(holds=ExpressionWrapper(condition, output_field=BooleanField())))
+
+    return (
+        Commitment.blocked_by.through.objects.annotate(
+            blocker_troubling=holds("to_commitment_id", rules.troubling_blocker_q(judged_on)),
+            blocked_open=holds("from_commitment_id", rules.open_q()),
+        )
+        .filter(blocker_troubling=True, blocked_open=True)
+        .order_by()
+    )
+
+
 def attention_summary_query(judged_on: datetime.date, dialogue_id: int | None = None):
     """attention_summary's query, judged on `judged_on` (today or later: the commitments' state is
     their columns): (kind, code, status, n, stale, due soon) rows.
@@ -711,9 +747,7 @@ def attention_summary_query(judged_on: datetime.date, dialogue_id: int | None = 
     open_commitments = Commitment.objects.as_of(judged_on).open().order_by()
     if dialogue_id is not None:
         open_commitments = open_commitments.filter(dialogue_id=dialogue_id)
-    blocked = troubling_blocker_links(judged_on).exclude(from_commitment__status__in=rules.CLOSED_STATUSES)
-    if dialogue_id is not None:
-        blocked = blocked.filter(from_commitment__dialogue_id=dialogue_id)
+    blocked = blocked_links(judged_on, dialogue_id)
     # Every part of the UNION gives (kind, code, status, n, stale, due soon): the dates' part puts
     # its three counts in one row (overdue as n), the others leave the last two at 0.
     none = Value(0)

@@ -15,7 +15,7 @@ from django.db.models import Value
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from .. import formatting, links
+from .. import formatting, links, rules
 from ..compiled import CompiledQuery, compile_once
 from ..models import Commitment, Participation, Role, Status, is_past, localized_text
 from ..models.agency import name_language
@@ -93,6 +93,12 @@ def commitment_rows(
     progress_of = gettext("Progress of %(title)s")
 
     percents: dict[int, str] = {}  # rows share a few percentages: each written once
+    cutoffs: dict[datetime.date, datetime.date] = {}  # and the day they are judged on
+
+    def stale_cutoff(judged_on: datetime.date) -> datetime.date:
+        if judged_on not in cutoffs:
+            cutoffs[judged_on] = rules.stale_cutoff(judged_on)
+        return cutoffs[judged_on]
 
     def percent(progress: int) -> str:
         if progress not in percents:
@@ -111,8 +117,10 @@ def commitment_rows(
             dialogue=shown(c.dialogue.localized("name", page_language)),
             status=c.status,
             status_label=status_labels.get(c.status, c.status),
-            overdue=c.is_overdue,
-            stale=c.is_stale,
+            # The rules themselves, given the day judged on: the model's is_overdue and is_stale
+            # look today's date up again for each (twice a row), and the stale cutoff's setting.
+            overdue=rules.is_overdue(c.status, c.due_on, judged_on),
+            stale=rules.is_stale_before(c.status, c.last_update_on, c.announced_on, stale_cutoff(judged_on)),
             blocked=("blocked", c.pk) in names if blocked else getattr(c, "is_blocked", False),
             progress=c.progress,
             progress_shown=percent(c.progress),
