@@ -31,6 +31,8 @@ again, as it must `counts.install` (tests/test_counts.py fails otherwise: it che
 are there, and the table against a recount after random writes).
 """
 
+from .counts import triggers_named
+
 TABLE = "tracker_commitmentcountry"
 PARTICIPATIONS = "tracker_participation"
 TRIGGER = "tracker_commitment_countries"
@@ -115,12 +117,7 @@ def _postgresql_triggers() -> list[str]:
 
 def installed_triggers(connection) -> set[str]:
     """The names of this table's triggers present in the database (what a lost trigger shows up in)."""
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("SELECT tgname FROM pg_trigger WHERE NOT tgisinternal")
-        else:
-            cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
-        return {name for (name,) in cursor.fetchall() if name.startswith(TRIGGER)}
+    return triggers_named(connection, TRIGGER)
 
 
 def expected_triggers(connection) -> set[str]:

@@ -463,14 +463,20 @@ def _postgresql_triggers(table, contribution, columns) -> list[str]:
     ]
 
 
-def installed_triggers(connection) -> set[str]:
-    """The names of the counting triggers present in the database (what a lost trigger shows up in)."""
+def triggers_named(connection, prefix: str) -> set[str]:
+    """The names of the database's triggers that start with `prefix` (what a lost trigger shows up
+    in; the countries' triggers, tracker/commitment_countries.py, are read here too)."""
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute("SELECT tgname FROM pg_trigger WHERE NOT tgisinternal")
         else:
             cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
-        return {name for (name,) in cursor.fetchall() if name.startswith("tracker_count_")}
+        return {name for (name,) in cursor.fetchall() if name.startswith(prefix)}
+
+
+def installed_triggers(connection) -> set[str]:
+    """The names of the counting triggers present in the database."""
+    return triggers_named(connection, "tracker_count_")
 
 
 def expected_triggers(connection) -> set[str]:
