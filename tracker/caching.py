@@ -16,15 +16,38 @@ and most reads are of today's state (the list):
   the overview's latest updates and its charts, what changed, every page as of a past day.
 - `state_token` is replaced by every write except those to the trail alone (`trail_changed`). What
   shows only today's state files under it: today's list and its fragment (CachedPage.reads_trail
-  False), and the overview but its latest updates (CachedPage.state_cache_key). Why that is safe: today's state of a commitment is its stored columns (status,
-  progress, last_update_on, slip_reason), and every write of those replaces both tokens: a save of
-  the commitment through its signal, and services.status_updates.commitment_sync_current_status
-  (its UPDATE) by calling `data_changed()` whenever a write to the trail moves them (a new latest
-  update, a withdrawal or restoration of the latest, a deletion). A write to the trail that leaves
+  False), and the overview but its latest updates (CachedPage.state_cache_key). Why that is safe:
+  today's state of a commitment is its stored columns (status, progress, last_update_on,
+  slip_reason), and every write of those replaces both tokens: a save of the commitment through its
+  signal, and services.status_updates.commitment_sync_current_status (its UPDATE) by calling
+  `state_moved()` whenever a write to the trail moves them (a new latest update, a withdrawal or
+  restoration of the latest, a deletion). A write to the trail that leaves
   them as they were (an update dated before the latest, evidence added, an older update withdrawn)
   changes nothing such a page shows.
   tests/test_caching_state.py holds both halves: those pages' SQL reads no trail table, and
   after each kind of write every page shows it at once.
+
+A third token and a token per scope let a list narrowed to some agencies, themes, countries or
+dialogues survive the state moves of commitments outside them:
+
+- `structure_token` is replaced by every write except those to the trail and the state they move
+  (`state_moved`): what is left is what decides which commitments a scope holds and how they are
+  named (the commitments' other columns, their themes and participations, the agencies, themes,
+  dialogues and blockers).
+- Each scope ("agency:<slug>", "theme:<slug>", "country:<code>", "dialogue:<slug>") has a token in
+  ScopeStamp, which `state_moved` replaces for every scope of the commitment that moved and of each
+  commitment it blocks (their rows show whether they are blocked).
+- Today's list is filed under the structure token and the scopes of one of its filters
+  (`selectors.CommitmentBrowser.scopes`) when every filter in force is one that a state cannot change: agency, theme,
+  country, dialogue, role and the text search. Why that is safe: such a list's rows are the
+  commitments matching all of its filters, each facet counts the commitments matching all of them
+  but its own, grouped by its own (agency, theme, country, dialogue) or by status or reason among
+  all of them. A commitment outside one of the filters' scopes is in no row and in no status or
+  reason count; in the facet of that filter it is counted by scopes it keeps, among commitments
+  that a state move cannot add or remove. So its state moving changes nothing the list shows. A
+  commitment inside it moves the scope's token. Sorting by the sub-commitments' progress reads
+  other commitments' state: such a list is not scoped.
+  tests/test_caching_scopes.py holds the cached answers to freshly computed ones after random writes.
 
 Answers that depend on the day (overdue, stale) also carry today's date in their key. Entries
 expire after TRACKER_CACHE_SECONDS as well, which bounds the damage of a write that bypasses the ORM's
@@ -80,8 +103,36 @@ TRAIL_MODELS = (StatusUpdate, EvidenceFile)
 STAMP_ID = 1
 # data_tokens' query, written out (DataStamp's table and columns; tests/test_caching.py reads it).
 TOKENS_SQL = "SELECT token, state_token FROM tracker_datastamp WHERE id = %s"
-# What a batch (one_change) has noted so far, least to most: nothing, the trail, everything.
-UNCHANGED, TRAIL, ALL = 0, 1, 2
+# What a batch (one_change) has noted so far, least to most: nothing, the trail, the trail and some
+# commitments' state (never noted: a batch takes a state move for ALL), everything.
+UNCHANGED, TRAIL, STATE, ALL = 0, 1, 2, 3
+# Which tokens each kind of write replaces.
+TOKENS_REPLACED = {
+    TRAIL: ("token",),
+    STATE: ("token", "state_token"),
+    ALL: ("token", "state_token", "structure_token"),
+}
+# The scopes of the commitments whose state moved: theirs and those of each one they block (as
+# "blocked", its row shows whether a blocker is still troubled). Inserted, or given the new token,
+# in the scopes' order, so two writers on PostgreSQL lock rows in the same order. Parameters: the
+# commitment's id twice, then the new token.
+SCOPES_MOVED_SQL = """
+WITH moved (id) AS (
+    SELECT %s UNION SELECT from_commitment_id FROM tracker_commitment_blocked_by WHERE to_commitment_id = %s
+)
+INSERT INTO tracker_scopestamp (scope, token)
+SELECT scope, CAST(%s AS varchar(32)) FROM (
+    SELECT 'dialogue:' || d.slug AS scope FROM tracker_commitment c
+        JOIN tracker_dialogue d ON d.id = c.dialogue_id WHERE c.id IN (SELECT id FROM moved)
+    UNION SELECT 'theme:' || t.slug FROM tracker_commitment_themes ct
+        JOIN tracker_theme t ON t.id = ct.theme_id WHERE ct.commitment_id IN (SELECT id FROM moved)
+    UNION SELECT 'agency:' || a.slug FROM tracker_participation p
+        JOIN tracker_agency a ON a.id = p.agency_id WHERE p.commitment_id IN (SELECT id FROM moved)
+    UNION SELECT 'country:' || p.country FROM tracker_participation p
+        WHERE p.commitment_id IN (SELECT id FROM moved)
+) AS scopes WHERE true ORDER BY scope
+ON CONFLICT (scope) DO UPDATE SET token = excluded.token
+"""
 
 
 def data_changed() -> None:
@@ -89,10 +140,27 @@ def data_changed() -> None:
     _changed(ALL)
 
 
+def state_moved(commitment_id: int) -> None:
+    """A write to the trail moved one commitment's state (status, progress, last update, reason of
+    slipping) and nothing else: answers that read the trail or the state of every commitment are
+    now out of date, and lists scoped to the commitment's agencies, themes, countries and dialogue,
+    or to those of a commitment it blocks; other scoped lists stand (see the module's docstring).
+    Inside a batch (one_change), everything is retired as the batch ends."""
+    if getattr(_batch, "open", False):
+        _changed(ALL)
+        return
+    token = uuid.uuid4().hex
+    # The stamp's row first: every writer updates it, so on PostgreSQL writers queue there before
+    # they lock any scope's row.
+    _changed(STATE)
+    with connection.cursor() as cursor:
+        cursor.execute(SCOPES_MOVED_SQL, [commitment_id, commitment_id, token])
+
+
 def trail_changed() -> None:
     """A write to the trail alone that leaves every commitment's current state as it was: answers
     that read the trail are now out of date; those of today's state stand (see the module's
-    docstring). A write that moves a commitment's state calls `data_changed()` as well."""
+    docstring). A write that moves a commitment's state calls `state_moved()` as well."""
     _changed(TRAIL)
 
 
@@ -100,9 +168,8 @@ def _changed(kind: int) -> None:
     if getattr(_batch, "open", False):
         _batch.changed = max(_batch.changed, kind)  # new tokens when the batch ends (see one_change)
         return
-    values = {"token": uuid.uuid4().hex, "changed_at": timezone.now()}
-    if kind == ALL:
-        values["state_token"] = uuid.uuid4().hex
+    values = {name: uuid.uuid4().hex for name in TOKENS_REPLACED[kind]}
+    values["changed_at"] = timezone.now()
     if not DataStamp.objects.filter(pk=STAMP_ID).update(**values):
         DataStamp.objects.update_or_create(pk=STAMP_ID, defaults=values)
 
@@ -153,6 +220,23 @@ def data_tokens() -> tuple[str, str]:
         cursor.execute(TOKENS_SQL, [STAMP_ID])
         tokens = cursor.fetchone()
     return tuple(tokens) if tokens else (uuid.uuid4().hex, uuid.uuid4().hex)
+
+
+def scoped_token(scopes) -> str:
+    """The token a list scoped to `scopes` (names as in ScopeStamp) is filed under: the structure
+    token with each scope's own ("" for one that never moved), read fresh together (1 query)."""
+    scopes = sorted(set(scopes))
+    marks = ", ".join(["%s"] * len(scopes))
+    scoped = f"SELECT scope, token FROM tracker_scopestamp WHERE scope IN ({marks})"  # noqa: S608 -- placeholders only
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT '', structure_token FROM tracker_datastamp WHERE id = %s UNION ALL {scoped}",  # noqa: S608
+            [STAMP_ID, *scopes],
+        )
+        tokens = dict(cursor.fetchall())
+    structure = tokens.pop("", None) or uuid.uuid4().hex  # no stamp row: nothing to share (data_tokens)
+    moved = hashlib.sha256(repr([(scope, tokens.get(scope, "")) for scope in scopes]).encode())
+    return f"{structure}.{moved.hexdigest()[:16]}"
 
 
 def versioned_key(token: str, parts) -> str:

@@ -9,7 +9,7 @@
 - follow: Follow (what each person follows, for the digest, their calendar and their news count)
 - calendar: CalendarToken (the secret in a person's calendar feed addresses)
 - digest: DigestSubscription (who wants the weekly digest), DigestSent (one per person and week)
-- stamp: DataStamp (what retires cached pages)
+- stamp: DataStamp and ScopeStamp (what retires cached pages)
 - profile: Profile (a person's preferences: the interface language)
 - api_token: APIToken (personal API tokens) and IdempotencyKey (replayable API posts)
 - history: the history records imports write by the thousand, at a lower cost (links as ids)
@@ -60,7 +60,7 @@ from .digest import DigestSent, DigestStatus, DigestSubscription
 from .evidence import EvidenceFile, attached_files
 from .follow import FOLLOWABLE, Follow, FollowVisit
 from .profile import Profile
-from .stamp import DataStamp
+from .stamp import DataStamp, ScopeStamp
 
 __all__ = [
     "APIToken",
@@ -96,6 +96,7 @@ __all__ = [
     "with_state_of",
     "CountDimension",
     "DataStamp",
+    "ScopeStamp",
     "DigestSent",
     "DigestStatus",
     "DigestSubscription",

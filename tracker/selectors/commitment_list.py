@@ -53,6 +53,17 @@ OWN_FILTERS = {
 }
 
 
+# A list whose filters in force are all among these is filed under the scopes of one of them (see
+# tracker/caching.py): the first of SCOPE_FILTERS in force, whose values name the scopes. A
+# commitment's state moving cannot change which commitments they match.
+SCOPE_FILTERS = ("agency", "theme", "country", "dialogue")
+STATELESS_FILTERS = {*SCOPE_FILTERS, "role", "q"}
+# Besides them, such a list may be sorted (but by the sub-commitments' progress, which reads other
+# commitments' state) and paged.
+SCOPED_EXTRAS = {"sort", "page"}
+UNSCOPED_SORTS = {"-rollup"}
+
+
 @dataclass
 class FacetOption:
     value: str
@@ -160,6 +171,30 @@ class CommitmentBrowser(caching.CachedPage):
     # Nothing of the trail but the commitments' state (caching.CachedPage.reads_trail): today's list
     # survives writes to the trail alone.
     reads_trail = False
+
+    @cached_property
+    def token(self) -> str:
+        """The state token, or for a list narrowed only by filters a state cannot change, the token of
+        the scopes it is narrowed to (see tracker/caching.py): it survives the state moves of
+        commitments outside them."""
+        scopes = self.scopes
+        return self.state_token if scopes is None else caching.scoped_token(scopes)
+
+    @cached_property
+    def scopes(self) -> list[str] | None:
+        """The scopes this list is filed under ("agency:<slug>"...), or None when it is not scoped.
+        Read from the query string as typed, not the validated filters (a page served from the cache
+        never builds them): a value the filter would refuse only adds a scope that never moves."""
+        if is_past(self.day):
+            return None
+        chosen = {name: [value for value in values if value] for name, values in self.query_dict.lists()}
+        chosen = {name: values for name, values in chosen.items() if values}
+        if not set(chosen) <= STATELESS_FILTERS | SCOPED_EXTRAS or UNSCOPED_SORTS & set(
+            chosen.get("sort", [])
+        ):
+            return None
+        scoped_by = next((name for name in SCOPE_FILTERS if name in chosen), None)
+        return None if scoped_by is None else [f"{scoped_by}:{value}" for value in chosen[scoped_by]]
 
     def cache_parts(self) -> tuple:
         # The rendered list shows the filters, the sort and the page: all of the query string.

@@ -154,8 +154,8 @@ def commitment_sync_current_status(*, commitment: Commitment, by=None) -> None:
     without overriding a newer report; withdrawn updates do not count. Call it with the commitment
     fully loaded and its row locked. Only when something changed is it written, and then with what
     a save would do besides: a history row for the commitment with `by` (the author, the withdrawer)
-    as its user, and the cached pages retired. Written as an UPDATE of the derived columns rather
-    than a save, because imports do this by the thousand and a save's machinery (its signals, the
+    as its user, and the cached pages that show it retired (caching.state_moved). Written as an
+    UPDATE of the derived columns rather than a save, because imports do this by the thousand and a save's machinery (its signals, the
     version rule that leaves derived fields alone anyway) costs more than the write itself.
     """
     latest = (
@@ -183,7 +183,8 @@ def commitment_sync_current_status(*, commitment: Commitment, by=None) -> None:
         commitment._history_user = by
     Commitment.objects.filter(pk=commitment.pk).update(**current)
     COMMITMENT_HISTORY.create_historical_record(commitment, "~")
-    caching.data_changed()
+    # Only the state moved: lists narrowed to agencies, themes... the commitment is not in keep theirs.
+    caching.state_moved(commitment.pk)
 
 
 def _copy_state(source: Commitment, target: Commitment) -> None:
