@@ -3,9 +3,11 @@ state moves of commitments outside them, and never show anything a fresh computa
 (tracker/caching.py: the structure token and the scopes' tokens)."""
 
 import datetime
+import re
 
 import pytest
 from django.core.cache import cache
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.http import QueryDict
 from django.utils import timezone, translation
@@ -13,6 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.factories import make_agency, make_commitment, make_dialogue, make_theme, reason_for
+from tests.test_caching_state import PDF
 from tests.test_counts import (
     NUMBER,
     add_participation,
@@ -44,8 +47,9 @@ def day(days_ago: int) -> datetime.date:
 
 @pytest.fixture
 def world(db):
-    """Two dialogues, three themes, five agencies in three countries, six commitments, and the first
-    commitment blocked by the last (in another dialogue, with other themes and agencies)."""
+    """Two dialogues, three themes, five agencies in three countries, six commitments, the first
+    commitment blocked by the last (in another dialogue, with other themes), and the second with two
+    sub-commitments."""
     dialogues = [make_dialogue(slug="d-one"), make_dialogue(slug="d-two")]
     themes = [make_theme(dialogues[i % 2], slug=f"t{i}") for i in range(3)]
     agencies = [make_agency(slug=f"a{i}", country=["US", "FR", "GB"][i % 3]) for i in range(5)]
@@ -60,6 +64,7 @@ def world(db):
         for i in range(6)
     ]
     commitments[0].blocked_by.add(commitments[5])
+    Commitment.objects.filter(pk__in=[commitments[2].pk, commitments[4].pk]).update(parent=commitments[1])
     return commitments
 
 
@@ -90,13 +95,24 @@ def todays_list_key(query: str) -> str:
         return CommitmentBrowser(QueryDict(query), 50).cache_key
 
 
-def fragments(client) -> dict[str, str]:
-    """Every list of QUERIES as its htmx fragment: all of it is what the cache holds."""
+# Per request, outside what the cache holds: the forms' CSRF tokens, and the message a write left.
+PER_REQUEST = re.compile(r'name="csrfmiddlewaretoken" value="[^"]*"|<ul class="messages">.*?</ul>', re.DOTALL)
+
+
+def pages(client) -> dict[str, str]:
+    """Every list of QUERIES as its htmx fragment (all of it is what the cache holds), and every
+    commitment's page: its main content, but what is new on every page (PER_REQUEST), its spaces
+    collapsed (a message leaves blank lines where it was)."""
     answers = {}
     for query in QUERIES:
         response = client.get(f"/commitments/?{query}", **HTMX)
         assert response.status_code == 200, query
         answers[query] = response.content.decode()
+    for pk in Commitment.objects.order_by("pk").values_list("pk", flat=True):
+        html = client.get(f"/commitments/{pk}/").content.decode()
+        answers[f"commitment {pk}"] = " ".join(
+            PER_REQUEST.sub("", html[html.index("<main") : html.index("</main>")]).split()
+        )
     return answers
 
 
@@ -133,6 +149,7 @@ def test_lists_narrowed_only_by_what_a_state_cannot_change_are_scoped(db, query,
         "agency=a0&blocked=1",
         "agency=a0&sort=-rollup",
         "agency=a0&unknown=1",
+        "agency=a0&agency=a%00",
     ],
 )
 def test_other_lists_keep_the_state_token(db, query):
@@ -186,20 +203,32 @@ def test_a_blockers_move_retires_the_lists_of_what_it_blocks(world, viewer_clien
     assert blocked not in viewer_client.get("/commitments/?theme=t0", **HTMX).content.decode()
 
 
-def test_a_write_to_the_trail_that_leaves_the_state_moves_no_scope(world, editor):
+def test_a_write_to_the_trail_that_leaves_the_state_moves_only_its_commitments_page(world, editor):
     post(world[1], editor, status=Status.ON_TRACK, days_ago=10, text="First.")
     scopes = dict(ScopeStamp.objects.values_list("scope", "token"))
     key = todays_list_key("agency=a1")
     post(world[1], editor, status=Status.AT_RISK, days_ago=20, text="Written late.")
-    assert dict(ScopeStamp.objects.values_list("scope", "token")) == scopes
+    after = dict(ScopeStamp.objects.values_list("scope", "token"))
+    changed = {scope for scope in after if after[scope] != scopes.get(scope)}
+    assert changed == {f"commitment:{world[1].pk}"}
     assert todays_list_key("agency=a1") == key
 
 
 def test_a_state_move_replaces_the_tokens_of_its_scopes_and_of_what_it_blocks(world, editor):
     post(world[5], editor)
     moved = set(ScopeStamp.objects.values_list("scope", flat=True))
-    # w5: dialogue d-two, theme t2, agency a0 (US); w0, which it blocks: d-one, t0, a0 (US).
-    assert moved == {"dialogue:d-two", "theme:t2", "agency:a0", "country:US", "dialogue:d-one", "theme:t0"}
+    # w5: dialogue d-two, theme t2, agency a0 (US); w0, which it blocks: d-one, t0, a0 (US); the
+    # pages of both (w0's lists w5 among its blockers).
+    assert moved == {
+        "dialogue:d-two",
+        "theme:t2",
+        "agency:a0",
+        "country:US",
+        "dialogue:d-one",
+        "theme:t0",
+        f"commitment:{world[5].pk}",
+        f"commitment:{world[0].pk}",
+    }
 
 
 def test_other_writes_retire_every_scoped_list(world, editor):
@@ -249,6 +278,23 @@ def delete_an_update(a, editor, **_):
         services.status_update_delete(update=update, by=editor)
 
 
+def attach_evidence(a, editor, **_):
+    update = pick(StatusUpdate.objects.all(), a)
+    if update:
+        services.evidence_files_attach(
+            checked=services.evidence_files_check([SimpleUploadedFile("report.pdf", PDF)]),
+            uploaded_by=editor,
+            status_update=update,
+        )
+
+
+def set_parent(a, b, **_):
+    child, parent = pick(Commitment.objects.all(), a), pick(Commitment.objects.all(), b)
+    if child != parent and parent.parent_id is None and not child.children.exists():
+        child.parent = parent
+        child.save()
+
+
 def block(a, b, **_):
     blocked, blocker = pick(Commitment.objects.all(), a), pick(Commitment.objects.all(), b)
     if blocked != blocker and not blocker.blocked_by.filter(pk=blocked.pk).exists():
@@ -271,8 +317,10 @@ WRITES = [
     withdraw_latest,
     restore_withdrawn,
     delete_an_update,
+    attach_evidence,
     block,
     unblock,
+    set_parent,
     create_commitment,
     save_state_directly,
     move_to_another_dialogue,
@@ -290,17 +338,17 @@ WRITES = [
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(writes=st.lists(st.tuples(st.sampled_from(WRITES), NUMBER, NUMBER, NUMBER), min_size=1, max_size=8))
 def test_every_list_served_from_the_cache_is_the_list_computed_afresh(world, admin_client, editor, writes):
-    """After each write, every list of QUERIES is read (from the cache where it was kept), then
-    computed again with the cache emptied: the two are the same."""
+    """After each write, every list of QUERIES and every commitment's page is read (from the cache
+    where it was kept), then computed again with the cache emptied: the two are the same."""
     with transaction.atomic():  # each example starts from the world: its writes are undone after it
         cache.clear()
-        fragments(admin_client)
+        pages(admin_client)
         for write, a, b, c in writes:
             write(a=a, b=b, c=c, editor=editor, admin_client=admin_client)
-            served = fragments(admin_client)
+            served = pages(admin_client)
             cache.clear()
-            fresh = fragments(admin_client)  # and kept for the next write
-            stale = [query for query in QUERIES if served[query] != fresh[query]]
+            fresh = pages(admin_client)  # and kept for the next write
+            stale = [page for page in fresh if served.get(page) != fresh[page]]
             assert stale == [], f"after {write.__name__}({a}, {b}, {c})"
         transaction.set_rollback(True)
     cache.clear()

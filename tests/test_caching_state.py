@@ -213,15 +213,15 @@ def test_restoring_the_latest_update_replaces_both_tokens(commitment, editor):
 def test_one_change_keeps_the_state_token_when_only_the_trail_changed(commitment, editor):
     token, state_token = caching.data_tokens()
     with caching.one_change():
-        caching.trail_changed()
-        caching.trail_changed()
+        caching.trail_changed(commitment.pk)
+        caching.trail_changed(commitment.pk)
     assert caching.data_tokens()[0] != token
     assert caching.data_tokens()[1] == state_token
     token = caching.data_tokens()[0]
     with caching.one_change():
-        caching.trail_changed()
+        caching.trail_changed(commitment.pk)
         caching.data_changed()
-        caching.trail_changed()
+        caching.trail_changed(commitment.pk)
     assert caching.data_tokens()[0] != token
     assert caching.data_tokens()[1] != state_token
 

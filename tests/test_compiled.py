@@ -212,15 +212,15 @@ def test_the_compiled_parts_of_the_apis_items_are_those_the_orm_builds(world):
 def test_the_commitment_pages_reader_state_is_what_django_and_the_follows_say(
     request, who, django_user_model
 ):
-    """selectors.reader_state (compiled once) reads the data's tokens, the permissions Django's
-    ModelBackend reads, own and by group, and whether the person follows the commitment; primed on the user, has_perm()
+    """selectors.reader_state (compiled once) reads the data's tokens (and those the commitment's page
+    is filed under: the same as the page reads by itself), the permissions Django's ModelBackend reads, own and by group, and whether the person follows the commitment; primed on the user, has_perm()
     then answers as Django would, asking nothing more."""
     from django.contrib.auth.backends import ModelBackend
     from django.contrib.auth.models import Permission
 
     from tracker.models import Follow
     from tracker.roles import prime_permissions
-    from tracker.selectors import reader_state
+    from tracker.selectors import CommitmentPage, reader_state
 
     if who == "given_one":
         user = request.getfixturevalue("viewer")
@@ -236,6 +236,15 @@ def test_the_commitment_pages_reader_state_is_what_django_and_the_follows_say(
     state = reader_state(user.pk, followed.pk)
     assert state.following and not reader_state(user.pk, other.pk).following
     assert state.tokens == caching.data_tokens()
+    page = CommitmentPage(followed.pk)
+    page.prime_tokens(state)
+    assert page.token == CommitmentPage(followed.pk).token == caching.scoped_token([page.scope])
+    caching.trail_changed(followed.pk)  # the page's own scope gets a token of its own
+    assert CommitmentPage(followed.pk).token != page.token
+    state = reader_state(user.pk, followed.pk)
+    page = CommitmentPage(followed.pk)
+    page.prime_tokens(state)
+    assert page.token == CommitmentPage(followed.pk).token
     if fresh.is_superuser:
         return  # has_perm() reads no permission for an active superuser: nothing is primed
     assert (state.own_permissions, state.group_permissions) == (expected_own, expected_groups)

@@ -208,8 +208,9 @@ def test_posting_an_update_has_a_fixed_query_count(
         "text": "Slipping.",
     }
     # Auth and permissions 4, the commitment 1, the form's constraint checks 9 (with savepoints), the
-    # service 8 (with the duplicate check and the new data token), the trail 1 and its files 1.
-    with django_assert_num_queries(24):
+    # service 9 (with the duplicate check, the new data token and the token of the commitment's page:
+    # caching.trail_changed), the trail 1 and its files 1.
+    with django_assert_num_queries(25):
         response = client.post(f"/commitments/{parent.pk}/updates/", data, **HTMX)
     assert response.status_code == 200
 
@@ -229,8 +230,8 @@ def test_posting_an_update_that_moves_the_status_has_a_fixed_query_count(
     # As above, and the commitment's derived state kept in step (the back-dated update above leaves it
     # as it is): its row (one UPDATE), its history row, a copy of its theme links and of its blockers
     # (one INSERT ... SELECT each, tracker/models/history.py), the data token again and the tokens of
-    # the lists scoped to it (one INSERT ... SELECT, caching.state_moved).
-    with django_assert_num_queries(30):
+    # the lists and pages scoped to it (one INSERT ... SELECT, caching.state_moved).
+    with django_assert_num_queries(31):
         response = client.post(f"/commitments/{parent.pk}/updates/", data, **HTMX)
     assert response.status_code == 200
 

@@ -34,7 +34,8 @@ dialogues survive the state moves of commitments outside them:
   (`state_moved`): what is left is what decides which commitments a scope holds and how they are
   named (the commitments' other columns, their themes and participations, the agencies, themes,
   dialogues and blockers).
-- Each scope ("agency:<slug>", "theme:<slug>", "country:<code>", "dialogue:<slug>") has a token in
+- Each scope ("agency:<slug>", "theme:<slug>", "country:<code>", "dialogue:<slug>", and
+  "commitment:<id>" for a commitment's page) has a token in
   ScopeStamp, which `state_moved` replaces for every scope of the commitment that moved and of each
   commitment it blocks (their rows show whether they are blocked).
 - Today's list is filed under the structure token and the scopes of one of its filters
@@ -47,6 +48,11 @@ dialogues survive the state moves of commitments outside them:
   that a state move cannot add or remove. So its state moving changes nothing the list shows. A
   commitment inside it moves the scope's token. Sorting by the sub-commitments' progress reads
   other commitments' state: such a list is not scoped.
+- A commitment's page today is filed under the structure token and its own scope
+  ("commitment:<id>"), which a write to its trail replaces (`trail_changed`, with evidence files of
+  its assessments), and a state move of it or of a commitment whose state it shows: its
+  sub-commitments, those it blocks and those that block it (`state_moved`). Everything else it
+  shows moves the structure token.
   tests/test_caching_scopes.py holds the cached answers to freshly computed ones after random writes.
 
 Answers that depend on the day (overdue, stale) also carry today's date in their key. Entries
@@ -112,17 +118,24 @@ TOKENS_REPLACED = {
     STATE: ("token", "state_token"),
     ALL: ("token", "state_token", "structure_token"),
 }
-# The scopes of the commitments whose state moved: theirs and those of each one they block (as
-# "blocked", its row shows whether a blocker is still troubled). Inserted, or given the new token,
-# in the scopes' order, so two writers on PostgreSQL lock rows in the same order. Parameters: the
-# commitment's id twice, then the new token.
+# The scopes of a commitment whose state moved: its list scopes and those of each one it blocks (as
+# "blocked", its row shows whether a blocker is still troubled), and the pages of the commitments
+# that show its state: its own, its parent's (its sub-commitments), those it blocks and those that
+# block it (their dependencies). Inserted, or given the new token, in the scopes' order, so two
+# writers on PostgreSQL lock rows in the same order. Parameters: the commitment's id twice, the new
+# token, the commitment's id twice again.
 SCOPES_MOVED_SQL = """
 WITH moved (id) AS (
     SELECT %s UNION SELECT from_commitment_id FROM tracker_commitment_blocked_by WHERE to_commitment_id = %s
 )
 INSERT INTO tracker_scopestamp (scope, token)
 SELECT scope, CAST(%s AS varchar(32)) FROM (
-    SELECT 'dialogue:' || d.slug AS scope FROM tracker_commitment c
+    SELECT 'commitment:' || CAST(id AS varchar(20)) AS scope FROM moved
+    UNION SELECT 'commitment:' || CAST(parent_id AS varchar(20)) FROM tracker_commitment
+        WHERE id = %s AND parent_id IS NOT NULL
+    UNION SELECT 'commitment:' || CAST(to_commitment_id AS varchar(20)) FROM tracker_commitment_blocked_by
+        WHERE from_commitment_id = %s
+    UNION SELECT 'dialogue:' || d.slug FROM tracker_commitment c
         JOIN tracker_dialogue d ON d.id = c.dialogue_id WHERE c.id IN (SELECT id FROM moved)
     UNION SELECT 'theme:' || t.slug FROM tracker_commitment_themes ct
         JOIN tracker_theme t ON t.id = ct.theme_id WHERE ct.commitment_id IN (SELECT id FROM moved)
@@ -154,14 +167,41 @@ def state_moved(commitment_id: int) -> None:
     # they lock any scope's row.
     _changed(STATE)
     with connection.cursor() as cursor:
-        cursor.execute(SCOPES_MOVED_SQL, [commitment_id, commitment_id, token])
+        cursor.execute(SCOPES_MOVED_SQL, [commitment_id, commitment_id, token, commitment_id, commitment_id])
 
 
-def trail_changed() -> None:
-    """A write to the trail alone that leaves every commitment's current state as it was: answers
-    that read the trail are now out of date; those of today's state stand (see the module's
+def trail_changed(commitment_id: int | None) -> None:
+    """A write to the trail of one commitment (None: not known) that leaves every commitment's
+    current state as it was: answers that read the trail are now out of date, and that commitment's
+    page; those of today's state stand, and the other commitments' pages (see the module's
     docstring). A write that moves a commitment's state calls `state_moved()` as well."""
+    if commitment_id is None:
+        _changed(ALL)
+        return
+    if getattr(_batch, "open", False):
+        _batch.trails.add(commitment_id)  # their pages' tokens replaced as the batch ends
+        _changed(TRAIL)
+        return
     _changed(TRAIL)
+    _scopes_moved([commitment_scope(commitment_id)])
+
+
+def commitment_scope(commitment_id: int) -> str:
+    """The scope of a commitment's page (see the module's docstring)."""
+    return f"commitment:{commitment_id}"
+
+
+def _scopes_moved(scopes) -> None:
+    """New tokens for `scopes`, in their order (see SCOPES_MOVED_SQL)."""
+    scopes = sorted(set(scopes))
+    token = uuid.uuid4().hex
+    rows = ", ".join(["(%s, %s)"] * len(scopes))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO tracker_scopestamp (scope, token) VALUES {rows}"  # noqa: S608 -- placeholders only
+            " ON CONFLICT (scope) DO UPDATE SET token = excluded.token",
+            [value for scope in scopes for value in (scope, token)],
+        )
 
 
 def _changed(kind: int) -> None:
@@ -186,20 +226,33 @@ def one_change():
     if getattr(_batch, "open", False):
         yield
         return
-    _batch.open, _batch.changed = True, UNCHANGED
+    _batch.open, _batch.changed, _batch.trails = True, UNCHANGED, set()
     try:
         yield
     except BaseException:
-        changed, _batch.open, _batch.changed = _batch.changed, False, UNCHANGED
+        changed, trails = _batch_end()
         if changed:
             # Usually the transaction is rolling back and takes the writes with it; if the caller
             # keeps them, the tokens must still move. A broken transaction refuses the query: fine.
             with suppress(DatabaseError):
-                _changed(changed)
+                _changed_after_batch(changed, trails)
         raise
-    changed, _batch.open, _batch.changed = _batch.changed, False, UNCHANGED
+    changed, trails = _batch_end()
     if changed:
-        _changed(changed)
+        _changed_after_batch(changed, trails)
+
+
+def _batch_end() -> tuple[int, set[int]]:
+    """What the batch noted (the kind, the commitments whose trail it wrote), the batch closed."""
+    noted = _batch.changed, _batch.trails
+    _batch.open, _batch.changed, _batch.trails = False, UNCHANGED, set()
+    return noted
+
+
+def _changed_after_batch(changed: int, trails: set[int]) -> None:
+    _changed(changed)
+    if changed == TRAIL and trails:  # after every other kind, the structure token moved too
+        _scopes_moved(commitment_scope(pk) for pk in trails)
 
 
 def data_token() -> str:
@@ -234,9 +287,14 @@ def scoped_token(scopes) -> str:
             [STAMP_ID, *scopes],
         )
         tokens = dict(cursor.fetchall())
-    structure = tokens.pop("", None) or uuid.uuid4().hex  # no stamp row: nothing to share (data_tokens)
-    moved = hashlib.sha256(repr([(scope, tokens.get(scope, "")) for scope in scopes]).encode())
-    return f"{structure}.{moved.hexdigest()[:16]}"
+    return token_of_scopes(tokens.pop("", None), tokens, scopes)
+
+
+def token_of_scopes(structure: str | None, tokens: dict[str, str], scopes) -> str:
+    """The token of `scopes` from the structure token (None: no stamp row, so nothing to share, as
+    in data_tokens) and the scopes' own (`tokens` by scope, a scope missing from it never moved)."""
+    moved = hashlib.sha256(repr([(scope, tokens.get(scope, "")) for scope in sorted(set(scopes))]).encode())
+    return f"{structure or uuid.uuid4().hex}.{moved.hexdigest()[:16]}"
 
 
 def versioned_key(token: str, parts) -> str:
@@ -327,8 +385,21 @@ def _on_write(sender, **kwargs):
     data_changed()
 
 
-def _on_trail_write(sender, **kwargs):
-    trail_changed()
+def _on_trail_write(sender, instance, **kwargs):
+    trail_changed(_commitment_of(instance))
+
+
+def _commitment_of(written) -> int | None:
+    """The commitment whose trail (or assessments) a status update or an evidence file belongs to;
+    None for a file whose update or assessment is gone."""
+    if isinstance(written, StatusUpdate):
+        return written.commitment_id
+    owner, pk = (
+        (StatusUpdate, written.status_update_id)
+        if written.status_update_id
+        else (Assessment, written.assessment_id)
+    )
+    return owner.objects.filter(pk=pk).values_list("commitment_id", flat=True).first()
 
 
 def _on_links_changed(sender, action, **kwargs):

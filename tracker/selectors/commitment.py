@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 
 from django.contrib.auth.models import Permission
 from django.db import connection
-from django.db.models import Exists, F, OuterRef, Value
+from django.db.models import CharField, Exists, F, OuterRef, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from django.utils import timezone
@@ -24,6 +25,7 @@ from ..models import (
     Follow,
     Participation,
     Round,
+    ScopeStamp,
     ScoreDisplay,
     Status,
     StatusUpdate,
@@ -245,6 +247,9 @@ class ReaderState:
     own_permissions: set[str]
     group_permissions: set[str]
     following: bool
+    # The structure token and the token of the commitment's own scope ("" if it never moved), which
+    # today's page is filed under (caching.commitment_scope); None: no stamp row.
+    scoped: tuple[str, str] | None = None
 
 
 def reader_state(user_id: int, commitment_id: int) -> ReaderState:
@@ -253,10 +258,12 @@ def reader_state(user_id: int, commitment_id: int) -> ReaderState:
     never cached, it is per request. Its SQL is compiled once per process (compiled_reader_state)."""
     found = ReaderState(None, set(), set(), following=False)
     for kind, first, second in compiled_reader_state(connection.vendor).rows(
-        [caching.STAMP_ID, user_id, commitment_id]
+        [caching.STAMP_ID, user_id, commitment_id, caching.commitment_scope(commitment_id)]
     ):
         if kind == "tokens":
             found.tokens = (first, second)
+        elif kind == "scoped":
+            found.scoped = (first, second)
         elif kind == "follow":
             found.following = True
         else:
@@ -264,10 +271,11 @@ def reader_state(user_id: int, commitment_id: int) -> ReaderState:
     return found
 
 
-def reader_state_query(stamp_id: int, user_id: int, commitment_id: int):
-    """The UNION reader_state reads: the stamp's row ("tokens": token, state token), a row for each
-    of the user's own permissions ("user") and each of their groups' ("group"), as ModelBackend
-    selects them (app label, codename), and one if they follow the commitment ("follow")."""
+def reader_state_query(stamp_id: int, user_id: int, commitment_id: int, scope: str):
+    """The UNION reader_state reads: the stamp's row twice ("tokens": token, state token; "scoped":
+    structure token, the token of the commitment's `scope`), a row for each of the user's own
+    permissions ("user") and each of their groups' ("group"), as ModelBackend selects them (app
+    label, codename), and one if they follow the commitment ("follow")."""
 
     def permissions(kind, **held_by):
         return (
@@ -281,20 +289,34 @@ def reader_state_query(stamp_id: int, user_id: int, commitment_id: int):
         .order_by()
         .values(kind_=Value("tokens"), first_=F("token"), second_=F("state_token"))
     )
+    own_scope = ScopeStamp.objects.filter(scope=scope).values("token")[:1]
+    scoped = (
+        DataStamp.objects.filter(pk=stamp_id)
+        .order_by()
+        .values(
+            kind_=Value("scoped"),
+            first_=F("structure_token"),
+            second_=Coalesce(Subquery(own_scope), Value(""), output_field=CharField()),
+        )
+    )
     follow = (
         Follow.objects.filter(user_id=user_id, commitment_id=commitment_id)
         .order_by()
         .values(kind_=Value("follow"), first_=Value(""), second_=Value(""))
     )
     return tokens.union(
-        permissions("user", user__id=user_id), permissions("group", group__user__id=user_id), follow, all=True
+        scoped,
+        permissions("user", user__id=user_id),
+        permissions("group", group__user__id=user_id),
+        follow,
+        all=True,
     )
 
 
 @functools.cache
 def compiled_reader_state(vendor: str) -> CompiledQuery:
     """reader_state_query compiled once per database vendor (tracker/compiled.py)."""
-    return compile_once(lambda values: reader_state_query(*values), [int, int, int])
+    return compile_once(lambda values: reader_state_query(*values), [int, int, int, str])
 
 
 class CommitmentPage(caching.CachedPage):
@@ -307,11 +329,29 @@ class CommitmentPage(caching.CachedPage):
     def cache_parts(self) -> tuple:
         return (self.pk,)
 
-    def prime_tokens(self, tokens: tuple[str, str] | None) -> None:
+    def prime_tokens(self, state: ReaderState) -> None:
         """Take the data's tokens the view read with the reader's state (reader_state): the page
-        reads them no more. None (no stamp row) leaves the page to read them itself."""
-        if tokens is not None:
-            self._tokens = tokens
+        reads them no more. Without a stamp row the page is left to read them itself."""
+        if state.tokens is not None:
+            self._tokens = state.tokens
+        if state.scoped is not None:
+            structure, own = state.scoped
+            self._own_token = caching.token_of_scopes(structure, {self.scope: own}, [self.scope])
+
+    @cached_property
+    def scope(self) -> str:
+        return caching.commitment_scope(self.pk)
+
+    @cached_property
+    def _own_token(self) -> str:
+        return caching.scoped_token([self.scope])
+
+    @cached_property
+    def token(self) -> str:
+        """Today, the token of the commitment's own scope: its page survives writes to other
+        commitments that it does not show (tracker/caching.py). On a past day, whose state is read
+        from the trail, the token every write replaces."""
+        return self._tokens[0] if is_past(self.day) else self._own_token
 
     @cached_property
     def commitment(self) -> Commitment | None:

@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from .. import caching, search
 from ..compiled import CompiledQuery, compile_once
 from ..counts import counts_of_one, facet_counts, maintained_counts
-from ..filters import ActiveFilter, CommitmentFilter
+from ..filters import SLUG_OR_CODE, ActiveFilter, CommitmentFilter
 from ..models import (
     Agency,
     Commitment,
@@ -184,7 +184,8 @@ class CommitmentBrowser(caching.CachedPage):
     def scopes(self) -> list[str] | None:
         """The scopes this list is filed under ("agency:<slug>"...), or None when it is not scoped.
         Read from the query string as typed, not the validated filters (a page served from the cache
-        never builds them): a value the filter would refuse only adds a scope that never moves."""
+        never builds them): a value of a slug's shape that names nothing only adds a scope that
+        never moves."""
         if is_past(self.day):
             return None
         chosen = {name: [value for value in values if value] for name, values in self.query_dict.lists()}
@@ -194,7 +195,9 @@ class CommitmentBrowser(caching.CachedPage):
         ):
             return None
         scoped_by = next((name for name in SCOPE_FILTERS if name in chosen), None)
-        return None if scoped_by is None else [f"{scoped_by}:{value}" for value in chosen[scoped_by]]
+        if scoped_by is None or not all(SLUG_OR_CODE.fullmatch(value) for value in chosen[scoped_by]):
+            return None  # what no slug can hold (a NUL byte, say) never reaches the database
+        return [f"{scoped_by}:{value}" for value in chosen[scoped_by]]
 
     def cache_parts(self) -> tuple:
         # The rendered list shows the filters, the sort and the page: all of the query string.

@@ -239,15 +239,15 @@ def may_mend_trail(user) -> bool:
 
 
 def _read_reader_state(request, page):
-    """Read the person's permissions and whether they follow the commitment (with the data's tokens,
-    which it returns) in one query (selectors.reader_state), primed where has_perm() and the Follow
-    button look for them, unless this request read them already."""
+    """Read the person's permissions and whether they follow the commitment, with the data's tokens,
+    in one query (selectors.reader_state), primed where has_perm() and the Follow button look for
+    them, unless this request read them already; returns what was read."""
     if hasattr(request, "_reader_state"):
-        return request._reader_state.tokens
+        return request._reader_state
     state = request._reader_state = selectors.reader_state(request.user.pk, page.pk)
     roles.prime_permissions(request.user, state.own_permissions, state.group_permissions)
     request_follow_state(request).prime_one("commitment", page.pk, state.following)
-    return state.tokens
+    return state
 
 
 def _detail_context(request, page, form=None, controls=None, assessment_form=None):
