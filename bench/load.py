@@ -34,12 +34,13 @@ def login_cookie(username):
     from django.conf import settings
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
     from django.contrib.auth.models import User
-    from django.contrib.sessions.backends.db import SessionStore
+
+    from tracker.login_state import SessionStore
 
     user = User.objects.get(username=username)
     session = SessionStore()
     session[SESSION_KEY] = str(user.pk)
-    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[-1]  # the one that logs people in
     session[HASH_SESSION_KEY] = user.get_session_auth_hash()
     session.save()
     csrf = secrets.token_hex(16)  # 32 characters: Django accepts a cookie token it did not issue

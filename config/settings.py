@@ -95,7 +95,8 @@ MIDDLEWARE = [
 AUTHENTICATION_BACKENDS = [
     # Refuses logins for a locked-out username + address before the password is even checked.
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # Django's ModelBackend, reading the logged-in user through a query compiled once.
+    "tracker.login_state.ModelBackend",
 ]
 
 # Login throttling: 5 failures for one username from one address lock that pair out for a while.
@@ -209,8 +210,9 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "login"
 
-# Sessions live in the database so several stateless app servers can share them.
-SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# Sessions live in the database so several stateless app servers can share them (Django's database
+# store, reading the session through a query compiled once: tracker/login_state.py).
+SESSION_ENGINE = "tracker.login_state"
 SESSION_COOKIE_AGE = int(os.environ.get("DJANGO_SESSION_SECONDS", 8 * 60 * 60))
 SESSION_SAVE_EVERY_REQUEST = False
 SESSION_COOKIE_HTTPONLY = True

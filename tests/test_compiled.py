@@ -371,3 +371,77 @@ def test_the_commitment_pages_compiled_row_is_the_orms(day, editor):
             fields_of(expected.source),
             fields_of(expected.parent),
         ]
+
+
+@pytest.mark.parametrize("day", [None, datetime.date(2022, 3, 1), datetime.date(2021, 1, 1)])
+def test_the_commitment_pages_compiled_rounds_and_assessments_are_the_orms(day, editor, superuser):
+    """selectors.rounds_held and selectors.commitment.assessments_of (compiled once, made from rows)
+    give the rounds, their outcomes, the assessments and their assessors the ORM reads, in its order."""
+    from tracker.models import Round, SourceDocument
+    from tracker.selectors.assessments import rounds_held, rounds_query
+    from tracker.selectors.commitment import assessments_of, commitment_assessments
+
+    commitment, other = make_commitment(), make_commitment()
+    outcome = SourceDocument.objects.create(title="Joint statement", published_on="2022-02-01")
+    first = Round.objects.create(
+        dialogue=commitment.dialogue, number=1, held_on="2022-01-15", outcome=outcome
+    )
+    Round.objects.create(dialogue=commitment.dialogue, number=2, held_on="2022-06-15")
+    Round.objects.create(dialogue=other.dialogue, number=1, held_on="2022-01-20")
+    for assessor, score, made in [(editor, 0, "Started."), (superuser, 1, "Done."), (editor, -1, "Other.")]:
+        services.assessment_create(
+            commitment=commitment if made != "Other." else other,
+            round=first if made != "Other." else other.dialogue.rounds.get(),
+            party="US",
+            score=score,
+            rationale=made,
+            assessor=assessor,
+        )
+    expected_rounds = list(rounds_query(commitment.dialogue_id, day))
+    found_rounds = rounds_held(commitment.dialogue_id, day)
+    assert [fields_of(r) for r in found_rounds] == [fields_of(r) for r in expected_rounds]
+    assert [fields_of(r.outcome) for r in found_rounds] == [fields_of(r.outcome) for r in expected_rounds]
+    expected = list(commitment_assessments(commitment.pk, day, with_files=False))
+    found = assessments_of(commitment.pk, day)
+    assert [(fields_of(a), fields_of(a.assessor)) for a in found] == [
+        (fields_of(a), fields_of(a.assessor)) for a in expected
+    ]
+    # Not vacuous: today both rounds and both assessments (made today), on 2022-03-01 the first round.
+    rounds_by_day = {None: 2, datetime.date(2022, 3, 1): 1, datetime.date(2021, 1, 1): 0}
+    assert (len(found_rounds), len(found)) == (rounds_by_day[day], 2 if day is None else 0)
+
+
+def test_a_session_read_through_the_compiled_query_is_djangos(db, editor, settings):
+    """tracker.login_state.SessionStore reads what Django's database store reads: a saved session's
+    data; nothing, and a new key, for an expired or unknown one."""
+    from django.contrib.sessions.backends.db import SessionStore as DjangoStore
+    from django.contrib.sessions.models import Session
+
+    from tracker.login_state import SessionStore
+
+    saved = SessionStore()
+    saved["who"] = "editor"
+    saved.save()
+    assert (
+        SessionStore(saved.session_key).load() == DjangoStore(saved.session_key).load() == {"who": "editor"}
+    )
+    Session.objects.filter(session_key=saved.session_key).update(
+        expire_date=datetime.datetime(2000, 1, 1, tzinfo=datetime.UTC)
+    )
+    expired = SessionStore(saved.session_key)
+    assert expired.load() == {} and expired.session_key is None
+    assert SessionStore("x" * 32).load() == {}
+
+
+def test_the_logged_in_user_read_through_the_compiled_query_is_djangos(editor):
+    """tracker.login_state.ModelBackend.get_user gives the user Django's ModelBackend gives; None for
+    an unknown id or a user who may no longer log in."""
+    from django.contrib.auth.backends import ModelBackend as DjangoBackend
+
+    from tracker.login_state import ModelBackend
+
+    assert fields_of(ModelBackend().get_user(editor.pk)) == fields_of(DjangoBackend().get_user(editor.pk))
+    assert ModelBackend().get_user(editor.pk + 1000) is None
+    editor.is_active = False
+    editor.save()
+    assert ModelBackend().get_user(editor.pk) is None is DjangoBackend().get_user(editor.pk)

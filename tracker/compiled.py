@@ -49,13 +49,18 @@ def _stand_in(kind: type, place: int, build: int):
         return -7_300_000 - 100_000 * build - place
     if kind is datetime.date:
         return datetime.date(3000 + 100 * build, 1, 1) + datetime.timedelta(days=place)
+    if kind is datetime.datetime:
+        start = datetime.datetime(3000 + 100 * build, 1, 1, tzinfo=datetime.UTC)
+        return start + datetime.timedelta(seconds=place)
     if kind is str:
         return f"\x1fstand-in {build} {place}"
     raise TypeError(f"No stand-in for {kind.__name__}.")
 
 
 def _as_parameter(value):
-    """A value as the ORM passes it to the database (dates as the backend adapts them)."""
+    """A value as the ORM passes it to the database (dates and times as the backend adapts them)."""
+    if isinstance(value, datetime.datetime):  # first: a datetime is a date too
+        return connection.ops.adapt_datetimefield_value(value)
     if isinstance(value, datetime.date):
         return connection.ops.adapt_datefield_value(value)
     return value
@@ -98,7 +103,7 @@ def compile_once(
     derived: Callable[[Sequence], list] = _no_derived,
 ) -> CompiledQuery:
     """The SQL of `build(values)` (a QuerySet) with its parameters mapped to `values`, whose types are
-    `kinds` (int, str, datetime.date or PastDay). `build` must use each value only as a value of the query,
+    `kinds` (int, str, datetime.date, datetime.datetime or PastDay). `build` must use each value only as a value of the query,
     never to choose what the query holds: that is its shape, which the caller keys on. Raises
     RuntimeError when two builds with different stand-ins do not differ only in the stand-ins'
     parameters, or when a value is none of them (but those at the places `optional`, which a

@@ -5,9 +5,13 @@ through here, so "the latest recorded counts" is decided once.
 """
 
 import datetime
+import functools
 from dataclasses import dataclass
 
+from django.db import connection
+
 from .. import rules
+from ..compiled import CompiledQuery, ModelRows, PastDay, compile_once
 from ..formatting import person_name
 from ..models import Assessment, Round, is_past
 
@@ -15,11 +19,29 @@ AssessmentKey = tuple[int, str, int]  # (commitment id, party, round id)
 
 
 def rounds_held(dialogue_id: int, day: datetime.date | None = None) -> list[Round]:
-    """The dialogue's rounds held by `day` (None: all of them, even one planned ahead), first first."""
+    """The dialogue's rounds held by `day` (None: all of them, even one planned ahead), first first,
+    with their outcomes. Read through a query compiled once (tracker/compiled.py): every commitment
+    page reads them, and the ORM took longer to build the query than the database to answer it."""
+    past = is_past(day)
+    query, made = _compiled_rounds(connection.vendor, past)
+    return made.instances(query.rows([dialogue_id, day] if past else [dialogue_id]))
+
+
+def rounds_query(dialogue_id: int, day: datetime.date | None):
     rounds = Round.objects.filter(dialogue_id=dialogue_id).select_related("outcome").order_by("number")
     if is_past(day):
         rounds = rounds.filter(held_on__lte=day)
-    return list(rounds)
+    return rounds
+
+
+@functools.cache
+def _compiled_rounds(vendor: str, past: bool) -> tuple[CompiledQuery, ModelRows]:
+    """rounds_query compiled once per database vendor, for today or a past day."""
+    if past:
+        build, kinds = (lambda values: rounds_query(values[0], values[1])), [int, PastDay]
+    else:
+        build, kinds = (lambda values: rounds_query(values[0], None)), [int]
+    return compile_once(build, kinds), ModelRows(build([-1, datetime.date(1900, 1, 1)][: len(kinds)]))
 
 
 def _assessments(rounds, commitments, day):
