@@ -163,12 +163,16 @@ if os.environ.get("DATABASE_URL"):
         options = DATABASES["default"].setdefault("OPTIONS", {})
         options["options"] = f"-c jit=off {options.get('options', '')}".strip()
         # Parameters sent apart from the query, and a query run five times on a connection kept as a
-        # prepared statement (psycopg's threshold): every page's queries are the same few shapes,
-        # and planning them again for each request was most of PostgreSQL's time. In the load
-        # test's mix, PostgreSQL's CPU per request 3.3 -> 2.2 ms, Django's 12.8 -> 12.2 ms (the
-        # parameters are no longer quoted into the SQL). Behind a pooler in transaction mode,
-        # prepared statements need its support (PgBouncer's max_prepared_statements).
+        # prepared statement (psycopg's threshold), but a text search (config/postgresql.py): every
+        # page's queries are the same few shapes, and planning them again for each request was most
+        # of PostgreSQL's time. In the load test's mix, PostgreSQL's CPU per request 3.3 -> 2.2 ms,
+        # Django's 12.8 -> 12.2 ms (the parameters are no longer quoted into the SQL). Behind a
+        # pooler in transaction mode, prepared statements need its support (PgBouncer's
+        # max_prepared_statements).
+        from config.postgresql import Cursor
+
         options["server_side_binding"] = True
+        options["cursor_factory"] = Cursor
         options["prepare_threshold"] = 5
 else:
     DATABASES = {

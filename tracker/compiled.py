@@ -8,9 +8,10 @@ per shape, with stand-in values, and run with the request's own in their places.
 the project run this way goes through here: the list's facets and table names, the API list's
 themes, agencies and blockers (api/items.py), the maintained facet counts, the overview's queries
 of today (the rules' dates derived from the day), the commitment page's own row, its dependencies,
-its themes and agencies, its trail and evidence files and what it reads per request (the data's
-tokens, the reader's permissions and Follow state), and the header's follow state. ModelRows makes
-the rows of a model's query into the instances the ORM would.
+its themes and agencies, its trail, assessments and evidence files, its dialogue's rounds and what
+it reads per request (the data's tokens, the reader's permissions and Follow state), the header's
+follow state, and every request's session and user (login_state.py). ModelRows makes the rows of a
+model's query into the instances the ORM would.
 
 Why it is safe: the query is built twice, with two different sets of stand-ins. The SQL must be the
 same, and each parameter must be, in both builds, either the same constant or the same stand-in.
