@@ -141,6 +141,23 @@ def compile_once(
     return CompiledQuery(sql, tuple(slots), derived)
 
 
+def compile_for_day(query_of: Callable, past: bool) -> tuple["CompiledQuery", "ModelRows"]:
+    """`query_of(id, day)` (a queryset of one object's rows as they stood on `day`; None: today)
+    compiled once, with the ModelRows that make its rows into instances: for today (its one value
+    the id) or for a past day (the id and the day). Read with rows_on_day."""
+    if past:
+        build, kinds = (lambda values: query_of(values[0], values[1])), [int, PastDay]
+    else:
+        build, kinds = (lambda values: query_of(values[0], None)), [int]
+    return compile_once(build, kinds), ModelRows(build([-1, datetime.date(1900, 1, 1)][: len(kinds)]))
+
+
+def instances_on_day(compiled: tuple["CompiledQuery", "ModelRows"], pk: int, day, past: bool) -> list:
+    """The instances of a query compiled by compile_for_day (for a past day when `past`)."""
+    query, made = compiled
+    return made.instances(query.rows([pk, day] if past else [pk]))
+
+
 class ModelRows:
     """How the ORM makes a queryset's rows into its model's instances (ModelIterable's steps: each
     column's converters, the model's fields, the related instances of select_related, the

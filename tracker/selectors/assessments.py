@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from django.db import connection
 
 from .. import rules
-from ..compiled import CompiledQuery, ModelRows, PastDay, compile_once
+from ..compiled import CompiledQuery, ModelRows, compile_for_day, instances_on_day
 from ..formatting import person_name
 from ..models import Assessment, Round, is_past
 
@@ -23,8 +23,7 @@ def rounds_held(dialogue_id: int, day: datetime.date | None = None) -> list[Roun
     with their outcomes. Read through a query compiled once (tracker/compiled.py): every commitment
     page reads them, and the ORM took longer to build the query than the database to answer it."""
     past = is_past(day)
-    query, made = _compiled_rounds(connection.vendor, past)
-    return made.instances(query.rows([dialogue_id, day] if past else [dialogue_id]))
+    return instances_on_day(_compiled_rounds(connection.vendor, past), dialogue_id, day, past)
 
 
 def rounds_query(dialogue_id: int, day: datetime.date | None):
@@ -37,11 +36,7 @@ def rounds_query(dialogue_id: int, day: datetime.date | None):
 @functools.cache
 def _compiled_rounds(vendor: str, past: bool) -> tuple[CompiledQuery, ModelRows]:
     """rounds_query compiled once per database vendor, for today or a past day."""
-    if past:
-        build, kinds = (lambda values: rounds_query(values[0], values[1])), [int, PastDay]
-    else:
-        build, kinds = (lambda values: rounds_query(values[0], None)), [int]
-    return compile_once(build, kinds), ModelRows(build([-1, datetime.date(1900, 1, 1)][: len(kinds)]))
+    return compile_for_day(rounds_query, past)
 
 
 def _assessments(rounds, commitments, day):
